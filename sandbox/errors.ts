@@ -1,0 +1,14 @@
+/** An error the sandbox answers with, shaped by the protocol of the service that raised it. */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    readonly type: 'Sender' | 'Receiver' = status >= 500 ? 'Receiver' : 'Sender',
+  ) {
+    super(message);
+    this.name = 'AwsError';
+  }
+}
+
+export const validationError = (message: string): AwsError => new AwsError('ValidationError', message);

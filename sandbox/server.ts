@@ -1,0 +1,271 @@
+/**
+ * A local stand-in for AWS (STS, EC2, Auto Scaling, SSM) and the GitHub OIDC issuer, on 127.0.0.1.
+ * The real SDK clients and the AWS CLI talk to it over HTTP through the standard endpoint settings.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { CallLog } from './call-log.js';
+import { Clock } from './clock.js';
+import { AwsError } from './errors.js';
+import { Faults } from './faults.js';
+import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
+import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
+import type { Service } from './service.js';
+import { AutoScalingService } from './services/autoscaling.js';
+import { Ec2Service } from './services/ec2.js';
+import { OidcIssuer } from './services/oidc.js';
+import { SsmService } from './services/ssm.js';
+import { StsService } from './services/sts.js';
+
+export interface SandboxOptions {
+  /** How many times faster than real time the sandbox clock runs. */
+  speed?: number;
+  port?: number;
+  region?: string;
+  accountId?: string;
+}
+
+/** Long-lived keys the sandbox accepts as "the credentials already in the environment". */
+export const STATIC_CREDENTIALS = {
+  accessKeyId: 'AKIASANDBOXSTATIC01',
+  secretAccessKey: 'sandbox-static-secret-key-do-not-use-000000',
+};
+
+const THROTTLE_CODES: Record<string, { code: string; status: number }> = {
+  sts: { code: 'Throttling', status: 400 },
+  autoscaling: { code: 'Throttling', status: 400 },
+  ec2: { code: 'RequestLimitExceeded', status: 503 },
+  ssm: { code: 'ThrottlingException', status: 400 },
+  oidc: { code: 'TooManyRequests', status: 429 },
+};
+
+export class Sandbox {
+  readonly calls = new CallLog();
+  readonly faults = new Faults();
+  readonly region: string;
+  readonly accountId: string;
+  clock: Clock;
+  oidc!: OidcIssuer;
+  sts!: StsService;
+  ec2!: Ec2Service;
+  autoscaling!: AutoScalingService;
+  ssm!: SsmService;
+
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private baseUrl = '';
+
+  constructor(private readonly options: SandboxOptions = {}) {
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '123456789012';
+    this.clock = new Clock(options.speed ?? 1);
+    this.reset();
+  }
+
+  /** Forgets all state, calls and faults; keeps the port, the OIDC signing key and the clock speed. */
+  reset(): void {
+    this.calls.clear();
+    this.faults.clear();
+    this.clock = new Clock(this.clock?.getSpeed() ?? this.options.speed ?? 1);
+    const keys = this.oidc?.keys;
+    this.oidc = new OidcIssuer(this, keys);
+    this.sts = new StsService(this);
+    this.ec2 = new Ec2Service(this);
+    this.autoscaling = new AutoScalingService(this);
+    this.ssm = new SsmService(this);
+  }
+
+  get url(): string {
+    if (!this.baseUrl) throw new Error('sandbox is not started');
+    return this.baseUrl;
+  }
+
+  async start(): Promise<this> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  /**
+   * The environment that points the AWS SDK, the runner's OIDC client and `@actions/core` at this sandbox.
+   * The AWS CLI v2 in Debian predates `AWS_ENDPOINT_URL`: give it `--endpoint-url` instead.
+   */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: STATIC_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: STATIC_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ACTIONS_ID_TOKEN_REQUEST_URL: this.oidc.requestUrl(),
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: this.oidc.requestToken,
+    };
+  }
+
+  private services(): Service[] {
+    return [this.sts, this.ec2, this.autoscaling, this.ssm, this.oidc];
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', this.baseUrl || 'http://127.0.0.1');
+      for (const service of this.services()) {
+        const route = service.routes?.find((r) => r.method === req.method && r.path === url.pathname);
+        if (!route) continue;
+        if (await this.injectFaults(service.name, url.pathname, req, res)) return;
+        await route.handle(req, res, url);
+        return;
+      }
+      if (req.method !== 'POST') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      const body = await readBody(req);
+      const target = parseTarget(req.headers['x-amz-target'] as string | undefined);
+      if (target) {
+        await this.dispatchJson(target.prefix, target.operation, body, req, res);
+      } else {
+        await this.dispatchQuery(body, req, res);
+      }
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`sandbox internal error: ${(error as Error).stack}`);
+    }
+  }
+
+  private async dispatchQuery(body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const params = parseQueryParams(body);
+    const action = String(params.Action ?? '');
+    const service = this.services().find((s) => s.protocol !== 'json' && s.apiVersion === params.Version);
+    const requestId = randomUUID();
+    const style = service?.protocol === 'ec2' ? 'ec2' : 'query';
+    const xmlns = service?.xmlns ?? 'https://sts.amazonaws.com/doc/2011-06-15/';
+    delete params.Action;
+    delete params.Version;
+    const send = (status: number, text: string) =>
+      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(text);
+    await this.invoke(service, action, params, req, res, requestId, {
+      ok: (result) => send(200, queryResponse(style, xmlns, action, result, requestId)),
+      fail: (error) => send(error.status, queryError(style, xmlns, error, requestId)),
+      unknown: () => new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`),
+    });
+  }
+
+  private async dispatchJson(
+    prefix: string,
+    operation: string,
+    body: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const service = this.services().find((s) => s.protocol === 'json' && s.targetPrefix === prefix);
+    const requestId = randomUUID();
+    let params: Record<string, unknown>;
+    try {
+      params = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      params = {};
+    }
+    const send = (status: number, text: string) =>
+      res
+        .writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId })
+        .end(text);
+    await this.invoke(service, operation, params, req, res, requestId, {
+      ok: (result) => send(200, jsonBody(result)),
+      fail: (error) => send(error.status, jsonError(error)),
+      unknown: () => new AwsError('UnknownOperationException', `Unknown operation ${prefix}.${operation}`),
+    });
+  }
+
+  private async invoke(
+    service: Service | undefined,
+    operation: string,
+    params: Record<string, unknown>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    answer: { ok(result: unknown): void; fail(error: AwsError): void; unknown(): AwsError },
+  ): Promise<void> {
+    const accessKeyId = accessKeyOf(req);
+    const caller = this.sts.callerFor(accessKeyId);
+    const serviceName = service?.name ?? 'unknown';
+    const record = (status: number, errorCode?: string) =>
+      this.calls.add({ at: this.clock.now().toISOString(), service: serviceName, operation, params, caller, status, errorCode });
+
+    if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record)) return;
+    const handler = service?.operations[operation];
+    try {
+      if (!handler) throw answer.unknown();
+      const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
+      record(200);
+      answer.ok(result);
+    } catch (error) {
+      const awsError =
+        error instanceof AwsError ? error : new AwsError('InternalFailure', `sandbox bug: ${(error as Error).stack}`, 500);
+      record(awsError.status, awsError.code);
+      answer.fail(awsError);
+    }
+  }
+
+  /** Applies injected faults; true when the call was answered (or dropped) by a fault. */
+  private async injectFaults(
+    service: string,
+    operation: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    fail: (error: AwsError) => void = (error) => res.writeHead(error.status).end(error.message),
+    record: (status: number, errorCode?: string) => void = () => undefined,
+  ): Promise<boolean> {
+    for (const fault of this.faults.take(service, operation)) {
+      if (fault.kind === 'latency') {
+        await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 1000));
+      } else if (fault.kind === 'drop') {
+        record(0, 'ConnectionDropped');
+        req.socket.destroy();
+        return true;
+      } else if (fault.kind === 'throttle') {
+        const usual = THROTTLE_CODES[service] ?? { code: 'Throttling', status: 400 };
+        const error = new AwsError(fault.code ?? usual.code, 'Rate exceeded', usual.status);
+        record(error.status, error.code);
+        fail(error);
+        return true;
+      } else {
+        const error = new AwsError(fault.code ?? 'InternalFailure', 'We encountered an internal error. Please try again.', 500);
+        record(error.status, error.code);
+        fail(error);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+function accessKeyOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization ?? '';
+  return /Credential=([^/,\s]+)\//.exec(auth)?.[1];
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
