@@ -10,6 +10,8 @@ export interface CallRecord {
   caller: string;
   status: number;
   errorCode?: string;
+  /** The client's `User-Agent` (and the SDK's `x-amz-user-agent`), to check what identifies itself how. */
+  userAgent?: string;
 }
 
 /** Every call the sandbox answered, in order, so tests can count calls and prove nothing changed. */

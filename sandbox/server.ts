@@ -205,8 +205,18 @@ export class Sandbox {
     const accessKeyId = accessKeyOf(req);
     const caller = this.sts.callerFor(accessKeyId);
     const serviceName = service?.name ?? 'unknown';
+    const userAgent = [req.headers['user-agent'], req.headers['x-amz-user-agent']].filter(Boolean).join(' ');
     const record = (status: number, errorCode?: string) =>
-      this.calls.add({ at: this.clock.now().toISOString(), service: serviceName, operation, params, caller, status, errorCode });
+      this.calls.add({
+        at: this.clock.now().toISOString(),
+        service: serviceName,
+        operation,
+        params,
+        caller,
+        status,
+        errorCode,
+        userAgent,
+      });
 
     if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record)) return;
     const handler = service?.operations[operation];
