@@ -71,3 +71,30 @@ describe('sandbox server', () => {
     expect(await res.text()).toContain('<Code>InvalidAction</Code>');
   });
 });
+
+describe('control API', () => {
+  const sandbox = new Sandbox();
+  beforeAll(() => sandbox.start());
+  afterAll(() => sandbox.stop());
+
+  it('lists calls, injects faults, moves the clock and resets, unaffected by its own faults', async () => {
+    const sts = new STSClient({ region: 'us-east-1', endpoint: sandbox.url, credentials: STATIC_CREDENTIALS, maxAttempts: 1 });
+    const post = (path: string, body: unknown = {}) =>
+      fetch(`${sandbox.url}/_sandbox/${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+
+    await post('faults', { kind: 'throttle', rate: 1 });
+    await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'Throttling' });
+    const calls = (await fetch(`${sandbox.url}/_sandbox/calls`).then((r) => r.json())) as Array<{ operation: string }>;
+    expect(calls.map((c) => c.operation)).toEqual(['GetCallerIdentity']);
+
+    await post('faults/clear');
+    await expect(sts.send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({ Account: '123456789012' });
+
+    const before = sandbox.clock.nowMs();
+    const clock = (await post('clock', { advanceMs: 3_600_000 })) as { now: string };
+    expect(Date.parse(clock.now) - before).toBeGreaterThanOrEqual(3_600_000);
+
+    await post('reset');
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+});

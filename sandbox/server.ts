@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CallLog } from './call-log.js';
+import { ControlApi } from './control.js';
 import { Clock } from './clock.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
@@ -118,8 +119,10 @@ export class Sandbox {
     };
   }
 
+  private readonly control = new ControlApi(this);
+
   private services(): Service[] {
-    return [this.sts, this.ec2, this.autoscaling, this.ssm, this.oidc];
+    return [this.sts, this.ec2, this.autoscaling, this.ssm, this.oidc, this.control];
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -128,7 +131,8 @@ export class Sandbox {
       for (const service of this.services()) {
         const route = service.routes?.find((r) => r.method === req.method && r.path === url.pathname);
         if (!route) continue;
-        if (await this.injectFaults(service.name, url.pathname, req, res)) return;
+        // The control API stays reachable whatever faults a test injects.
+        if (service !== this.control && (await this.injectFaults(service.name, url.pathname, req, res))) return;
         await route.handle(req, res, url);
         return;
       }

@@ -1,0 +1,150 @@
+/**
+ * The one wait loop of the project: every "wait until AWS says it is finished" goes through `poll`.
+ *
+ * It checks, then sleeps `intervalMs`, until `done`; a last check falls exactly on the deadline. It ends in one of
+ * three typed outcomes (done, timeout, aborted) so that callers must decide what a timeout or a cancellation does
+ * (their `on-abort` action); it throws only for errors that waiting cannot fix. The log gets a line only when
+ * `describe` says something new, and the same lines come back as a timeline for the job summary.
+ *
+ * Bounds: the wait returns within `timeoutMs + intervalMs` even if a check hangs (a check started at the deadline
+ * still gets one interval), and at once when `signal` aborts, whatever the check is doing.
+ */
+import * as core from '@actions/core';
+import { errorMessage } from './errors.js';
+import { isTransientError } from './transient.js';
+
+/**
+ * Failed checks in a row that a wait survives; the next failure ends it. Each check's AWS call has already been
+ * retried by the SDK (see aws-clients.ts), so five in a row means minutes of trouble, not a blip.
+ */
+export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 5;
+
+export interface PollOptions<T> {
+  /**
+   * Reads the current state. Hand `signal` to the SDK (`client.send(command, { abortSignal: signal })`): it aborts
+   * when the wait is cancelled or the check runs past the deadline.
+   */
+  check: (signal: AbortSignal) => Promise<T>;
+  /** True when the wait is over, whatever the result (a failed refresh is done too). */
+  done: (value: T) => boolean;
+  /** One log line for the state, such as `InProgress 40% (3 instances to update)`. */
+  describe: (value: T) => string;
+  intervalMs: number;
+  /** From the start of the wait; see the bound above. */
+  timeoutMs: number;
+  /** Cancellation, normally `installCancellation().signal`. */
+  signal?: AbortSignal;
+  /** Default: `core.info`. */
+  log?: (line: string) => void;
+  /** Default {@link DEFAULT_MAX_CONSECUTIVE_ERRORS}. */
+  maxConsecutiveErrors?: number;
+  /** Which check errors to wait through. Default: throttling, 5xx and network errors (`isTransientError`). */
+  isTransient?: (error: unknown) => boolean;
+}
+
+export interface TimelineEntry {
+  at: Date;
+  line: string;
+}
+
+interface Progress<T> {
+  /** The last state read, if any check succeeded. */
+  last: T | undefined;
+  /** How many checks were started (each is normally one API call, or one page walk). */
+  checks: number;
+  /** Every distinct line logged, in order. */
+  timeline: TimelineEntry[];
+}
+
+export type PollResult<T> =
+  | ({ outcome: 'done'; value: T } & Progress<T>)
+  | ({ outcome: 'timeout' } & Progress<T>)
+  | ({ outcome: 'aborted'; reason: unknown } & Progress<T>);
+
+/** Checks kept failing with errors that waiting could fix; `cause` is the last one. */
+export class PollError extends Error {
+  override readonly name = 'PollError';
+
+  constructor(
+    readonly failures: number,
+    cause: unknown,
+  ) {
+    super(`Gave up after ${failures} failed checks in a row: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
+  const { check, done, describe, intervalMs, timeoutMs, signal } = options;
+  if (!(intervalMs > 0) || !(timeoutMs >= 0)) {
+    throw new RangeError(`poll needs intervalMs > 0 and timeoutMs >= 0, got ${intervalMs} and ${timeoutMs}`);
+  }
+  const log = options.log ?? core.info;
+  const isTransient = options.isTransient ?? isTransientError;
+  const maxErrors = options.maxConsecutiveErrors ?? DEFAULT_MAX_CONSECUTIVE_ERRORS;
+  const deadline = Date.now() + timeoutMs;
+  const progress: Progress<T> = { last: undefined, checks: 0, timeline: [] };
+  let lastLine: string | undefined;
+  let failures = 0;
+
+  const ended = (): PollResult<T> =>
+    signal?.aborted ? { outcome: 'aborted', reason: signal.reason, ...progress } : { outcome: 'timeout', ...progress };
+  const pause = () => sleep(Math.min(intervalMs, deadline - Date.now()), signal);
+
+  while (!signal?.aborted) {
+    progress.checks += 1;
+    const attempt = new AbortController();
+    const cutOff = setTimeout(() => attempt.abort(), Math.max(deadline - Date.now(), intervalMs));
+    const relay = () => attempt.abort(signal?.reason);
+    signal?.addEventListener('abort', relay, { once: true });
+    let value: T;
+    try {
+      value = await untilAborted(() => check(attempt.signal), attempt.signal);
+    } catch (error) {
+      if (attempt.signal.aborted) return ended();
+      if (!isTransient(error)) throw error;
+      failures += 1;
+      if (failures > maxErrors) throw new PollError(failures, error);
+      log(`Check failed (${failures} of ${maxErrors} failures in a row allowed): ${errorMessage(error)}`);
+      if (Date.now() >= deadline) return ended();
+      await pause();
+      continue;
+    } finally {
+      clearTimeout(cutOff);
+      signal?.removeEventListener('abort', relay);
+    }
+    failures = 0;
+    progress.last = value;
+    const line = describe(value);
+    if (line !== lastLine) {
+      log(line);
+      progress.timeline.push({ at: new Date(), line });
+      lastLine = line;
+    }
+    if (done(value)) return { outcome: 'done', value, ...progress };
+    if (Date.now() >= deadline) return ended();
+    await pause();
+  }
+  return ended();
+}
+
+/** The check's result, or a rejection as soon as `signal` aborts even if the check ignores it. */
+function untilAborted<T>(run: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = new Promise<never>((_resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  return Promise.race([aborted, run()]);
+}
+
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
+  });
+}
