@@ -18,6 +18,11 @@ export interface ClientOptions {
   credentials?: Credentials;
   /** Attempts per request, the first included. Default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
+  /**
+   * Default `adaptive`. A caller that runs its own retry policy (maxAttempts 1) takes `standard`, so the adaptive
+   * rate limiter does not add its own delays on top of that policy's backoff.
+   */
+  retryMode?: 'standard' | 'adaptive';
 }
 
 /**
@@ -34,7 +39,7 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export interface SharedClientConfig {
   region: string;
   credentials?: Credentials;
-  retryMode: 'adaptive';
+  retryMode: 'standard' | 'adaptive';
   maxAttempts: number;
   /** Appended to the SDK's own user agent as `nixos-aws/<version>`, so CloudTrail shows who called. */
   customUserAgent: Array<[string, string]>;
@@ -44,7 +49,7 @@ export function clientConfig(options: ClientOptions): SharedClientConfig {
   return {
     region: options.region,
     ...(options.credentials ? { credentials: options.credentials } : {}),
-    retryMode: 'adaptive',
+    retryMode: options.retryMode ?? 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     customUserAgent: [[PROJECT_NAME, PROJECT_VERSION]],
   };

@@ -12,6 +12,7 @@
 import * as core from '@actions/core';
 import { errorMessage } from './errors.js';
 import { isTransientError } from './transient.js';
+import { sleep } from './sleep.js';
 
 /**
  * Failed checks in a row that a wait survives; the next failure ends it. Each check's AWS call has already been
@@ -133,18 +134,4 @@ function untilAborted<T>(run: () => Promise<T>, signal: AbortSignal): Promise<T>
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
   return Promise.race([aborted, run()]);
-}
-
-/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const wake = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    signal?.addEventListener('abort', wake, { once: true });
-  });
 }
