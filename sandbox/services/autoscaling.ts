@@ -1,14 +1,582 @@
+/**
+ * EC2 Auto Scaling: groups (seeded by tests) and instance refreshes. The refresh timeline itself is the
+ * pure state machine in `instance-refresh.ts`; this file validates requests, keeps the groups and shapes
+ * answers. Every call first settles a finished refresh into its group, so what a group looks like is
+ * always derived from sandbox time and never from when someone last asked.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsError, validationError } from '../errors.js';
 import type { Sandbox } from '../server.js';
 import type { Operation, Service } from '../service.js';
+import type { LaunchTemplate, LaunchTemplateVersion } from './ec2.js';
+import {
+  ACTIVE_STATUSES,
+  batchSize,
+  refreshStateAt,
+  type RefreshOutcome,
+  type RefreshPlan,
+  type RefreshRequest,
+  type RefreshState,
+  type SlotState,
+} from './instance-refresh.js';
+import { bool, Constraints, list, text } from './query-params.js';
 
-/** TODO: helper fills this in. */
+export interface GroupSeed {
+  name: string;
+  /** By ID or name; `version` as the group holds it: a number, `$Latest` or `$Default`. */
+  launchTemplate: { id?: string; name?: string; version: string };
+  desiredCapacity: number;
+  minSize?: number;
+  maxSize?: number;
+  /** Group tags, propagated at launch. */
+  tags?: Record<string, string>;
+  defaultInstanceWarmup?: number;
+  availabilityZones?: string[];
+}
+
+/** How a group's instance refreshes play out, for tests. Captured when a refresh starts. */
+export interface RefreshScript {
+  /** How long a refresh stays Pending (default 5). */
+  pendingSeconds?: number;
+  /** Warmup of each replacement when neither InstanceWarmup nor the group's DefaultInstanceWarmup is set (default 60). */
+  instanceSeconds?: number;
+  /** The batch that brings PercentageComplete to this value or above fails its health checks. */
+  failAtPercent?: number;
+  failReason?: string;
+  rollbackOutcome?: 'success' | 'failure';
+  /** How long Cancelling lasts (default: until the batch in flight has warmed up). */
+  cancelSeconds?: number;
+}
+
+export type StartError = 'LimitExceeded' | 'ResourceContention';
+
+/** A launch template as a group or instance refers to it; `version` as held. */
+interface TemplateRef {
+  id: string;
+  name: string;
+  version: string;
+}
+
+interface GroupInstance {
+  id: string;
+  availabilityZone: string;
+  /** With the version number the instance was launched from. */
+  launchTemplate: TemplateRef;
+  instanceType: string;
+  imageId?: string;
+  lifecycle: SlotState['lifecycle'];
+  health: SlotState['health'];
+}
+
+interface Group {
+  name: string;
+  arn: string;
+  createdTime: Date;
+  launchTemplate: TemplateRef;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  defaultInstanceWarmup?: number;
+  availabilityZones: string[];
+  tags: Record<string, string>;
+  /** The instances as they were when the latest refresh started (or the group was created). */
+  instances: GroupInstance[];
+  /** Oldest first. */
+  refreshes: InstanceRefresh[];
+  script: RefreshScript;
+  startError?: StartError;
+}
+
+interface InstanceRefresh {
+  id: string;
+  plan: RefreshPlan;
+  outcome: RefreshOutcome;
+  requests: RefreshRequest[];
+  preferences: Record<string, unknown>;
+  desired?: TemplateRef;
+  /** The instances being replaced (positions in `Group.instances`), in order, with what replaces them. */
+  slots: Array<{ position: number; replacement: GroupInstance; restoration: GroupInstance }>;
+  /** Folded into its group once final. */
+  settled: boolean;
+}
+
+const DEFAULT_PENDING_SECONDS = 5;
+const DEFAULT_INSTANCE_SECONDS = 60;
+const DEFAULT_MAX_RECORDS = 50;
+const SCALE_IN_PROTECTED = ['Refresh', 'Ignore', 'Wait'] as const;
+const STANDBY = ['Terminate', 'Ignore', 'Wait'] as const;
+/** Rollback restores the group's own version, which must therefore be a number. */
+const MOVING_VERSIONS = new Set(['$Latest', '$Default']);
+
+const instanceId = (): string => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+
+const groupNotFound = (name: string): AwsError =>
+  validationError(`AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+
 export class AutoScalingService implements Service {
   readonly name = 'autoscaling';
   readonly protocol = 'query' as const;
   readonly apiVersion = '2011-01-01';
   readonly xmlns = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
+  private readonly groups = new Map<string, Group>();
 
   constructor(private readonly sandbox: Sandbox) {}
 
-  readonly operations: Record<string, Operation> = {};
+  /** Seeds a group on an existing launch template, with `desiredCapacity` running instances. */
+  createGroup(seed: GroupSeed): void {
+    if (this.groups.has(seed.name)) throw new Error(`group ${seed.name} already exists`);
+    const { template, version } = this.sandbox.ec2.resolveVersion({
+      LaunchTemplateId: seed.launchTemplate.id,
+      LaunchTemplateName: seed.launchTemplate.id ? undefined : seed.launchTemplate.name,
+      Version: seed.launchTemplate.version,
+    });
+    const availabilityZones = seed.availabilityZones ?? [`${this.sandbox.region}a`, `${this.sandbox.region}b`];
+    this.groups.set(seed.name, {
+      name: seed.name,
+      arn:
+        `arn:aws:autoscaling:${this.sandbox.region}:${this.sandbox.accountId}:autoScalingGroup:` +
+        `${randomUUID()}:autoScalingGroupName/${seed.name}`,
+      createdTime: this.sandbox.clock.now(),
+      launchTemplate: { id: template.id, name: template.name, version: seed.launchTemplate.version },
+      minSize: seed.minSize ?? 0,
+      maxSize: seed.maxSize ?? Math.max(seed.desiredCapacity, 1) * 2,
+      desiredCapacity: seed.desiredCapacity,
+      defaultInstanceWarmup: seed.defaultInstanceWarmup,
+      availabilityZones,
+      tags: { ...seed.tags },
+      instances: Array.from({ length: seed.desiredCapacity }, (_, i) =>
+        launch(template, version, availabilityZones[i % availabilityZones.length]),
+      ),
+      refreshes: [],
+      script: {},
+    });
+  }
+
+  /** Sets how the group's next refreshes play out (merged into what was scripted before). */
+  scriptRefresh(groupName: string, script: RefreshScript): void {
+    const group = this.seeded(groupName);
+    group.script = { ...group.script, ...script };
+  }
+
+  /** Makes the group's next StartInstanceRefresh call fail with this error. */
+  failNextStart(groupName: string, code: StartError): void {
+    this.seeded(groupName).startError = code;
+  }
+
+  /** The group as DescribeAutoScalingGroups answers it now. */
+  describeGroup(groupName: string): Record<string, unknown> {
+    return this.groupView(this.seeded(groupName), this.sandbox.clock.nowMs());
+  }
+
+  readonly operations: Record<string, Operation> = {
+    DescribeAutoScalingGroups: (params: Record<string, unknown>) => {
+      const rules = new Constraints();
+      const names = list(params.AutoScalingGroupNames).map(String);
+      names.forEach((name, i) => rules.length(`autoScalingGroupNames.${i + 1}.member`, name, 1, 255));
+      const maxRecords = rules.integer('maxRecords', params.MaxRecords, 1, 100) ?? DEFAULT_MAX_RECORDS;
+      rules.check();
+      const filters = list(params.Filters) as Array<{ Name?: string; Values?: unknown }>;
+      const now = this.sandbox.clock.nowMs();
+      const groups = [...this.groups.values()]
+        .filter((group) => names.length === 0 || names.includes(group.name))
+        .filter((group) => filters.every((filter) => matchesFilter(group, filter)))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const { page, nextToken } = paginate(groups, text(params.NextToken), maxRecords);
+      return { AutoScalingGroups: page.map((group) => this.groupView(group, now)), NextToken: nextToken };
+    },
+
+    StartInstanceRefresh: (params: Record<string, unknown>) => {
+      const prefs = (params.Preferences ?? {}) as Record<string, unknown>;
+      const rules = new Constraints();
+      const name = this.requiredName(rules, params);
+      rules.oneOf('strategy', params.Strategy, ['Rolling']);
+      const minHealthy = rules.integer('preferences.minHealthyPercentage', prefs.MinHealthyPercentage, 0, 100);
+      const maxHealthy = rules.integer('preferences.maxHealthyPercentage', prefs.MaxHealthyPercentage, 100, 200);
+      const warmup = rules.integer('preferences.instanceWarmup', prefs.InstanceWarmup, 0);
+      const checkpoints = list(prefs.CheckpointPercentages).map(
+        (cp, i) => rules.integer(`preferences.checkpointPercentages.${i + 1}.member`, cp, 1, 100) ?? 0,
+      );
+      const checkpointDelay = rules.integer('preferences.checkpointDelay', prefs.CheckpointDelay, 0, 172800);
+      const bakeTime = rules.integer('preferences.bakeTime', prefs.BakeTime, 0, 172800);
+      const scaleIn = rules.oneOf('preferences.scaleInProtectedInstances', prefs.ScaleInProtectedInstances, SCALE_IN_PROTECTED);
+      const standby = rules.oneOf('preferences.standbyInstances', prefs.StandbyInstances, STANDBY);
+      rules.check();
+
+      const group = this.group(name);
+      if (group.startError) {
+        const code = group.startError;
+        group.startError = undefined;
+        throw code === 'LimitExceeded'
+          ? new AwsError('LimitExceeded', 'You have reached the limit on the number of instance refreshes.', 400)
+          : new AwsError(
+              'ResourceContention',
+              'You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer).',
+              500,
+              'Sender',
+            );
+      }
+      const autoRollback = bool(prefs.AutoRollback) ?? false;
+      if (maxHealthy !== undefined && minHealthy === undefined) {
+        throw validationError("The request isn't valid. You must specify MinHealthyPercentage when you specify MaxHealthyPercentage.");
+      }
+      if (maxHealthy !== undefined && minHealthy !== undefined && maxHealthy - minHealthy > 100) {
+        throw validationError(
+          "The request isn't valid. The difference between MaxHealthyPercentage and MinHealthyPercentage can't be greater than 100.",
+        );
+      }
+      if (checkpointDelay !== undefined && checkpoints.length === 0) {
+        throw validationError("The request isn't valid. CheckpointDelay can only be specified together with CheckpointPercentages.");
+      }
+      if (checkpoints.some((cp, i) => i > 0 && cp <= checkpoints[i - 1])) {
+        throw validationError("The request isn't valid. CheckpointPercentages must be unique and in ascending order.");
+      }
+      const desired = this.desiredTemplate(params.DesiredConfiguration);
+      if (autoRollback && !desired) {
+        throw validationError(
+          "The request isn't valid. The AutoRollback parameter cannot be set to true when the DesiredConfiguration " +
+            'parameter is empty. Set AutoRollback to false or specify a desired configuration and try again.',
+        );
+      }
+      // AWS documents the group's version; the desired one is refused too, so that a group which succeeds
+      // ends on a version number that a later refresh can roll back to.
+      if (autoRollback && desired && [group.launchTemplate.version, desired.ref.version].some((v) => MOVING_VERSIONS.has(v))) {
+        throw validationError(
+          "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group or " +
+            'the desired configuration uses the $Latest or $Default launch template version. Specify a version number and try again.',
+        );
+      }
+
+      const now = this.sandbox.clock.nowMs();
+      this.settle(group, now);
+      if (this.activeRefresh(group, now)) {
+        throw new AwsError(
+          'InstanceRefreshInProgress',
+          'An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.',
+        );
+      }
+
+      const current = this.sandbox.ec2.resolveVersion({
+        LaunchTemplateId: group.launchTemplate.id,
+        Version: group.launchTemplate.version,
+      });
+      const target = desired?.resolved ?? current;
+      const onTarget = (instance: GroupInstance): boolean =>
+        instance.launchTemplate.id === target.template.id &&
+        instance.launchTemplate.version === String(target.version.number);
+      const skipMatching = bool(prefs.SkipMatching) ?? false;
+      const positions = group.instances.flatMap((instance, position) =>
+        skipMatching && onTarget(instance) ? [] : [position],
+      );
+      const min = minHealthy ?? 90;
+      const max = maxHealthy ?? 100;
+      const script = group.script;
+      const refresh: InstanceRefresh = {
+        id: randomUUID(),
+        plan: {
+          startMs: now,
+          total: group.instances.length,
+          skipped: group.instances.length - positions.length,
+          batchSize: batchSize(group.instances.length, min, max),
+          warmupMs: 1000 * (warmup ?? group.defaultInstanceWarmup ?? script.instanceSeconds ?? DEFAULT_INSTANCE_SECONDS),
+          pendingMs: 1000 * (script.pendingSeconds ?? DEFAULT_PENDING_SECONDS),
+          checkpoints,
+          checkpointDelayMs: 1000 * (checkpointDelay ?? 3600),
+          bakeMs: 1000 * (bakeTime ?? 0),
+          autoRollback,
+        },
+        outcome: {
+          failAtPercent: script.failAtPercent,
+          failReason: script.failReason,
+          rollbackOutcome: script.rollbackOutcome,
+          cancelMs: script.cancelSeconds === undefined ? undefined : 1000 * script.cancelSeconds,
+        },
+        requests: [],
+        preferences: {
+          MinHealthyPercentage: min,
+          MaxHealthyPercentage: max,
+          InstanceWarmup: warmup,
+          CheckpointPercentages: checkpoints.length > 0 ? checkpoints : undefined,
+          CheckpointDelay: checkpoints.length > 0 ? (checkpointDelay ?? 3600) : undefined,
+          SkipMatching: skipMatching,
+          AutoRollback: autoRollback,
+          ScaleInProtectedInstances: scaleIn ?? 'Wait',
+          StandbyInstances: standby ?? 'Wait',
+          AlarmSpecification: prefs.AlarmSpecification
+            ? { Alarms: list((prefs.AlarmSpecification as Record<string, unknown>).Alarms) }
+            : undefined,
+          BakeTime: bakeTime,
+        },
+        desired: desired?.ref,
+        slots: positions.map((position) => {
+          const old = group.instances[position];
+          return {
+            position,
+            replacement: launch(target.template, target.version, old.availabilityZone),
+            restoration: launch(current.template, current.version, old.availabilityZone),
+          };
+        }),
+        settled: false,
+      };
+      group.refreshes.push(refresh);
+      return { InstanceRefreshId: refresh.id };
+    },
+
+    DescribeInstanceRefreshes: (params: Record<string, unknown>) => {
+      const rules = new Constraints();
+      const name = this.requiredName(rules, params);
+      const maxRecords = rules.integer('maxRecords', params.MaxRecords, 1, 100) ?? DEFAULT_MAX_RECORDS;
+      rules.check();
+      const group = this.group(name);
+      const ids = list(params.InstanceRefreshIds).map(String);
+      const now = this.sandbox.clock.nowMs();
+      this.settle(group, now);
+      const refreshes = [...group.refreshes].reverse().filter((r) => ids.length === 0 || ids.includes(r.id));
+      const { page, nextToken } = paginate(refreshes, text(params.NextToken), maxRecords);
+      return { InstanceRefreshes: page.map((refresh) => refreshView(group, refresh, now)), NextToken: nextToken };
+    },
+
+    CancelInstanceRefresh: (params: Record<string, unknown>) => {
+      const rules = new Constraints();
+      const name = this.requiredName(rules, params);
+      rules.check();
+      const group = this.group(name);
+      const now = this.sandbox.clock.nowMs();
+      this.settle(group, now);
+      const active = this.activeRefresh(group, now);
+      if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
+      active.refresh.requests.push({ kind: 'cancel', atMs: now });
+      return { InstanceRefreshId: active.refresh.id };
+    },
+
+    RollbackInstanceRefresh: (params: Record<string, unknown>) => {
+      const rules = new Constraints();
+      const name = this.requiredName(rules, params);
+      rules.check();
+      const group = this.group(name);
+      const now = this.sandbox.clock.nowMs();
+      this.settle(group, now);
+      const active = this.activeRefresh(group, now);
+      if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
+      if (active.state.status === 'RollbackInProgress') {
+        throw irreversible('The instance refresh is already being rolled back.');
+      }
+      if (!active.refresh.desired) {
+        throw irreversible('The instance refresh cannot be rolled back because it was started without a desired configuration.');
+      }
+      if (MOVING_VERSIONS.has(group.launchTemplate.version)) {
+        throw irreversible(
+          `The instance refresh cannot be rolled back because the Auto Scaling group uses the launch template ` +
+            `version ${group.launchTemplate.version}. Rollback needs a version number.`,
+        );
+      }
+      active.refresh.requests.push({ kind: 'rollback', atMs: now });
+      return { InstanceRefreshId: active.refresh.id };
+    },
+  };
+
+  private seeded(name: string): Group {
+    const group = this.groups.get(name);
+    if (!group) throw new Error(`no group ${name} was seeded`);
+    return group;
+  }
+
+  private group(name: string): Group {
+    const group = this.groups.get(name);
+    if (!group) throw groupNotFound(name);
+    return group;
+  }
+
+  private requiredName(rules: Constraints, params: Record<string, unknown>): string {
+    const name = text(params.AutoScalingGroupName);
+    rules.required('autoScalingGroupName', name);
+    rules.length('autoScalingGroupName', name, 1, 255);
+    return name ?? '';
+  }
+
+  /** The requested desired launch template, resolved; EC2's not-found answers become Auto Scaling's ValidationError. */
+  private desiredTemplate(
+    configuration: unknown,
+  ): { ref: TemplateRef; resolved: { template: LaunchTemplate; version: LaunchTemplateVersion } } | undefined {
+    if (configuration === undefined) return undefined;
+    const { LaunchTemplate: spec, MixedInstancesPolicy: mixed } = configuration as Record<string, unknown>;
+    if (mixed !== undefined) {
+      throw validationError('The sandbox supports a desired configuration with a LaunchTemplate only, not a MixedInstancesPolicy.');
+    }
+    if (spec === undefined) {
+      throw validationError("The request isn't valid. A desired configuration must specify a LaunchTemplate or a MixedInstancesPolicy.");
+    }
+    const { LaunchTemplateId, LaunchTemplateName, Version } = spec as Record<string, string | undefined>;
+    const version = Version ?? '$Default';
+    try {
+      const resolved = this.sandbox.ec2.resolveVersion({ LaunchTemplateId, LaunchTemplateName, Version: version });
+      return { ref: { id: resolved.template.id, name: resolved.template.name, version }, resolved };
+    } catch (error) {
+      if (error instanceof AwsError) {
+        throw validationError(`You must use a valid fully-formed launch template. ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private latest(group: Group): InstanceRefresh | undefined {
+    return group.refreshes[group.refreshes.length - 1];
+  }
+
+  private activeRefresh(group: Group, now: number): { refresh: InstanceRefresh; state: RefreshState } | undefined {
+    const refresh = this.latest(group);
+    if (!refresh || refresh.settled) return undefined;
+    const state = stateOf(refresh, now);
+    return ACTIVE_STATUSES.has(state.status) ? { refresh, state } : undefined;
+  }
+
+  /** Folds a finished refresh into its group: its instances, and on success the desired launch template. */
+  private settle(group: Group, now: number): void {
+    const refresh = this.latest(group);
+    if (!refresh || refresh.settled) return;
+    const state = stateOf(refresh, now);
+    if (ACTIVE_STATUSES.has(state.status)) return;
+    group.instances = instancesNow(group, refresh, state);
+    if (state.status === 'Successful' && refresh.desired) group.launchTemplate = refresh.desired;
+    refresh.settled = true;
+  }
+
+  private groupView(group: Group, now: number): Record<string, unknown> {
+    this.settle(group, now);
+    const refresh = this.latest(group);
+    const instances = refresh && !refresh.settled ? instancesNow(group, refresh, stateOf(refresh, now)) : group.instances;
+    return {
+      AutoScalingGroupName: group.name,
+      AutoScalingGroupARN: group.arn,
+      LaunchTemplate: templateView(group.launchTemplate),
+      MinSize: group.minSize,
+      MaxSize: group.maxSize,
+      DesiredCapacity: group.desiredCapacity,
+      DefaultCooldown: 300,
+      AvailabilityZones: group.availabilityZones,
+      LoadBalancerNames: [],
+      TargetGroupARNs: [],
+      HealthCheckType: 'EC2',
+      Instances: instances.map((instance) => ({
+        InstanceId: instance.id,
+        InstanceType: instance.instanceType,
+        AvailabilityZone: instance.availabilityZone,
+        LifecycleState: instance.lifecycle,
+        HealthStatus: instance.health,
+        LaunchTemplate: templateView(instance.launchTemplate),
+        ImageId: instance.imageId,
+        ProtectedFromScaleIn: false,
+      })),
+      CreatedTime: group.createdTime,
+      SuspendedProcesses: [],
+      EnabledMetrics: [],
+      Tags: Object.entries(group.tags).map(([Key, Value]) => ({
+        ResourceId: group.name,
+        ResourceType: 'auto-scaling-group',
+        Key,
+        Value,
+        PropagateAtLaunch: true,
+      })),
+      TerminationPolicies: ['Default'],
+      NewInstancesProtectedFromScaleIn: false,
+      ServiceLinkedRoleARN:
+        `arn:aws:iam::${this.sandbox.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      DefaultInstanceWarmup: group.defaultInstanceWarmup,
+      TrafficSources: [],
+    };
+  }
 }
+
+function launch(template: LaunchTemplate, version: LaunchTemplateVersion, availabilityZone: string): GroupInstance {
+  const data = version.data;
+  return {
+    id: instanceId(),
+    availabilityZone,
+    launchTemplate: { id: template.id, name: template.name, version: String(version.number) },
+    instanceType: typeof data.InstanceType === 'string' ? data.InstanceType : 't3.micro',
+    imageId: typeof data.ImageId === 'string' ? data.ImageId : undefined,
+    lifecycle: 'InService',
+    health: 'Healthy',
+  };
+}
+
+const stateOf = (refresh: InstanceRefresh, now: number): RefreshState =>
+  refreshStateAt(refresh.plan, refresh.outcome, refresh.requests, now);
+
+/** The group's instances with each replaced one swapped for the generation the refresh has reached. */
+function instancesNow(group: Group, refresh: InstanceRefresh, state: RefreshState): GroupInstance[] {
+  const instances = [...group.instances];
+  refresh.slots.forEach((slot, i) => {
+    const { generation, lifecycle, health } = state.slots[i];
+    if (generation === 0) return;
+    const instance = generation === 1 ? slot.replacement : slot.restoration;
+    instances[slot.position] = { ...instance, lifecycle, health };
+  });
+  return instances;
+}
+
+const templateView = (ref: TemplateRef) => ({
+  LaunchTemplateId: ref.id,
+  LaunchTemplateName: ref.name,
+  Version: ref.version,
+});
+
+function refreshView(group: Group, refresh: InstanceRefresh, now: number): Record<string, unknown> {
+  const state = stateOf(refresh, now);
+  const progress = (percentage: number, toUpdate: number) => ({
+    LivePoolProgress: { PercentageComplete: percentage, InstancesToUpdate: toUpdate },
+  });
+  const rollback = state.rollback;
+  return {
+    InstanceRefreshId: refresh.id,
+    AutoScalingGroupName: group.name,
+    Status: state.status,
+    StatusReason: state.statusReason,
+    StartTime: new Date(refresh.plan.startMs),
+    EndTime: state.endMs === undefined ? undefined : new Date(state.endMs),
+    PercentageComplete: state.percentageComplete,
+    InstancesToUpdate: state.instancesToUpdate,
+    ProgressDetails: progress(state.percentageComplete, state.instancesToUpdate),
+    Preferences: refresh.preferences,
+    DesiredConfiguration: refresh.desired ? { LaunchTemplate: templateView(refresh.desired) } : undefined,
+    RollbackDetails: rollback && {
+      RollbackReason: rollback.reason,
+      RollbackStartTime: new Date(rollback.startMs),
+      PercentageCompleteOnRollback: rollback.percentageCompleteOnRollback,
+      InstancesToUpdateOnRollback: rollback.instancesToUpdateOnRollback,
+      ProgressDetailsOnRollback: progress(rollback.percentageCompleteOnRollback, rollback.instancesToUpdateOnRollback),
+    },
+    Strategy: 'Rolling',
+  };
+}
+
+function matchesFilter(group: Group, filter: { Name?: string; Values?: unknown }): boolean {
+  const values = list(filter.Values).map(String);
+  const tags = Object.entries(group.tags);
+  if (filter.Name === 'tag-key') return tags.some(([key]) => values.includes(key));
+  if (filter.Name === 'tag-value') return tags.some(([, value]) => values.includes(value));
+  if (filter.Name?.startsWith('tag:')) {
+    const value = group.tags[filter.Name.slice('tag:'.length)];
+    return value !== undefined && values.includes(value);
+  }
+  throw validationError(`The filter name ${filter.Name} is not valid. Valid filter names are tag-key, tag-value and tag:<key>.`);
+}
+
+/** Opaque tokens that carry the offset of the next page. */
+function paginate<T>(items: T[], token: string | undefined, maxRecords: number): { page: T[]; nextToken?: string } {
+  let offset = 0;
+  if (token !== undefined) {
+    const decoded = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+    if (!decoded) throw new AwsError('InvalidNextToken', `The token '${token}' is invalid.`);
+    offset = Number(decoded[1]);
+  }
+  const end = offset + maxRecords;
+  return {
+    page: items.slice(offset, end),
+    nextToken: end < items.length ? Buffer.from(`offset:${end}`).toString('base64') : undefined,
+  };
+}
+
+const noActiveRefresh = (name: string): AwsError =>
+  new AwsError('ActiveInstanceRefreshNotFound', `No in progress or pending Instance Refresh found for Auto Scaling group ${name}`);
+
+const irreversible = (message: string): AwsError => new AwsError('IrreversibleInstanceRefresh', message);

@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  batchSize,
+  MANUAL_ROLLBACK_REASON,
+  refreshStateAt,
+  type RefreshOutcome,
+  type RefreshPlan,
+  type RefreshRequest,
+  type SlotState,
+} from './instance-refresh.js';
+
+const s = (seconds: number): number => seconds * 1000;
+
+/** Four instances, two at a time, a checkpoint at 50% held for 10 minutes, then 2 minutes of baking. */
+const checkpointed: RefreshPlan = {
+  startMs: 0,
+  total: 4,
+  skipped: 0,
+  batchSize: 2,
+  warmupMs: s(60),
+  pendingMs: s(10),
+  checkpoints: [50, 100],
+  checkpointDelayMs: s(600),
+  bakeMs: s(120),
+  autoRollback: false,
+};
+
+/** Four instances, one at a time, no pauses. */
+const oneByOne: RefreshPlan = {
+  startMs: 0,
+  total: 4,
+  skipped: 0,
+  batchSize: 1,
+  warmupMs: s(60),
+  pendingMs: 0,
+  checkpoints: [],
+  checkpointDelayMs: 0,
+  bakeMs: 0,
+  autoRollback: false,
+};
+
+/** The user guide's example: 10 instances, checkpoints [20, 50], 15-minute delay, 80% healthy, 10-minute warmup. */
+const userGuide: RefreshPlan = {
+  ...oneByOne,
+  total: 10,
+  batchSize: 2,
+  warmupMs: s(600),
+  checkpoints: [20, 50],
+  checkpointDelayMs: s(900),
+};
+
+const fails: RefreshOutcome = { failAtPercent: 50, failReason: 'health checks failed' };
+const cancelAt = (seconds: number): RefreshRequest[] => [{ kind: 'cancel', atMs: s(seconds) }];
+const rollbackAt = (seconds: number): RefreshRequest[] => [{ kind: 'rollback', atMs: s(seconds) }];
+
+const O = 'old';
+const N = 'new';
+const L = 'launching';
+const B = 'broken';
+const R = 'restored';
+const RL = 'restoring';
+const code = (slot: SlotState): string =>
+  slot.generation === 0
+    ? O
+    : slot.generation === 2
+      ? slot.lifecycle === 'Pending'
+        ? RL
+        : R
+      : slot.lifecycle === 'Pending'
+        ? L
+        : slot.health === 'Unhealthy'
+          ? B
+          : N;
+
+type Row = [
+  string,
+  RefreshPlan,
+  RefreshOutcome,
+  RefreshRequest[],
+  number,
+  { status: string; pct: number; toUpdate: number; slots: string[]; reason?: RegExp; end?: number },
+];
+
+describe('refreshStateAt', () => {
+  it.each<Row>([
+    ['pending', checkpointed, {}, [], 0, { status: 'Pending', pct: 0, toUpdate: 4, slots: [O, O, O, O] }],
+    ['still pending', checkpointed, {}, [], 9.999, { status: 'Pending', pct: 0, toUpdate: 4, slots: [O, O, O, O] }],
+    ['first batch warming', checkpointed, {}, [], 10, { status: 'InProgress', pct: 0, toUpdate: 4, slots: [L, L, O, O], reason: /warm up/ }],
+    ['first batch nearly warm', checkpointed, {}, [], 69, { status: 'InProgress', pct: 0, toUpdate: 4, slots: [L, L, O, O] }],
+    ['at the checkpoint', checkpointed, {}, [], 70, { status: 'InProgress', pct: 50, toUpdate: 2, slots: [N, N, O, O], reason: /Checkpoint 50% reached.*600 seconds/ }],
+    ['end of the checkpoint delay', checkpointed, {}, [], 669, { status: 'InProgress', pct: 50, toUpdate: 2, slots: [N, N, O, O], reason: /Checkpoint/ }],
+    ['second batch warming', checkpointed, {}, [], 670, { status: 'InProgress', pct: 50, toUpdate: 2, slots: [N, N, L, L], reason: /warm up/ }],
+    ['baking', checkpointed, {}, [], 730, { status: 'Baking', pct: 100, toUpdate: 0, slots: [N, N, N, N], reason: /BakeTime/ }],
+    ['successful', checkpointed, {}, [], 850, { status: 'Successful', pct: 100, toUpdate: 0, slots: [N, N, N, N], end: 850 }],
+    ['successful long after', checkpointed, {}, [], 9999, { status: 'Successful', pct: 100, toUpdate: 0, slots: [N, N, N, N], end: 850 }],
+
+    ['one by one', oneByOne, {}, [], 61, { status: 'InProgress', pct: 25, toUpdate: 3, slots: [N, L, O, O] }],
+    ['one by one done', oneByOne, {}, [], 240, { status: 'Successful', pct: 100, toUpdate: 0, slots: [N, N, N, N], end: 240 }],
+
+    ['skip matching starts at the skipped share', { ...oneByOne, skipped: 2 }, {}, [], 0, { status: 'InProgress', pct: 50, toUpdate: 2, slots: [L, O] }],
+    ['skip matching', { ...oneByOne, skipped: 2 }, {}, [], 60, { status: 'InProgress', pct: 75, toUpdate: 1, slots: [N, L] }],
+    ['skip matching done', { ...oneByOne, skipped: 2 }, {}, [], 120, { status: 'Successful', pct: 100, toUpdate: 0, slots: [N, N], end: 120 }],
+    ['nothing to replace', { ...oneByOne, skipped: 4 }, {}, [], 0, { status: 'Successful', pct: 100, toUpdate: 0, slots: [], end: 0 }],
+    ['empty group', { ...oneByOne, total: 0 }, {}, [], 0, { status: 'Successful', pct: 100, toUpdate: 0, slots: [], end: 0 }],
+
+    ['user guide: two warming', userGuide, {}, [], 599, { status: 'InProgress', pct: 0, toUpdate: 10, slots: [L, L, O, O, O, O, O, O, O, O] }],
+    ['user guide: first checkpoint', userGuide, {}, [], 600, { status: 'InProgress', pct: 20, toUpdate: 8, slots: [N, N, O, O, O, O, O, O, O, O], reason: /Checkpoint 20%/ }],
+    ['user guide: 0:25 two more', userGuide, {}, [], 1500, { status: 'InProgress', pct: 20, toUpdate: 8, slots: [N, N, L, L, O, O, O, O, O, O] }],
+    ['user guide: 0:35 only one more', userGuide, {}, [], 2100, { status: 'InProgress', pct: 40, toUpdate: 6, slots: [N, N, N, N, L, O, O, O, O, O] }],
+    ['user guide: 0:45 partial refresh ends', userGuide, {}, [], 2700, { status: 'Successful', pct: 50, toUpdate: 5, slots: [N, N, N, N, N, O, O, O, O, O], end: 2700 }],
+    ['passing two checkpoints pauses once', { ...oneByOne, total: 2, checkpoints: [10, 40, 100], checkpointDelayMs: s(300) }, {}, [], 60, { status: 'InProgress', pct: 50, toUpdate: 1, slots: [N, O], reason: /Checkpoint 40%/ }],
+    ['... and then goes on', { ...oneByOne, total: 2, checkpoints: [10, 40, 100], checkpointDelayMs: s(300) }, {}, [], 360, { status: 'InProgress', pct: 50, toUpdate: 1, slots: [N, L], reason: /warm up/ }],
+
+    ['failing batch still warming', oneByOne, fails, [], 119, { status: 'InProgress', pct: 25, toUpdate: 3, slots: [N, L, O, O] }],
+    ['failed without auto rollback', oneByOne, fails, [], 120, { status: 'Failed', pct: 25, toUpdate: 3, slots: [N, B, O, O], reason: /health checks failed/, end: 120 }],
+    ['auto rollback starts', { ...oneByOne, autoRollback: true }, fails, [], 120, { status: 'RollbackInProgress', pct: 25, toUpdate: 3, slots: [RL, B, O, O], reason: /health checks failed/ }],
+    ['auto rollback halfway', { ...oneByOne, autoRollback: true }, fails, [], 180, { status: 'RollbackInProgress', pct: 0, toUpdate: 3, slots: [R, RL, O, O] }],
+    ['auto rollback done', { ...oneByOne, autoRollback: true }, fails, [], 240, { status: 'RollbackSuccessful', pct: 0, toUpdate: 3, slots: [R, R, O, O], end: 240 }],
+    ['rollback fails', { ...oneByOne, autoRollback: true }, { ...fails, rollbackOutcome: 'failure' }, [], 240, { status: 'RollbackFailed', pct: 0, toUpdate: 3, slots: [R, B, O, O], reason: /rollback failed/, end: 240 }],
+    ['failing at 0% fails the first batch', oneByOne, { failAtPercent: 0 }, [], 60, { status: 'Failed', pct: 0, toUpdate: 4, slots: [B, O, O, O], reason: /failed their health checks/, end: 60 }],
+
+    ['cancel waits for the batch in flight', oneByOne, {}, cancelAt(90), 90, { status: 'Cancelling', pct: 25, toUpdate: 3, slots: [N, L, O, O], reason: /before cancelling/ }],
+    ['cancelled once it warmed up', oneByOne, {}, cancelAt(90), 120, { status: 'Cancelled', pct: 50, toUpdate: 2, slots: [N, N, O, O], end: 120 }],
+    ['scripted cancel time', oneByOne, { cancelMs: s(5) }, cancelAt(90), 95, { status: 'Cancelled', pct: 50, toUpdate: 2, slots: [N, N, O, O], end: 95 }],
+    ['cancel while pending', checkpointed, {}, cancelAt(5), 5, { status: 'Cancelled', pct: 0, toUpdate: 4, slots: [O, O, O, O], end: 5 }],
+    ['cancel at a checkpoint', checkpointed, { cancelMs: s(30) }, cancelAt(100), 110, { status: 'Cancelling', pct: 50, toUpdate: 2, slots: [N, N, O, O] }],
+    ['cancel while baking', checkpointed, {}, cancelAt(800), 800, { status: 'Cancelled', pct: 100, toUpdate: 0, slots: [N, N, N, N], end: 800 }],
+    ['requests before the time asked about do not count', oneByOne, {}, cancelAt(90), 89, { status: 'InProgress', pct: 25, toUpdate: 3, slots: [N, L, O, O] }],
+
+    ['manual rollback at a checkpoint', checkpointed, {}, rollbackAt(100), 100, { status: 'RollbackInProgress', pct: 50, toUpdate: 2, slots: [RL, RL, O, O], reason: /RollbackInstanceRefresh/ }],
+    ['manual rollback done', checkpointed, {}, rollbackAt(100), 160, { status: 'RollbackSuccessful', pct: 0, toUpdate: 2, slots: [R, R, O, O], end: 160 }],
+    ['manual rollback mid-batch rolls the launching ones back too', oneByOne, {}, rollbackAt(90), 150, { status: 'RollbackInProgress', pct: 0, toUpdate: 3, slots: [R, RL, O, O] }],
+    ['manual rollback while pending', checkpointed, {}, rollbackAt(5), 5, { status: 'RollbackSuccessful', pct: 0, toUpdate: 4, slots: [O, O, O, O], end: 5 }],
+    ['cancelling a rollback', { ...oneByOne, autoRollback: true }, fails, cancelAt(150), 150, { status: 'Cancelling', pct: 25, toUpdate: 3, slots: [RL, B, O, O] }],
+    ['rollback cancelled', { ...oneByOne, autoRollback: true }, fails, cancelAt(150), 180, { status: 'Cancelled', pct: 0, toUpdate: 3, slots: [R, B, O, O], end: 180 }],
+    ['a second rollback request changes nothing', checkpointed, {}, [...rollbackAt(100), ...rollbackAt(110)], 160, { status: 'RollbackSuccessful', pct: 0, toUpdate: 2, slots: [R, R, O, O], end: 160 }],
+  ])('%s', (_name, plan, outcome, requests, atSeconds, expected) => {
+    const state = refreshStateAt(plan, outcome, requests, s(atSeconds));
+    expect({
+      status: state.status,
+      pct: state.percentageComplete,
+      toUpdate: state.instancesToUpdate,
+      slots: state.slots.map(code),
+    }).toEqual({ status: expected.status, pct: expected.pct, toUpdate: expected.toUpdate, slots: expected.slots });
+    if (expected.reason) expect(state.statusReason).toMatch(expected.reason);
+    expect(state.endMs).toBe(expected.end === undefined ? undefined : s(expected.end));
+  });
+
+  it.each<[string, RefreshOutcome, RefreshRequest[], number, object]>([
+    ['auto', fails, [], 120, { reason: 'health checks failed', startMs: s(120), percentageCompleteOnRollback: 25, instancesToUpdateOnRollback: 3 }],
+    ['manual', {}, rollbackAt(90), 90, { reason: MANUAL_ROLLBACK_REASON, startMs: s(90), percentageCompleteOnRollback: 25, instancesToUpdateOnRollback: 3 }],
+  ])('records the %s rollback', (_name, outcome, requests, atSeconds, details) => {
+    expect(refreshStateAt({ ...oneByOne, autoRollback: true }, outcome, requests, s(atSeconds)).rollback).toEqual(details);
+  });
+
+  it('has no rollback details without a rollback', () => {
+    expect(refreshStateAt(oneByOne, {}, [], s(500)).rollback).toBeUndefined();
+  });
+});
+
+describe('batchSize', () => {
+  it.each([
+    [10, 90, 100, 1],
+    [10, 80, 100, 2],
+    [2, 90, 100, 1],
+    [10, 100, 100, 1],
+    [4, 0, 100, 4],
+    [4, 50, 150, 4],
+    [10, 90, 110, 2],
+    [0, 90, 100, 1],
+  ])('capacity %i, min %i%%, max %i%% -> %i', (capacity, min, max, expected) => {
+    expect(batchSize(capacity, min, max)).toBe(expected);
+  });
+});
