@@ -1,0 +1,21 @@
+/**
+ * The post step: removes the signing key file the main step wrote. The runner runs it after the job's other steps,
+ * also when the main step failed or the job was cancelled (`post-if: always()`).
+ */
+import { rm } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { errorMessage } from '../shared/errors.js';
+
+/** The state entry in which the main step names the key file it wrote. */
+export const KEY_FILE_STATE = 'signing-key-file';
+
+export async function cleanup(): Promise<void> {
+  const file = core.getState(KEY_FILE_STATE);
+  if (!file) return;
+  try {
+    await rm(file, { force: true });
+    core.info('Removed the signing key file.');
+  } catch (error) {
+    core.setFailed(`Could not remove the signing key file ${file}: ${errorMessage(error)}`);
+  }
+}

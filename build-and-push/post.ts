@@ -1,0 +1,3 @@
+import { cleanup } from './cleanup.js';
+
+void cleanup();

@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import { InputError } from '../shared/inputs.js';
+import { readInputs } from './inputs.js';
+
+const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
+const VALID = { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH };
+const ENV = { AWS_REGION: 'eu-central-1' };
+const read = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', ENV);
+const failure = (values: Record<string, string>): string => {
+  try {
+    read(values);
+  } catch (error) {
+    if (error instanceof InputError) return error.message;
+    throw error;
+  }
+  throw new Error('no InputError');
+};
+
+describe('instance-refresh inputs', () => {
+  it('applies the defaults', () => {
+    expect(read(VALID)).toEqual({
+      roleToAssume: '',
+      awsRegion: 'eu-central-1',
+      audience: 'sts.amazonaws.com',
+      autoScalingGroupName: 'web',
+      storePath: STORE_PATH,
+      storePathTag: 'NixStorePath',
+      tags: [],
+      launchTemplate: '',
+      minHealthyPercentage: 90,
+      maxHealthyPercentage: undefined,
+      instanceWarmup: undefined,
+      checkpointPercentages: [],
+      checkpointDelay: undefined,
+      skipMatching: true,
+      autoRollback: true,
+      alarms: [],
+      bakeTime: undefined,
+      scaleInProtectedInstances: 'Ignore',
+      standbyInstances: 'Ignore',
+      ifInProgress: 'wait',
+      wait: true,
+      timeoutMinutes: 60,
+      pollIntervalSeconds: 15,
+      onAbort: 'rollback',
+    });
+  });
+
+  it.each<[string, Record<string, string>, object]>([
+    ['tags, split at the first =', { tags: 'Substituters=s3://cache?region=eu-west-1&trusted=1\nTeam=web' }, { tags: [{ key: 'Substituters', value: 's3://cache?region=eu-west-1&trusted=1' }, { key: 'Team', value: 'web' }] }],
+    ['a canary', { 'checkpoint-percentages': '10, 50,100', 'checkpoint-delay': '10m' }, { checkpointPercentages: [10, 50, 100], checkpointDelay: 600 }],
+    ['durations', { 'instance-warmup': '90', 'bake-time': '1h' }, { instanceWarmup: 90, bakeTime: 3600 }],
+    ['healthy percentages 100 apart', { 'min-healthy-percentage': '100', 'max-healthy-percentage': '200' }, { minHealthyPercentage: 100, maxHealthyPercentage: 200 }],
+    ['a launch template ID', { 'launch-template': 'lt-0123456789abcdef0' }, { launchTemplate: 'lt-0123456789abcdef0' }],
+    ["AWS's values in any case", { 'scale-in-protected-instances': 'refresh', 'standby-instances': 'TERMINATE' }, { scaleInProtectedInstances: 'Refresh', standbyInstances: 'Terminate' }],
+    ['what to do on abort and when busy', { 'on-abort': 'leave', 'if-in-progress': 'cancel', wait: 'false' }, { onAbort: 'leave', ifInProgress: 'cancel', wait: false }],
+  ])('reads %s', (_case, values, expected) => {
+    expect(read({ ...VALID, ...values })).toMatchObject(expected);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['checkpoints not ending at 100', { 'checkpoint-percentages': '10,50' }, "Input 'checkpoint-percentages' must be ascending and end with 100"],
+    ['checkpoints twice the same', { 'checkpoint-percentages': '50,50,100' }, "Input 'checkpoint-percentages' must be ascending"],
+    ['a checkpoint of 0', { 'checkpoint-percentages': '0,100' }, "Input 'checkpoint-percentages' items must each be a whole percentage 1-100"],
+    ['a checkpoint delay without checkpoints', { 'checkpoint-delay': '60' }, "Input 'checkpoint-delay' needs 'checkpoint-percentages'"],
+    ['healthy percentages over 100 apart', { 'min-healthy-percentage': '50', 'max-healthy-percentage': '160' }, "Input 'max-healthy-percentage' must be at most 100 above 'min-healthy-percentage' (50), got 160"],
+    ['a tag value over 256 characters', { tags: `Note=${'x'.repeat(257)}` }, "Input 'tags' values must be at most 256 characters, got 257 for 'Note'"],
+    ['a tag key IMDS cannot serve', { tags: 'My Tag=x' }, "Input 'tags' lines must each be Key=Value"],
+    ["AWS's own tag prefix", { 'store-path-tag': 'aws:nix' }, "Input 'store-path-tag' must be a tag key"],
+    ['the store path tag set again', { 'store-path-tag': 'System', tags: 'System=other' }, "Input 'tags' must not set 'System'"],
+    ['a bake time over two days', { 'bake-time': '49h' }, "Input 'bake-time' must be a duration of 0-172800 seconds"],
+    ['eleven alarms', { alarms: 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk' }, "Input 'alarms' takes at most 10 items"],
+    ['a store path with an e in its hash', { 'store-path': STORE_PATH.replace('0c9q', 'ec9q') }, "Input 'store-path' must be a full store path"],
+  ])('rejects %s', (_case, values, message) => {
+    expect(failure({ ...VALID, ...values })).toContain(message);
+  });
+});

@@ -1,0 +1,152 @@
+/** The inputs of instance-refresh: their names, defaults and the typed object the action works with. */
+import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
+import { resolveRegion } from '../shared/region.js';
+import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
+import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+
+export const Input = {
+  ...RoleInput,
+  AutoScalingGroupName: 'auto-scaling-group-name',
+  StorePath: 'store-path',
+  StorePathTag: 'store-path-tag',
+  Tags: 'tags',
+  LaunchTemplate: 'launch-template',
+  MinHealthyPercentage: 'min-healthy-percentage',
+  MaxHealthyPercentage: 'max-healthy-percentage',
+  InstanceWarmup: 'instance-warmup',
+  CheckpointPercentages: 'checkpoint-percentages',
+  CheckpointDelay: 'checkpoint-delay',
+  SkipMatching: 'skip-matching',
+  AutoRollback: 'auto-rollback',
+  Alarms: 'alarms',
+  BakeTime: 'bake-time',
+  ScaleInProtectedInstances: 'scale-in-protected-instances',
+  StandbyInstances: 'standby-instances',
+  IfInProgress: 'if-in-progress',
+  Wait: 'wait',
+  TimeoutMinutes: 'timeout-minutes',
+  PollIntervalSeconds: 'poll-interval-seconds',
+  OnAbort: 'on-abort',
+} as const;
+
+export const IF_IN_PROGRESS = ['wait', 'cancel', 'fail'] as const;
+export const ON_ABORT = ['rollback', 'cancel', 'leave'] as const;
+export const SCALE_IN_PROTECTED = ['Refresh', 'Ignore', 'Wait'] as const;
+export const STANDBY = ['Terminate', 'Ignore', 'Wait'] as const;
+
+export interface InstanceRefreshInputs extends RoleInputs {
+  autoScalingGroupName: string;
+  storePath: string;
+  storePathTag: string;
+  tags: Array<{ key: string; value: string }>;
+  /** Name or `lt-` ID; `''` for the group's own launch template. */
+  launchTemplate: string;
+  minHealthyPercentage: number;
+  maxHealthyPercentage?: number;
+  instanceWarmup?: number;
+  checkpointPercentages: number[];
+  checkpointDelay?: number;
+  skipMatching: boolean;
+  autoRollback: boolean;
+  alarms: string[];
+  bakeTime?: number;
+  scaleInProtectedInstances: (typeof SCALE_IN_PROTECTED)[number];
+  standbyInstances: (typeof STANDBY)[number];
+  ifInProgress: (typeof IF_IN_PROGRESS)[number];
+  wait: boolean;
+  timeoutMinutes: number;
+  pollIntervalSeconds: number;
+  onAbort: (typeof ON_ABORT)[number];
+}
+
+/** Auto Scaling's `XmlStringMaxLen255`, less the line breaks no group name has. */
+const GROUP_NAME = /^\P{Cc}{1,255}$/u;
+/**
+ * Instance metadata only serves tags whose keys use these characters (and instances fail to launch otherwise);
+ * `=` is left out because it separates key from value here, and `aws:` is AWS's own prefix.
+ */
+const TAG_KEY = /^(?!aws:)[A-Za-z0-9+\-.,_:@]{1,128}$/;
+const TAG_KEY_FORM = 'a tag key of 1-128 characters from A-Z a-z 0-9 + - . , _ : @, not starting with aws:';
+const MAX_TAG_VALUE = 256;
+/** EC2's launch template name, or its ID. */
+const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
+const ALARM_NAME = /^\P{Cc}{1,255}$/u;
+/** Auto Scaling's limit for `CheckpointDelay` and `BakeTime`: two days. */
+const TWO_DAYS = 172800;
+/** The longest a self-hosted runner's job may run (five days). */
+const MAX_TIMEOUT_MINUTES = 7200;
+
+export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): InstanceRefreshInputs {
+  const inputs = parseInputs(
+    (read): InstanceRefreshInputs => ({
+      ...readRoleInputs(read, { roleRequired: false }),
+      autoScalingGroupName: read.string(Input.AutoScalingGroupName, {
+        required: true,
+        pattern: GROUP_NAME,
+        form: 'an Auto Scaling group name of 1-255 characters',
+      }),
+      storePath: read.string(Input.StorePath, { required: true, pattern: STORE_PATH, form: STORE_PATH_FORM }),
+      storePathTag: read.string(Input.StorePathTag, { default: 'NixStorePath', pattern: TAG_KEY, form: TAG_KEY_FORM }),
+      tags: read.keyValues(Input.Tags, { keyPattern: TAG_KEY, form: `Key=Value, the key ${TAG_KEY_FORM}` }),
+      launchTemplate: read.string(Input.LaunchTemplate, {
+        pattern: LAUNCH_TEMPLATE,
+        form: 'a launch template ID (lt-<17 hex digits>) or name (3-128 of A-Z a-z 0-9 ( ) . - / _)',
+      }),
+      minHealthyPercentage: read.integer(Input.MinHealthyPercentage, { min: 0, max: 100, default: 90 })!,
+      maxHealthyPercentage: read.integer(Input.MaxHealthyPercentage, { min: 100, max: 200 }),
+      instanceWarmup: read.seconds(Input.InstanceWarmup, { min: 0, max: TWO_DAYS }),
+      checkpointPercentages: read
+        .list(Input.CheckpointPercentages, {
+          separator: 'comma-or-lines',
+          pattern: /^(?:100|[1-9]\d?)$/,
+          form: 'a whole percentage 1-100',
+        })
+        .map(Number),
+      checkpointDelay: read.seconds(Input.CheckpointDelay, { min: 0, max: TWO_DAYS }),
+      skipMatching: read.boolean(Input.SkipMatching, true),
+      autoRollback: read.boolean(Input.AutoRollback, true),
+      alarms: read.list(Input.Alarms, { max: 10, pattern: ALARM_NAME, form: 'a CloudWatch alarm name' }),
+      bakeTime: read.seconds(Input.BakeTime, { min: 0, max: TWO_DAYS }),
+      scaleInProtectedInstances: read.oneOf(Input.ScaleInProtectedInstances, SCALE_IN_PROTECTED, 'Ignore'),
+      standbyInstances: read.oneOf(Input.StandbyInstances, STANDBY, 'Ignore'),
+      ifInProgress: read.oneOf(Input.IfInProgress, IF_IN_PROGRESS, 'wait'),
+      wait: read.boolean(Input.Wait, true),
+      timeoutMinutes: read.integer(Input.TimeoutMinutes, { min: 1, max: MAX_TIMEOUT_MINUTES, default: 60 })!,
+      pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 15 })!,
+      onAbort: read.oneOf(Input.OnAbort, ON_ABORT, 'rollback'),
+    }),
+    source,
+  );
+  const problems = crossCheck(inputs);
+  if (problems.length > 0) throw new InputError(problems);
+  return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
+}
+
+/** What no single input shows: how inputs relate, and what the reader's forms cannot say. */
+function crossCheck(inputs: InstanceRefreshInputs): Array<{ input: string; message: string }> {
+  const problems: Array<{ input: string; message: string }> = [];
+  const reject = (input: string, message: string) => problems.push({ input, message: `Input '${input}' ${message}` });
+
+  const checkpoints = inputs.checkpointPercentages;
+  if (checkpoints.length > 0) {
+    const ascending = checkpoints.every((value, i) => i === 0 || value > checkpoints[i - 1]);
+    if (!ascending || checkpoints[checkpoints.length - 1] !== 100) {
+      reject(Input.CheckpointPercentages, `must be ascending and end with 100 (such as 10,50,100), got ${checkpoints.join(',')}`);
+    }
+  } else if (inputs.checkpointDelay !== undefined) {
+    reject(Input.CheckpointDelay, `needs '${Input.CheckpointPercentages}'`);
+  }
+  const max = inputs.maxHealthyPercentage;
+  if (max !== undefined && max - inputs.minHealthyPercentage > 100) {
+    reject(Input.MaxHealthyPercentage, `must be at most 100 above '${Input.MinHealthyPercentage}' (${inputs.minHealthyPercentage}), got ${max}`);
+  }
+  for (const tag of inputs.tags) {
+    if (tag.key === inputs.storePathTag) {
+      reject(Input.Tags, `must not set '${tag.key}': that tag carries '${Input.StorePath}'`);
+    }
+    if (tag.value.length > MAX_TAG_VALUE) {
+      reject(Input.Tags, `values must be at most ${MAX_TAG_VALUE} characters, got ${tag.value.length} for '${tag.key}'`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import { InputError } from '../shared/inputs.js';
+import { readInputs } from './inputs.js';
+
+const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
+const VALID = { targets: 'tag:Role=web', 'store-path': STORE_PATH };
+const ENV = { AWS_REGION: 'eu-central-1' };
+const PUBLIC_KEY = `cache-1:${'A'.repeat(43)}=`;
+const read = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', ENV);
+const failure = (values: Record<string, string>): string => {
+  try {
+    read(values);
+  } catch (error) {
+    if (error instanceof InputError) return error.message;
+    throw error;
+  }
+  throw new Error('no InputError');
+};
+
+describe('ssm-deploy inputs', () => {
+  it('applies the defaults', () => {
+    expect(read(VALID)).toEqual({
+      roleToAssume: '',
+      awsRegion: 'eu-central-1',
+      audience: 'sts.amazonaws.com',
+      targets: [{ Key: 'tag:Role', Values: ['web'] }],
+      instanceIds: [],
+      storePath: STORE_PATH,
+      action: 'switch',
+      substituters: [],
+      trustedPublicKeys: [],
+      healthCheckUnits: [],
+      healthCheckUrl: '',
+      healthCheckTimeoutSeconds: 60,
+      rollbackOnFailure: true,
+      documentName: 'NixOS-Deploy',
+      manageDocument: true,
+      maxConcurrency: '50%',
+      maxErrors: '0',
+      executionTimeoutSeconds: 3600,
+      deliveryTimeoutSeconds: 600,
+      cloudwatchLogGroup: '',
+      outputS3Bucket: '',
+      wait: true,
+      timeoutMinutes: 60,
+      pollIntervalSeconds: 10,
+    });
+  });
+
+  it.each<[string, Record<string, string>, object]>([
+    ['tag selectors, values ORed', { targets: 'tag:Role=web,api\ntag:Environment=production' }, { targets: [{ Key: 'tag:Role', Values: ['web', 'api'] }, { Key: 'tag:Environment', Values: ['production'] }] }],
+    ['instance IDs instead', { targets: '', 'instance-ids': 'i-0123456789abcdef0, i-01234567\nmi-0123456789abcdef0' }, { targets: [], instanceIds: ['i-0123456789abcdef0', 'i-01234567', 'mi-0123456789abcdef0'] }],
+    ['caches and keys, space separated', { substituters: 's3://cache?region=eu-west-1 https://cache.nixos.org', 'trusted-public-keys': `${PUBLIC_KEY}  ${PUBLIC_KEY}` }, { substituters: ['s3://cache?region=eu-west-1', 'https://cache.nixos.org'], trustedPublicKeys: [PUBLIC_KEY, PUBLIC_KEY] }],
+    ['a health check', { 'health-check-units': 'nginx.service\npostgresql.service', 'health-check-url': 'http://127.0.0.1:8080/health?full=1' }, { healthCheckUnits: ['nginx.service', 'postgresql.service'], healthCheckUrl: 'http://127.0.0.1:8080/health?full=1' }],
+    ['rates as counts', { 'max-concurrency': '10', 'max-errors': '2' }, { maxConcurrency: '10', maxErrors: '2' }],
+    ['rates as percentages', { 'max-concurrency': '100%', 'max-errors': '5%' }, { maxConcurrency: '100%', maxErrors: '5%' }],
+    ['a reboot', { action: 'reboot' }, { action: 'reboot' }],
+  ])('reads %s', (_case, values, expected) => {
+    expect(read({ ...VALID, ...values })).toMatchObject(expected);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['six target lines', { targets: Array.from({ length: 6 }, (_, i) => `tag:K${i}=v`).join('\n') }, "Input 'targets' takes at most 5 items"],
+    ['51 values in a target', { targets: `tag:Role=${Array.from({ length: 51 }, (_, i) => `v${i}`).join(',')}` }, "Input 'targets' items must each be a tag selector"],
+    ['51 instance IDs', { targets: '', 'instance-ids': Array.from({ length: 51 }, () => 'i-01234567').join(',') }, "Input 'instance-ids' takes at most 50 items"],
+    ['a substituter with shell quoting', { substituters: "s3://cache?x='$(id)'" }, "Input 'substituters' items must each be a binary cache URI"],
+    ['a secret key given as a public one', { 'trusted-public-keys': `cache-1:${'A'.repeat(86)}==` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
+    ['a unit that is not one', { 'health-check-units': 'nginx; reboot' }, "Input 'health-check-units' items must each be a systemd unit name"],
+    ['an https health check URL', { 'health-check-url': 'https://localhost/' }, "Input 'health-check-url' must be a URL on the instance itself"],
+    ['a look-alike host', { 'health-check-url': 'http://localhost.evil.example/' }, "Input 'health-check-url' must be a URL on the instance itself"],
+    ['a delivery timeout under 30 s', { 'delivery-timeout-seconds': '29' }, "Input 'delivery-timeout-seconds' must be an integer 30-2592000"],
+    ['more than 100% errors', { 'max-errors': '101%' }, "Input 'max-errors' must be a number of instances from 0 or a percentage"],
+    ['a bucket name with capitals', { 'output-s3-bucket': 'My-Bucket' }, "Input 'output-s3-bucket' must be an S3 bucket name"],
+  ])('rejects %s', (_case, values, message) => {
+    expect(failure({ ...VALID, ...values })).toContain(message);
+  });
+});

@@ -1,0 +1,162 @@
+/** The inputs of ssm-deploy: their names, defaults and the typed object the action works with. */
+import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
+import { resolveRegion } from '../shared/region.js';
+import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
+import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+
+export const Input = {
+  ...RoleInput,
+  Targets: 'targets',
+  InstanceIds: 'instance-ids',
+  StorePath: 'store-path',
+  Action: 'action',
+  Substituters: 'substituters',
+  TrustedPublicKeys: 'trusted-public-keys',
+  HealthCheckUnits: 'health-check-units',
+  HealthCheckUrl: 'health-check-url',
+  HealthCheckTimeoutSeconds: 'health-check-timeout-seconds',
+  RollbackOnFailure: 'rollback-on-failure',
+  DocumentName: 'document-name',
+  ManageDocument: 'manage-document',
+  MaxConcurrency: 'max-concurrency',
+  MaxErrors: 'max-errors',
+  ExecutionTimeoutSeconds: 'execution-timeout-seconds',
+  DeliveryTimeoutSeconds: 'delivery-timeout-seconds',
+  CloudwatchLogGroup: 'cloudwatch-log-group',
+  OutputS3Bucket: 'output-s3-bucket',
+  Wait: 'wait',
+  TimeoutMinutes: 'timeout-minutes',
+  PollIntervalSeconds: 'poll-interval-seconds',
+} as const;
+
+export const ACTIONS = ['switch', 'boot', 'reboot', 'dry-activate'] as const;
+
+/** One `Targets` entry of `SendCommand`: `{ Key: 'tag:Role', Values: ['web', 'api'] }`. */
+export interface TagTarget {
+  Key: string;
+  Values: string[];
+}
+
+export interface SsmDeployInputs extends RoleInputs {
+  targets: TagTarget[];
+  instanceIds: string[];
+  storePath: string;
+  action: (typeof ACTIONS)[number];
+  substituters: string[];
+  trustedPublicKeys: string[];
+  healthCheckUnits: string[];
+  /** `''` for no URL check. */
+  healthCheckUrl: string;
+  healthCheckTimeoutSeconds: number;
+  rollbackOnFailure: boolean;
+  documentName: string;
+  manageDocument: boolean;
+  maxConcurrency: string;
+  maxErrors: string;
+  executionTimeoutSeconds: number;
+  deliveryTimeoutSeconds: number;
+  cloudwatchLogGroup: string;
+  outputS3Bucket: string;
+  wait: boolean;
+  timeoutMinutes: number;
+  pollIntervalSeconds: number;
+}
+
+/** SSM allows at most 5 targets and 50 values a target; keys and values here never hold a comma or `=`. */
+const TARGET = /^tag:[^=,\s][^=,]{0,127}=[^,]{1,256}(?:,[^,]{1,256}){0,49}$/;
+const TARGET_FORM = 'a tag selector tag:Key=Value1,Value2 (at most 50 values)';
+/** SSM's `InstanceId`: EC2 instances and hybrid managed nodes. */
+const INSTANCE_ID = /^(?:i-(?:[0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
+/**
+ * What reaches the instance's shell environment is held to plain URI and key characters, so that no value can
+ * carry quoting or expansion (the document checks the same again).
+ */
+const SUBSTITUTER = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9._~:/?#@!&+,;=%-]+$/;
+const PUBLIC_KEY = /^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$/;
+const UNIT = /^[A-Za-z0-9:_.@-]{1,240}\.(?:service|socket|target|timer|mount|automount|path|swap|slice|scope|device)$/;
+const LOOPBACK_URL = /^http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?(?:\/[A-Za-z0-9._~:/?#@!&+,;=%-]*)?$/;
+const DOCUMENT_NAME = /^[a-zA-Z0-9_\-.:/]{3,128}$/;
+/** SendCommand's own patterns. */
+const MAX_CONCURRENCY = /^(?:[1-9]\d{0,6}|[1-9]\d?%|100%)$/;
+const MAX_ERRORS = /^(?:0|[1-9]\d{0,6}|\d{1,2}%|100%)$/;
+const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const MAX_TIMEOUT_MINUTES = 7200;
+
+export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): SsmDeployInputs {
+  const inputs = parseInputs(
+    (read): SsmDeployInputs => ({
+      ...readRoleInputs(read, { roleRequired: false }),
+      targets: read.list(Input.Targets, { max: 5, pattern: TARGET, form: TARGET_FORM }).map(toTarget),
+      instanceIds: read.list(Input.InstanceIds, {
+        separator: 'comma-or-lines',
+        max: 50,
+        pattern: INSTANCE_ID,
+        form: 'an instance ID (i-0123456789abcdef0)',
+      }),
+      storePath: read.string(Input.StorePath, { required: true, pattern: STORE_PATH, form: STORE_PATH_FORM }),
+      action: read.oneOf(Input.Action, ACTIONS, 'switch'),
+      substituters: read.list(Input.Substituters, {
+        separator: 'whitespace',
+        pattern: SUBSTITUTER,
+        form: 'a binary cache URI such as s3://bucket?region=eu-central-1',
+      }),
+      trustedPublicKeys: read.list(Input.TrustedPublicKeys, {
+        separator: 'whitespace',
+        pattern: PUBLIC_KEY,
+        form: 'a Nix public key name:base64',
+      }),
+      healthCheckUnits: read.list(Input.HealthCheckUnits, {
+        pattern: UNIT,
+        form: 'a systemd unit name such as nginx.service',
+      }),
+      healthCheckUrl: read.string(Input.HealthCheckUrl, {
+        pattern: LOOPBACK_URL,
+        form: 'a URL on the instance itself, http://localhost... or http://127.0.0.1...',
+      }),
+      healthCheckTimeoutSeconds: read.integer(Input.HealthCheckTimeoutSeconds, { min: 1, max: 3600, default: 60 })!,
+      rollbackOnFailure: read.boolean(Input.RollbackOnFailure, true),
+      documentName: read.string(Input.DocumentName, {
+        default: 'NixOS-Deploy',
+        pattern: DOCUMENT_NAME,
+        form: 'an SSM document name of 3-128 characters from A-Z a-z 0-9 _ - . : /',
+      }),
+      manageDocument: read.boolean(Input.ManageDocument, true),
+      maxConcurrency: read.string(Input.MaxConcurrency, {
+        default: '50%',
+        pattern: MAX_CONCURRENCY,
+        form: 'a number of instances from 1 or a percentage 1%-100%',
+      }),
+      maxErrors: read.string(Input.MaxErrors, {
+        default: '0',
+        pattern: MAX_ERRORS,
+        form: 'a number of instances from 0 or a percentage 0%-100%',
+      }),
+      executionTimeoutSeconds: read.integer(Input.ExecutionTimeoutSeconds, { min: 1, max: 172800, default: 3600 })!,
+      deliveryTimeoutSeconds: read.integer(Input.DeliveryTimeoutSeconds, { min: 30, max: 2592000, default: 600 })!,
+      cloudwatchLogGroup: read.string(Input.CloudwatchLogGroup, {
+        pattern: LOG_GROUP,
+        form: 'a CloudWatch Logs group name',
+      }),
+      outputS3Bucket: read.string(Input.OutputS3Bucket, { pattern: BUCKET, form: 'an S3 bucket name' }),
+      wait: read.boolean(Input.Wait, true),
+      timeoutMinutes: read.integer(Input.TimeoutMinutes, { min: 1, max: MAX_TIMEOUT_MINUTES, default: 60 })!,
+      pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 10 })!,
+    }),
+    source,
+  );
+  const given = [inputs.targets.length > 0, inputs.instanceIds.length > 0].filter(Boolean).length;
+  if (given !== 1) {
+    const message =
+      given === 0
+        ? `Input '${Input.Targets}' or '${Input.InstanceIds}' is required (exactly one of the two)`
+        : `Inputs '${Input.Targets}' and '${Input.InstanceIds}' exclude each other: give one of the two`;
+    throw new InputError([{ input: Input.Targets, message }]);
+  }
+  return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
+}
+
+function toTarget(selector: string): TagTarget {
+  const at = selector.indexOf('=');
+  return { Key: selector.slice(0, at), Values: selector.slice(at + 1).split(',') };
+}

@@ -1,0 +1,45 @@
+/** The four actions, each with inputs that pass validation, for tests that go over all of them. */
+import { readInputs as assumeRole } from '../assume-role/inputs.js';
+import { readInputs as buildAndPush } from '../build-and-push/inputs.js';
+import { readInputs as instanceRefresh } from '../instance-refresh/inputs.js';
+import { readInputs as ssmDeploy } from '../ssm-deploy/inputs.js';
+import type { InputSource } from '../shared/inputs.js';
+
+export const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
+/** The shape of a Nix Ed25519 secret key; not a key anyone uses. */
+export const SIGNING_KEY = `cache.example.org-1:${'A'.repeat(86)}==`;
+
+export interface ActionCase {
+  action: string;
+  issue: number;
+  readInputs: (source?: InputSource, env?: NodeJS.ProcessEnv) => unknown;
+  /** Few inputs that are valid together, with `action.yml` defaults or without. */
+  valid: Record<string, string>;
+}
+
+export const ACTIONS: ActionCase[] = [
+  {
+    action: 'assume-role',
+    issue: 3,
+    readInputs: assumeRole,
+    valid: { 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy' },
+  },
+  {
+    action: 'build-and-push',
+    issue: 6,
+    readInputs: buildAndPush,
+    valid: { installable: '.#web', 'store-uri': 'file:///tmp/cache', 'signing-key': SIGNING_KEY },
+  },
+  {
+    action: 'instance-refresh',
+    issue: 4,
+    readInputs: instanceRefresh,
+    valid: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH },
+  },
+  {
+    action: 'ssm-deploy',
+    issue: 5,
+    readInputs: ssmDeploy,
+    valid: { targets: 'tag:Role=web', 'store-path': STORE_PATH },
+  },
+];

@@ -1,0 +1,105 @@
+import { describe, expect, it } from '@jest/globals';
+import { inputVariable, Job, KILL_AFTER_MS, runAction, SIGTERM_AFTER_MS } from './runner.js';
+
+const PROBE = 'test/harness/fixtures/probe';
+
+describe('inputVariable', () => {
+  it.each([
+    ['role-to-assume', 'INPUT_ROLE-TO-ASSUME'],
+    ['two words', 'INPUT_TWO_WORDS'],
+    ['aws-region', 'INPUT_AWS-REGION'],
+  ])('%s -> %s', (name, variable) => {
+    expect(inputVariable(name)).toBe(variable);
+  });
+});
+
+describe('a step run by the harness', () => {
+  it('gets the runner environment, inputs with action.yml defaults, and nothing of the developer', async () => {
+    process.env.AWS_SECRET_ACCESS_KEY = 'developer-secret';
+    try {
+      const result = await runAction(PROBE, { inputs: { 'two words': 'x y' }, env: { FROM_TEST: '1' } });
+      const env = JSON.parse(result.outputs.env) as Record<string, string>;
+      expect(env).toMatchObject({
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'octo-org/octo-repo',
+        GITHUB_RUN_ID: '4242424242',
+        GITHUB_RUN_ATTEMPT: '1',
+        'INPUT_MODE': 'report',
+        'INPUT_WITH-DEFAULT': 'from action.yml',
+        INPUT_TWO_WORDS: 'x y',
+        FROM_TEST: '1',
+      });
+      for (const name of ['RUNNER_TEMP', 'GITHUB_WORKSPACE', 'GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY', 'GITHUB_EVENT_PATH', 'HOME']) {
+        expect(env[name]).toMatch(/nixos-aws-job-/);
+      }
+      expect(Object.keys(env).filter((name) => /^(AWS_(?!EC2_METADATA_DISABLED)|NODE_OPTIONS|JEST)/.test(name))).toEqual([]);
+    } finally {
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+  });
+
+  it('returns outputs, exported env, state, path, summary, annotations and masks', async () => {
+    const result = await runAction(PROBE);
+    expect(result).toMatchObject({
+      exitCode: 0,
+      outputs: { multi: 'line 1\nline 2' },
+      exportedEnv: { PROBE_EXPORTED: 'yes' },
+      state: { token: 'from-main' },
+      addedPath: ['/opt/probe/bin'],
+      summary: '# Probe\n',
+      masks: ['probe-secret'],
+      annotations: [
+        { level: 'warning', message: 'look\nhere', properties: { title: 'Careful', file: 'a.ts', line: '3' } },
+        { level: 'error', message: 'on stderr', properties: {} },
+      ],
+    });
+    expect(result.logLines).not.toContain('::add-mask::probe-secret');
+  });
+});
+
+describe('a job', () => {
+  it('passes exported env and path to later steps, and state and inputs to the post step', async () => {
+    const job = new Job();
+    try {
+      await job.step(PROBE);
+      const second = await job.step(PROBE);
+      const env = JSON.parse(second.outputs.env) as Record<string, string>;
+      expect(env.PROBE_EXPORTED).toBe('yes');
+      expect(env.PATH.split(':')[0]).toBe('/opt/probe/bin');
+      const post = await job.post(PROBE);
+      expect(post.stdout).toBe('state token=from-main\ninput mode=report\n');
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('runs a post step with the state given', async () => {
+    const post = await runAction(PROBE, { post: true, state: { token: 'given' }, inputs: { mode: 'wait' } });
+    expect(post.stdout).toBe('state token=given\ninput mode=wait\n');
+  });
+});
+
+describe('cancellation', () => {
+  it.each([
+    ['after a delay', { afterMs: 300 }],
+    ['after a line', { afterLine: /^waiting$/ }],
+  ])('sends SIGINT %s', async (_case, plan) => {
+    const result = await runAction(PROBE, { inputs: { mode: 'wait' }, signal: plan });
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'waiting\ngot SIGINT\n' });
+  });
+
+  it('escalates to SIGTERM and a kill as the runner does', async () => {
+    const result = await runAction(PROBE, { inputs: { mode: 'stubborn' }, signal: { afterLine: /waiting/ } });
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT', 'SIGTERM', 'SIGKILL']);
+    const [int, term, kill] = result.signals.map((s) => s.atMs);
+    expect(term - int).toBeGreaterThanOrEqual(SIGTERM_AFTER_MS - 50);
+    expect(kill - term).toBeGreaterThanOrEqual(KILL_AFTER_MS - 50);
+    expect(result).toMatchObject({ exitCode: null, exitSignal: 'SIGKILL', stdout: 'waiting\ngot SIGINT\ngot SIGTERM\n' });
+  }, 20_000);
+
+  it('kills a step that outlives its timeout', async () => {
+    const result = await runAction(PROBE, { inputs: { mode: 'stubborn' }, timeoutMs: 500 });
+    expect(result).toMatchObject({ timedOut: true, exitSignal: 'SIGKILL' });
+  });
+});
