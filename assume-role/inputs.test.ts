@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../shared/inputs.js';
-import { defaultSessionName, readInputs } from './inputs.js';
+import { readInputs } from './inputs.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
 const ENV = { AWS_REGION: 'eu-central-1', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2' };
@@ -53,16 +53,5 @@ describe('assume-role inputs', () => {
     ['a duration above 12 hours', { 'role-duration-seconds': '43201' }, undefined, "Input 'role-duration-seconds' must be an integer 900-43200"],
   ])('rejects %s', (_case, values, env, message) => {
     expect(failure({ 'role-to-assume': ROLE, ...values }, env)).toContain(message);
-  });
-});
-
-describe('defaultSessionName', () => {
-  it.each([
-    [{ GITHUB_RUN_ID: '1', GITHUB_RUN_ATTEMPT: '3' }, 'GitHubActions-1-3'],
-    [{}, 'GitHubActions'],
-    [{ GITHUB_RUN_ID: 'a b/c', GITHUB_RUN_ATTEMPT: '1' }, 'GitHubActions-a_b_c-1'],
-    [{ GITHUB_RUN_ID: '9'.repeat(80) }, `GitHubActions-${'9'.repeat(50)}`],
-  ])('%j -> %s', (env, expected) => {
-    expect(defaultSessionName(env)).toBe(expected);
   });
 });

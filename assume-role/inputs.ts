@@ -1,7 +1,7 @@
 /** The inputs of assume-role: their names, defaults and the typed object the action works with. */
 import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
-import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
+import { defaultSessionName, readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 
 export const Input = {
   ...RoleInput,
@@ -32,12 +32,6 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const POLICY_ARN = /^arn:aws(?:-[a-z]+)*:iam::(?:\d{12}|aws):policy\/[\x21-\x7e]{1,1024}$/;
 /** STS rejects packed inline policies above 2048 characters. */
 const MAX_INLINE_POLICY = 2048;
-
-/** `GitHubActions-<run id>-<attempt>`, cut to STS's character set and length. */
-export function defaultSessionName(env: NodeJS.ProcessEnv): string {
-  const parts = ['GitHubActions', env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((part) => part);
-  return parts.join('-').replace(/[^\w+=,.@-]/g, '_').slice(0, 64);
-}
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): AssumeRoleInputs {
   const inputs = parseInputs(

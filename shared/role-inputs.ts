@@ -39,3 +39,9 @@ export function readRoleInputs(read: InputReader, opts: { roleRequired: boolean 
     }),
   };
 }
+
+/** `GitHubActions-<run id>-<attempt>`, cut to STS's character set and length. */
+export function defaultSessionName(env: NodeJS.ProcessEnv): string {
+  const parts = ['GitHubActions', env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT].filter((part) => part);
+  return parts.join('-').replace(/[^\w+=,.@-]/g, '_').slice(0, 64);
+}
