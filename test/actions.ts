@@ -11,7 +11,6 @@ export const SIGNING_KEY = `cache.example.org-1:${'A'.repeat(86)}==`;
 
 export interface ActionCase {
   action: string;
-  issue: number;
   readInputs: (source?: InputSource, env?: NodeJS.ProcessEnv) => unknown;
   /** Few inputs that are valid together, with `action.yml` defaults or without. */
   valid: Record<string, string>;
@@ -20,25 +19,21 @@ export interface ActionCase {
 export const ACTIONS: ActionCase[] = [
   {
     action: 'assume-role',
-    issue: 3,
     readInputs: assumeRole,
     valid: { 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy' },
   },
   {
     action: 'build-and-push',
-    issue: 6,
     readInputs: buildAndPush,
     valid: { installable: '.#web', 'store-uri': 'file:///tmp/cache', 'signing-key': SIGNING_KEY },
   },
   {
     action: 'instance-refresh',
-    issue: 4,
     readInputs: instanceRefresh,
     valid: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH },
   },
   {
     action: 'ssm-deploy',
-    issue: 5,
     readInputs: ssmDeploy,
     valid: { targets: 'tag:Role=web', 'store-path': STORE_PATH },
   },
