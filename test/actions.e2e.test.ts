@@ -19,16 +19,8 @@ beforeEach(() => sandbox.reset());
 const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 
 /** [action, inputs over the valid ones (`''` is an absent input, as on the runner), the input the error must name]. */
+// assume-role's own table is in assume-role.e2e.test.ts.
 const BAD_INPUTS: Array<[string, Record<string, string>, string]> = [
-  ['assume-role', { 'role-to-assume': '' }, 'role-to-assume'],
-  ['assume-role', { 'role-to-assume': 'arn:aws:iam::12345:role/deploy' }, 'role-to-assume'],
-  ['assume-role', { 'aws-region': 'Frankfurt' }, 'aws-region'],
-  ['assume-role', { 'role-duration-seconds': '60' }, 'role-duration-seconds'],
-  ['assume-role', { 'role-session-name': 'two words' }, 'role-session-name'],
-  ['assume-role', { 'inline-session-policy': '{"Statement": [' }, 'inline-session-policy'],
-  ['assume-role', { 'managed-session-policies': 'arn:aws:iam::aws:policy/P\n'.repeat(11) }, 'managed-session-policies'],
-  ['assume-role', { 'allowed-account-ids': '123456789012,12345' }, 'allowed-account-ids'],
-  ['assume-role', { 'export-credentials': 'yes' }, 'export-credentials'],
   ['build-and-push', { installable: '' }, 'installable'],
   ['build-and-push', { installable: '--impure' }, 'installable'],
   ['build-and-push', { 'store-uri': '' }, 'store-uri'],

@@ -1,0 +1,196 @@
+/**
+ * assume-role end to end: the bundle, run as the runner runs it, against the sandbox's OIDC issuer and STS.
+ * Every secret the sandbox issues is collected, and the whole suite's output is scanned for them at the end.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Sandbox } from '../sandbox/server.js';
+import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { runAction, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
+
+const sandbox = new Sandbox();
+const results: StepResult[] = [];
+const issued = new Set<string>();
+let roleArn: string;
+
+beforeAll(() => sandbox.start());
+afterAll(async () => {
+  collectIssued();
+  // The credentials are meant to be in GITHUB_ENV and, with output-credentials, in the outputs; nowhere else.
+  assertNoSecrets(results, issued, ['exportedEnv', 'outputs']);
+  await sandbox.stop();
+});
+beforeEach(() => {
+  collectIssued();
+  sandbox.reset();
+  roleArn = sandbox.sts.addRole({
+    name: 'deploy-production',
+    trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/octo-repo:environment:production' }),
+  });
+  sandbox.oidc.setClaims({ environment: 'production' });
+});
+
+function collectIssued(): void {
+  for (const secret of [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]) issued.add(secret);
+}
+
+async function assume(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<StepResult> {
+  const result = await runAction('assume-role', {
+    env: { ...sandbox.env(), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', ...env },
+    inputs: { 'role-to-assume': roleArn, ...inputs },
+  });
+  results.push(result);
+  return result;
+}
+
+const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+const stsCalls = () => sandbox.calls.of('AssumeRoleWithWebIdentity');
+
+describe('assume-role', () => {
+  it('exports credentials that work, outputs the account, role and expiration, and masks every secret', async () => {
+    const result = await assume();
+    expect(result.exitCode).toBe(0);
+    const [credentials] = [...sandbox.sts.issued.values()];
+    expect(result.exportedEnv).toEqual({
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    });
+    expect(result.outputs).toEqual({
+      'aws-account-id': sandbox.accountId,
+      'assumed-role-arn': `arn:aws:sts::${sandbox.accountId}:assumed-role/deploy-production/GitHubActions-4242424242-1`,
+      expiration: credentials.expiration.toISOString(),
+    });
+    expect(result.outputs.expiration).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(result.masks).toEqual(
+      expect.arrayContaining([...sandbox.oidc.issuedTokens(), credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]),
+    );
+    // No GetCallerIdentity round trip: the account comes from the assumed-role ARN.
+    expect(sandbox.calls.operations()).toEqual(['sts:AssumeRoleWithWebIdentity']);
+    expect(result.summary).toContain('deploy-production');
+  });
+
+  it.each<[string, Record<string, string>, (r: StepResult) => void]>([
+    [
+      'output-credentials also outputs them',
+      { 'output-credentials': 'true' },
+      (r) => expect(Object.keys(r.outputs)).toEqual(expect.arrayContaining(['aws-access-key-id', 'aws-secret-access-key', 'aws-session-token'])),
+    ],
+    ['export-credentials false exports nothing', { 'export-credentials': 'false' }, (r) => expect(r.exportedEnv).toEqual({})],
+    [
+      'role-session-name and role-duration-seconds reach STS',
+      { 'role-session-name': 'release@v1.2', 'role-duration-seconds': '900' },
+      (r) => {
+        expect(r.outputs['assumed-role-arn']).toMatch(/\/release@v1\.2$/);
+        expect(stsCalls()[0].params).toMatchObject({ RoleSessionName: 'release@v1.2', DurationSeconds: '900' });
+      },
+    ],
+    [
+      'session policies reach STS',
+      {
+        'inline-session-policy': '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
+        'managed-session-policies': 'arn:aws:iam::aws:policy/ReadOnlyAccess',
+      },
+      (r) => {
+        expect(r.exitCode).toBe(0);
+        expect(stsCalls()[0].params).toMatchObject({ PolicyArns: [{ arn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }] });
+      },
+    ],
+    [
+      'mask-account-id masks the account and keeps it out of the summary',
+      { 'mask-account-id': 'true' },
+      (r) => {
+        expect(r.masks).toContain(sandbox.accountId);
+        expect(r.summary).not.toContain(sandbox.accountId);
+      },
+    ],
+    ['an allowed account passes', { 'allowed-account-ids': `111111111111\n${sandbox.accountId}` }, (r) => expect(r.exitCode).toBe(0)],
+  ])('%s', async (_case, inputs, check) => {
+    const result = await assume(inputs);
+    expect(errors(result)).toEqual([]);
+    check(result);
+  });
+
+  it('refuses an account not in allowed-account-ids: nothing exported, nothing output', async () => {
+    const result = await assume({ 'allowed-account-ids': '111111111111,222222222222', 'output-credentials': 'true' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`account ${sandbox.accountId}, which is not in 'allowed-account-ids'`)]);
+    expect(result.exportedEnv).toEqual({});
+    expect(result.outputs).toEqual({});
+  });
+
+  it('fails a trust policy mismatch on one STS call, showing the token sub and a matching condition', async () => {
+    sandbox.oidc.setClaims({ environment: undefined, event_name: 'pull_request', ref: 'refs/pull/7/merge' });
+    const result = await assume();
+    expect(result.exitCode).toBe(1);
+    expect(stsCalls()).toHaveLength(1);
+    const [message] = errors(result);
+    expect(message).toContain('AccessDenied');
+    expect(message).toContain('sub: repo:octo-org/octo-repo:pull_request');
+    expect(message).toContain('"token.actions.githubusercontent.com:sub":"repo:octo-org/octo-repo:pull_request"');
+    expect(result.exportedEnv).toEqual({});
+  });
+
+  it('says exactly what to add when the job lacks id-token: write, and calls nothing', async () => {
+    const result = await assume({}, { ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)[0]).toMatch(/permissions:\s+id-token: write/);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  it.each<[string, () => void, number]>([
+    ['a throttling storm', () => sandbox.faults.add({ kind: 'throttle', service: 'sts', count: 4 }), 5],
+    ['5xx answers', () => sandbox.faults.add({ kind: 'server-error', service: 'sts', count: 2 }), 3],
+    ['a dropped connection', () => sandbox.faults.add({ kind: 'drop', service: 'sts', count: 1 }), 2],
+  ])('survives %s', async (_case, inject, calls) => {
+    inject();
+    const result = await assume();
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(stsCalls()).toHaveLength(calls);
+  });
+
+  it.each<[string, RegExp]>([
+    ['an audience the provider does not list', /InvalidIdentityToken[\s\S]*'audience' input/],
+    ['a duration above the role maximum', /ValidationError/],
+  ])('fails %s on the first answer', async (kind, message) => {
+    const inputs = kind.startsWith('an audience') ? { audience: 'https://github.com/octo-org' } : { 'role-duration-seconds': '43200' };
+    const result = await assume(inputs);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)[0]).toMatch(message);
+    expect(stsCalls()).toHaveLength(1);
+  });
+});
+
+describe('assume-role with a bad input', () => {
+  const policy = (n: number) => Array.from({ length: n }, (_, i) => `arn:aws:iam::aws:policy/P${i}`).join('\n');
+  it.each<[Record<string, string>, string]>([
+    [{ 'role-to-assume': '' }, 'role-to-assume'],
+    [{ 'role-to-assume': 'arn:aws:iam::12345:role/deploy' }, 'role-to-assume'],
+    [{ 'role-to-assume': 'arn:aws:iam::123456789012:user/deploy' }, 'role-to-assume'],
+    [{ 'role-to-assume': 'deploy' }, 'role-to-assume'],
+    [{ 'aws-region': 'Frankfurt' }, 'aws-region'],
+    [{ audience: 'two words' }, 'audience'],
+    [{ 'role-duration-seconds': '60' }, 'role-duration-seconds'],
+    [{ 'role-duration-seconds': '43201' }, 'role-duration-seconds'],
+    [{ 'role-duration-seconds': '1h' }, 'role-duration-seconds'],
+    [{ 'role-session-name': 'two words' }, 'role-session-name'],
+    [{ 'role-session-name': 'x' }, 'role-session-name'],
+    [{ 'inline-session-policy': '{"Statement": [' }, 'inline-session-policy'],
+    [{ 'inline-session-policy': '["not", "a", "policy"]' }, 'inline-session-policy'],
+    [{ 'managed-session-policies': policy(11) }, 'managed-session-policies'],
+    [{ 'managed-session-policies': 'ReadOnlyAccess' }, 'managed-session-policies'],
+    [{ 'allowed-account-ids': '123456789012,12345' }, 'allowed-account-ids'],
+    [{ 'export-credentials': 'yes' }, 'export-credentials'],
+    [{ 'output-credentials': 'on' }, 'output-credentials'],
+    [{ 'mask-account-id': '1' }, 'mask-account-id'],
+  ])('%j fails naming %s, before any call', async (inputs, input) => {
+    const result = await assume(inputs);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`'${input}'`)]);
+    expect(sandbox.calls.all()).toEqual([]);
+    expect(sandbox.oidc.issuedTokens()).toEqual([]);
+  });
+});
