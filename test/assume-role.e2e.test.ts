@@ -152,11 +152,10 @@ describe('assume-role', () => {
     expect(stsCalls()).toHaveLength(calls);
   });
 
-  it.each<[string, RegExp]>([
-    ['an audience the provider does not list', /InvalidIdentityToken[\s\S]*'audience' input/],
-    ['a duration above the role maximum', /ValidationError/],
-  ])('fails %s on the first answer', async (kind, message) => {
-    const inputs = kind.startsWith('an audience') ? { audience: 'https://github.com/octo-org' } : { 'role-duration-seconds': '43200' };
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['an audience the provider does not list', { audience: 'https://github.com/octo-org' }, /InvalidIdentityToken[\s\S]*'audience' input/],
+    ['a duration above the role maximum', { 'role-duration-seconds': '43200' }, /ValidationError/],
+  ])('fails %s on the first answer', async (_case, inputs, message) => {
     const result = await assume(inputs);
     expect(result.exitCode).toBe(1);
     expect(errors(result)[0]).toMatch(message);
