@@ -225,7 +225,7 @@ export class Sandbox {
     if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record)) return;
     const handler = service?.operations[operation];
     try {
-      this.sts.rejectExpired(accessKeyId);
+      this.sts.rejectExpired(accessKeyId, service?.protocol);
       if (!handler) throw answer.unknown();
       const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
       record(200);

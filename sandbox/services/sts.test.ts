@@ -4,6 +4,7 @@ import {
   STSClient,
   type AssumeRoleWithWebIdentityCommandInput,
 } from '@aws-sdk/client-sts';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../server.js';
 import type { ClaimOverrides, MintOptions } from './oidc.js';
@@ -333,6 +334,18 @@ describe('STS', () => {
         $metadata: { httpStatusCode: 400 },
       });
       expect(sandbox.calls.all().at(-1)).toMatchObject({ operation: 'GetCallerIdentity', status: 400, errorCode: 'ExpiredToken' });
+    });
+
+    it('expire for awsJson services with ExpiredTokenException', async () => {
+      const { Credentials } = await assume({ DurationSeconds: 900 });
+      const ssm = new SSMClient({
+        region: 'us-east-1',
+        endpoint: sandbox.url,
+        maxAttempts: 1,
+        credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! },
+      });
+      sandbox.clock.advance(900_000);
+      await expect(ssm.send(new GetParameterCommand({ Name: 'x' }))).rejects.toMatchObject({ name: 'ExpiredTokenException' });
     });
 
     it('are all listed by issuedSecrets', async () => {

@@ -90,10 +90,12 @@ export class StsService implements Service {
   }
 
   /** Throws AWS's `ExpiredToken` when the access key is one this sandbox issued and its time is up. */
-  rejectExpired(accessKeyId: string | undefined): void {
+  /** Query services answer `ExpiredToken`; awsJson ones (SSM) `ExpiredTokenException`. */
+  rejectExpired(accessKeyId: string | undefined, protocol: Service['protocol'] = 'query'): void {
     const issued = accessKeyId ? this.issued.get(accessKeyId) : undefined;
     if (issued && this.sandbox.clock.nowMs() >= issued.expiration.getTime()) {
-      throw new AwsError('ExpiredToken', 'The security token included in the request is expired');
+      const code = protocol === 'json' ? 'ExpiredTokenException' : 'ExpiredToken';
+      throw new AwsError(code, 'The security token included in the request is expired');
     }
   }
 
