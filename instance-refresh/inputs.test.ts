@@ -53,6 +53,7 @@ describe('instance-refresh inputs', () => {
     ['healthy percentages 100 apart', { 'min-healthy-percentage': '100', 'max-healthy-percentage': '200' }, { minHealthyPercentage: 100, maxHealthyPercentage: 200 }],
     ['a launch template ID', { 'launch-template': 'lt-0123456789abcdef0' }, { launchTemplate: 'lt-0123456789abcdef0' }],
     ["AWS's values in any case", { 'scale-in-protected-instances': 'refresh', 'standby-instances': 'TERMINATE' }, { scaleInProtectedInstances: 'Refresh', standbyInstances: 'Terminate' }],
+    ['a timeout in fractions of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
     ['what to do on abort and when busy', { 'on-abort': 'leave', 'if-in-progress': 'cancel', wait: 'false' }, { onAbort: 'leave', ifInProgress: 'cancel', wait: false }],
   ])('reads %s', (_case, values, expected) => {
     expect(read({ ...VALID, ...values })).toMatchObject(expected);
@@ -70,6 +71,8 @@ describe('instance-refresh inputs', () => {
     ['the store path tag set again', { 'store-path-tag': 'System', tags: 'System=other' }, "Input 'tags' must not set 'System'"],
     ['a bake time over two days', { 'bake-time': '49h' }, "Input 'bake-time' must be a duration of 0-172800 seconds"],
     ['eleven alarms', { alarms: 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk' }, "Input 'alarms' takes at most 10 items"],
+    ['a timeout of no time', { 'timeout-minutes': '0.0' }, "Input 'timeout-minutes' must be more than 0 and at most 7200 minutes, got 0"],
+    ['a timeout that is not a number', { 'timeout-minutes': '1h' }, "Input 'timeout-minutes' must be a number of minutes such as 30 or 0.5"],
     ['a store path with an e in its hash', { 'store-path': STORE_PATH.replace('0c9q', 'ec9q') }, "Input 'store-path' must be a full store path"],
   ])('rejects %s', (_case, values, message) => {
     expect(failure({ ...VALID, ...values })).toContain(message);

@@ -75,6 +75,8 @@ const ALARM_NAME = /^\P{Cc}{1,255}$/u;
 const TWO_DAYS = 172800;
 /** The longest a self-hosted runner's job may run (five days). */
 const MAX_TIMEOUT_MINUTES = 7200;
+/** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
+const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): InstanceRefreshInputs {
   const inputs = parseInputs(
@@ -111,7 +113,9 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       standbyInstances: read.oneOf(Input.StandbyInstances, STANDBY, 'Ignore'),
       ifInProgress: read.oneOf(Input.IfInProgress, IF_IN_PROGRESS, 'wait'),
       wait: read.boolean(Input.Wait, true),
-      timeoutMinutes: read.integer(Input.TimeoutMinutes, { min: 1, max: MAX_TIMEOUT_MINUTES, default: 60 })!,
+      timeoutMinutes: Number(
+        read.string(Input.TimeoutMinutes, { default: '60', pattern: MINUTES, form: 'a number of minutes such as 30 or 0.5' }),
+      ),
       pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 15 })!,
       onAbort: read.oneOf(Input.OnAbort, ON_ABORT, 'rollback'),
     }),
@@ -135,6 +139,9 @@ function crossCheck(inputs: InstanceRefreshInputs): Array<{ input: string; messa
     }
   } else if (inputs.checkpointDelay !== undefined) {
     reject(Input.CheckpointDelay, `needs '${Input.CheckpointPercentages}'`);
+  }
+  if (!(inputs.timeoutMinutes > 0 && inputs.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
+    reject(Input.TimeoutMinutes, `must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${inputs.timeoutMinutes}`);
   }
   const max = inputs.maxHealthyPercentage;
   if (max !== undefined && max - inputs.minHealthyPercentage > 100) {

@@ -1,0 +1,345 @@
+/**
+ * instance-refresh end to end: the bundle, run as the runner runs it, against the sandbox's EC2 and Auto Scaling.
+ * The sandbox clock runs fast (a minute of refresh in a fraction of a second); poll intervals are the 1 s minimum.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { CallRecord } from '../sandbox/call-log.js';
+import { isMutating } from '../sandbox/call-log.js';
+import { Sandbox } from '../sandbox/server.js';
+import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { STORE_PATH } from './actions.js';
+import { runAction, SIGTERM_AFTER_MS, type StepOptions, type StepResult } from './harness/runner.js';
+
+/** Sandbox seconds per real second. */
+const SPEED = 200;
+const sandbox = new Sandbox({ speed: SPEED });
+beforeAll(() => sandbox.start());
+afterAll(() => sandbox.stop());
+
+const SOURCE_TAGS = [
+  {
+    ResourceType: 'instance',
+    Tags: [
+      { Key: 'Name', Value: 'web' },
+      { Key: 'Substituters', Value: 's3://old-cache?region=eu-west-1' },
+      { Key: 'TrustedPublicKeys', Value: `cache-1:${'A'.repeat(43)}=` },
+    ],
+  },
+  { ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'platform' }] },
+  { ResourceType: 'network-interface', Tags: [{ Key: 'Team', Value: 'platform' }] },
+];
+
+let templateId: string;
+
+/** Template `web` (version 1 tagged, version 2 an unrelated later one) and group `web` of four instances on 1. */
+beforeEach(() => {
+  sandbox.reset();
+  sandbox.clock.setSpeed(SPEED);
+  templateId = sandbox.ec2.createLaunchTemplate({
+    name: 'web',
+    data: {
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 't3.small',
+      UserData: Buffer.from('#!/usr/bin/env bash\n').toString('base64'),
+      MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' },
+      TagSpecifications: SOURCE_TAGS,
+    },
+  }).id;
+  sandbox.autoscaling.createGroup({ name: 'web', launchTemplate: { id: templateId, version: '1' }, desiredCapacity: 4 });
+});
+
+const FAST = { 'poll-interval-seconds': '1', 'instance-warmup': '60' };
+
+function deploy(inputs: Record<string, string> = {}, options: StepOptions = {}): Promise<StepResult> {
+  return runAction('instance-refresh', {
+    env: sandbox.env(),
+    inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...FAST, ...inputs },
+    ...options,
+  });
+}
+
+const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+const calls = (operation: string): CallRecord[] => sandbox.calls.of(operation);
+const mutations = () => sandbox.calls.all().filter((call) => isMutating(call.operation)).map((call) => call.operation);
+const template = () => sandbox.ec2.templates.get(templateId)!;
+const version = (number: number) => template().versions.find((v) => v.number === number)!;
+const groupVersion = () => (sandbox.autoscaling.describeGroup('web').LaunchTemplate as { Version: string }).Version;
+
+/** Starts a refresh of `web` to version `number` as someone else would, straight against the sandbox. */
+function otherRefresh(number: number, warmupSeconds = 60): string {
+  const started = sandbox.autoscaling.operations.StartInstanceRefresh(
+    {
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, Version: String(number) } },
+      Preferences: { MinHealthyPercentage: '90', InstanceWarmup: String(warmupSeconds), AutoRollback: 'true' },
+    },
+    { caller: 'someone-else', requestId: 'r', sandbox },
+  ) as { InstanceRefreshId: string };
+  return started.InstanceRefreshId;
+}
+
+describe('a deploy that succeeds', () => {
+  it('makes a version from the group\'s, tags merged, refreshes to it by number, and reports', async () => {
+    const result = await deploy({ tags: 'Substituters=s3://new-cache?region=eu-central-1\nRole=web' });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(version(2).data.TagSpecifications).toEqual([
+      {
+        ResourceType: 'instance',
+        Tags: [
+          { Key: 'Name', Value: 'web' },
+          { Key: 'Substituters', Value: 's3://new-cache?region=eu-central-1' },
+          { Key: 'TrustedPublicKeys', Value: `cache-1:${'A'.repeat(43)}=` },
+          { Key: 'NixStorePath', Value: STORE_PATH },
+          { Key: 'Role', Value: 'web' },
+        ],
+      },
+      SOURCE_TAGS[1],
+      SOURCE_TAGS[2],
+    ]);
+    // Everything else is the source version's.
+    expect({ ...version(2).data, TagSpecifications: undefined }).toEqual({ ...version(1).data, TagSpecifications: undefined });
+    expect(version(2).description).toBe(`${STORE_PATH}, octo-org/octo-repo run 4242424242 attempt 1`);
+
+    const [create] = calls('CreateLaunchTemplateVersion');
+    expect(create.params).toMatchObject({ LaunchTemplateId: templateId, SourceVersion: '1', ClientToken: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const [start] = calls('StartInstanceRefresh');
+    expect(start.params).toMatchObject({
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, Version: '2' } },
+      Preferences: { MinHealthyPercentage: '90', InstanceWarmup: '60', SkipMatching: 'true', AutoRollback: 'true' },
+    });
+    // The group is moved by AWS at the end of the refresh, never by the action first.
+    expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh']);
+    expect(groupVersion()).toBe('2');
+
+    const refreshId = result.outputs['instance-refresh-id'];
+    expect(result.outputs).toEqual({
+      'instance-refresh-id': expect.stringMatching(/^[0-9a-f-]{36}$/),
+      'launch-template-id': templateId,
+      'launch-template-version': '2',
+      status: 'Successful',
+    });
+    // Followed by its ID; the one look without an ID is the check for another refresh before anything changed.
+    const looks = calls('DescribeInstanceRefreshes').map((c) => c.params.InstanceRefreshIds);
+    expect(looks[0]).toBeUndefined();
+    expect(looks.slice(1)).toEqual(looks.slice(1).map(() => [refreshId]));
+    expect(result.logLines).toEqual(expect.arrayContaining([expect.stringMatching(/^InProgress \d+%/), expect.stringMatching(/^Successful 100%/)]));
+    expect(result.summary).toContain('Instance refresh of web');
+    expect(result.summary).toContain('1 -&gt; 2');
+    expect(result.summary).toContain(STORE_PATH);
+    expect(result.summary).toContain('https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web;view=instanceRefresh');
+  });
+
+  it('makes the same version when the same job attempt runs the step again', async () => {
+    sandbox.autoscaling.scriptRefresh('web', { failAtPercent: 25, rollbackOutcome: 'success' });
+    await deploy();
+    const again = await deploy();
+    expect(template().versions.map((v) => v.number)).toEqual([1, 2]);
+    expect(again.outputs['launch-template-version']).toBe('2');
+    const tokens = calls('CreateLaunchTemplateVersion').map((c) => c.params.ClientToken);
+    expect(tokens[0]).toBe(tokens[1]);
+  });
+
+  it('passes Baking and checkpoints as in progress, logging each change', async () => {
+    // Two instances a batch; each pause lasts two poll intervals.
+    const result = await deploy({ 'min-healthy-percentage': '50', 'checkpoint-percentages': '50,100', 'checkpoint-delay': '400', 'bake-time': '400' });
+    expect(result.exitCode).toBe(0);
+    const statuses = result.logLines.map((line) => /^(Pending|InProgress|Baking|Successful) (\d+)%/.exec(line)).filter((m) => m !== null);
+    expect(statuses.some((m) => m[1] === 'InProgress' && m[2] === '50' && m.input.includes('Checkpoint 50% reached'))).toBe(true);
+    expect(statuses.some((m) => m[1] === 'Baking')).toBe(true);
+    expect(statuses[statuses.length - 1][1]).toBe('Successful');
+    expect(result.outputs.status).toBe('Successful');
+    expect(calls('StartInstanceRefresh')[0].params.Preferences).toMatchObject({
+      CheckpointPercentages: ['50', '100'],
+      CheckpointDelay: '400',
+      BakeTime: '400',
+    });
+  });
+
+  it('makes its calls as role-to-assume, exporting nothing', async () => {
+    const roleArn = sandbox.sts.addRole({ name: 'deploy', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
+    const result = await deploy({ 'role-to-assume': roleArn });
+    expect(result.exitCode).toBe(0);
+    expect(result.exportedEnv).toEqual({});
+    const aws = sandbox.calls.all().filter((c) => c.service !== 'sts');
+    expect(aws.length).toBeGreaterThan(0);
+    expect(aws.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/deploy/`))).toBe(true);
+  });
+
+  it('starts again when another refresh got in between its look and its start', async () => {
+    sandbox.faults.add({ kind: 'throttle', code: 'InstanceRefreshInProgress', service: 'autoscaling', operation: 'StartInstanceRefresh', count: 1 });
+    const result = await deploy();
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(calls('StartInstanceRefresh').map((c) => c.errorCode)).toEqual(['InstanceRefreshInProgress', undefined]);
+    expect(template().versions.map((v) => v.number)).toEqual([1, 2]);
+  });
+
+  it('only starts the refresh with wait: false', async () => {
+    const result = await deploy({ wait: 'false' });
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.status).toBe('Pending');
+    expect(calls('DescribeInstanceRefreshes').filter((c) => c.params.InstanceRefreshIds !== undefined)).toEqual([]);
+  });
+});
+
+describe('a deploy that fails', () => {
+  it.each<[string, Record<string, unknown>, Record<string, string>, RegExp, string]>([
+    ['rolls back', { failAtPercent: 50, rollbackOutcome: 'success', failReason: 'Instances failed health checks.' }, {}, /^Deploy failed, group rolled back to version 1: Instances failed health checks\.$/, 'RollbackSuccessful'],
+    ['fails to roll back', { failAtPercent: 50, rollbackOutcome: 'failure' }, {}, /^Deploy failed, and so did the rollback to version 1/, 'RollbackFailed'],
+    ['fails without rollback', { failAtPercent: 50, failReason: 'Health checks failed.' }, { 'auto-rollback': 'false' }, /^Deploy failed, the instance refresh failed: Health checks failed\.$/, 'Failed'],
+  ])('%s: the step fails with the reason', async (_case, script, inputs, message, status) => {
+    sandbox.autoscaling.scriptRefresh('web', script);
+    const result = await deploy(inputs);
+    expect(result.exitCode).not.toBe(0);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(result.outputs.status).toBe(status);
+    expect(result.summary).toContain(status);
+    expect(groupVersion()).toBe('1');
+  });
+});
+
+describe('another refresh in progress', () => {
+  it('fails the step with if-in-progress: fail, changing nothing', async () => {
+    const other = otherRefresh(1);
+    const result = await deploy({ 'if-in-progress': 'fail' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Instance refresh ${other} is (Pending|InProgress) on group web and if-in-progress is fail: no launch template version was made and no refresh started\\.$`),
+      ),
+    ]);
+    expect(mutations()).toEqual([]);
+  });
+
+  it.each<[string, string[]]>([
+    ['wait', ['CreateLaunchTemplateVersion', 'StartInstanceRefresh']],
+    ['cancel', ['CancelInstanceRefresh', 'CreateLaunchTemplateVersion', 'StartInstanceRefresh']],
+  ])('with if-in-progress: %s, deploys once the other has ended', async (policy, expected) => {
+    const other = otherRefresh(1);
+    const result = await deploy({ 'if-in-progress': policy });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(mutations()).toEqual(expected);
+    const [{ seq: started }] = calls('StartInstanceRefresh');
+    const looksAtOther = calls('DescribeInstanceRefreshes').filter((c) => JSON.stringify(c.params.InstanceRefreshIds) === JSON.stringify([other]));
+    expect(looksAtOther.length).toBeGreaterThan(0);
+    expect(looksAtOther.every((c) => c.seq < started)).toBe(true);
+    const ended = sandbox.autoscaling.operations.DescribeInstanceRefreshes({ AutoScalingGroupName: 'web', InstanceRefreshIds: [other] }, { caller: 'test', requestId: 'r', sandbox }) as {
+      InstanceRefreshes: Array<{ Status: string }>;
+    };
+    expect(ended.InstanceRefreshes[0].Status).toBe(policy === 'wait' ? 'Successful' : 'Cancelled');
+  });
+
+  it('waits for a rollback instead of cancelling it', async () => {
+    sandbox.autoscaling.scriptRefresh('web', { failAtPercent: 25, rollbackOutcome: 'success' });
+    otherRefresh(1, 600);
+    sandbox.autoscaling.scriptRefresh('web', { failAtPercent: undefined });
+    // The other refresh's first batch failed at 605 s; rolling it back takes until 1205 s.
+    sandbox.clock.advance(1_000_000);
+    const result = await deploy({ 'if-in-progress': 'cancel' });
+    expect(result.logLines).toContainEqual(expect.stringContaining('is RollbackInProgress on group web: waiting for it to end'));
+    expect(result.exitCode).toBe(0);
+    expect(mutations()).not.toContain('CancelInstanceRefresh');
+  });
+});
+
+describe('when the wait ends early', () => {
+  /** A refresh that takes four sandbox hours (72 s real): only a timeout or a cancellation ends the wait. */
+  const SLOW = { 'instance-warmup': '3600' };
+
+  it.each<[string, string, RegExp]>([
+    ['rollback', 'RollbackInstanceRefresh', /Rolling instance refresh \S+ back to launch template version 1 \(on-abort: rollback\)\.$/],
+    ['cancel', 'CancelInstanceRefresh', /Cancelled instance refresh \S+ \(on-abort: cancel\)\.$/],
+    ['leave', '', /Left instance refresh \S+ running \(on-abort: leave\)\.$/],
+  ])('on timeout, on-abort: %s is carried out and the step fails saying so', async (onAbort, call, done) => {
+    const result = await deploy({ ...SLOW, 'timeout-minutes': '0.03', 'on-abort': onAbort });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(/^Instance refresh \S+ did not end within 0\.03 minutes\. /)]);
+    expect(errors(result)[0]).toMatch(done);
+    expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['rollback', 'RollbackInstanceRefresh', /Rolling instance refresh \S+ back to launch template version 1/],
+    ['cancel', 'CancelInstanceRefresh', /Cancelled instance refresh \S+/],
+    ['leave', '', /Left instance refresh \S+ running/],
+  ])('on SIGINT, on-abort: %s is carried out within 7 s and the step fails saying so', async (onAbort, call, done) => {
+    const result = await deploy({ ...SLOW, 'on-abort': onAbort }, { signal: { afterLine: /^InProgress / } });
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
+    expect(result.durationMs - result.signals[0].atMs).toBeLessThan(SIGTERM_AFTER_MS - 500);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(/^The run was cancelled while instance refresh \S+ was running\. /)]);
+    expect(errors(result)[0]).toMatch(done);
+    expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
+    expect(result.summary).toContain('The run was cancelled');
+  });
+});
+
+describe('throttling', () => {
+  it('survives a storm of throttling and server errors during the wait', async () => {
+    sandbox.faults.add({ kind: 'throttle', service: 'autoscaling', operation: 'DescribeInstanceRefreshes', rate: 0.5 });
+    sandbox.faults.add({ kind: 'server-error', service: 'autoscaling', operation: 'DescribeInstanceRefreshes', rate: 0.2 });
+    const result = await deploy({ 'instance-warmup': '300', 'min-healthy-percentage': '50' });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.status).toBe('Successful');
+    const failed = calls('DescribeInstanceRefreshes').filter((c) => c.errorCode !== undefined);
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('a deploy refused before any change', () => {
+  /** [inputs over the valid ones, the input the error names]. */
+  const BAD_INPUTS: Array<[Record<string, string>, string]> = [
+    [{ 'auto-scaling-group-name': '' }, 'auto-scaling-group-name'],
+    [{ 'auto-scaling-group-name': 'web\nrm -rf /' }, 'auto-scaling-group-name'],
+    [{ 'store-path': '' }, 'store-path'],
+    [{ 'store-path': '/nix/store/short-name' }, 'store-path'],
+    [{ 'store-path': `${STORE_PATH}; reboot` }, 'store-path'],
+    [{ 'store-path': STORE_PATH.replace('/nix/store/0c9q', '/nix/store/Oc9q') }, 'store-path'],
+    [{ 'store-path-tag': 'nixos/store-path' }, 'store-path-tag'],
+    [{ tags: 'Cache URL=s3://cache' }, 'tags'],
+    [{ tags: `NixStorePath=${STORE_PATH}` }, 'tags'],
+    [{ 'launch-template': 'web template' }, 'launch-template'],
+    [{ 'min-healthy-percentage': '101' }, 'min-healthy-percentage'],
+    [{ 'min-healthy-percentage': '50', 'max-healthy-percentage': '151' }, 'max-healthy-percentage'],
+    [{ 'checkpoint-percentages': '50,20' }, 'checkpoint-percentages'],
+    [{ 'checkpoint-delay': '10m' }, 'checkpoint-delay'],
+    [{ 'bake-time': '3d' }, 'bake-time'],
+    [{ 'scale-in-protected-instances': 'Keep' }, 'scale-in-protected-instances'],
+    [{ 'if-in-progress': 'ignore' }, 'if-in-progress'],
+    [{ wait: 'yes' }, 'wait'],
+    [{ 'timeout-minutes': '0' }, 'timeout-minutes'],
+    [{ 'poll-interval-seconds': '0' }, 'poll-interval-seconds'],
+    [{ 'on-abort': 'stop' }, 'on-abort'],
+    [{ 'role-to-assume': 'arn:aws:iam::12345:role/deploy' }, 'role-to-assume'],
+    [{ 'aws-region': 'Frankfurt' }, 'aws-region'],
+  ];
+
+  it.each(BAD_INPUTS)('%j fails naming %s, before any AWS call', async (inputs, input) => {
+    const result = await deploy(inputs);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`'${input}'`)]);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  it.each<[string, () => void, Record<string, string>, RegExp]>([
+    ['a group that does not exist', () => undefined, { 'auto-scaling-group-name': 'api' }, /^Auto Scaling group api does not exist/],
+    [
+      'a group on $Latest with auto-rollback',
+      () => sandbox.autoscaling.createGroup({ name: 'api', launchTemplate: { id: templateId, version: '$Latest' }, desiredCapacity: 2 }),
+      { 'auto-scaling-group-name': 'api' },
+      /launches launch template version \$Latest, and AWS rolls back only to a version number.* Nothing was changed\.$/,
+    ],
+    ['a launch template that does not exist', () => undefined, { 'launch-template': 'api' }, /InvalidLaunchTemplateName\.NotFoundException/],
+  ])('%s fails before any change', async (_case, seed, inputs, message) => {
+    seed();
+    const result = await deploy(inputs);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(mutations()).toEqual([]);
+  });
+});
