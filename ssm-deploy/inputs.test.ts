@@ -55,6 +55,7 @@ describe('ssm-deploy inputs', () => {
     ['rates as counts', { 'max-concurrency': '10', 'max-errors': '2' }, { maxConcurrency: '10', maxErrors: '2' }],
     ['rates as percentages', { 'max-concurrency': '100%', 'max-errors': '5%' }, { maxConcurrency: '100%', maxErrors: '5%' }],
     ['a reboot', { action: 'reboot' }, { action: 'reboot' }],
+    ['a timeout in a fraction of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
   ])('reads %s', (_case, values, expected) => {
     expect(read({ ...VALID, ...values })).toMatchObject(expected);
   });
@@ -70,6 +71,8 @@ describe('ssm-deploy inputs', () => {
     ['a look-alike host', { 'health-check-url': 'http://localhost.evil.example/' }, "Input 'health-check-url' must be a URL on the instance itself"],
     ['a delivery timeout under 30 s', { 'delivery-timeout-seconds': '29' }, "Input 'delivery-timeout-seconds' must be an integer 30-2592000"],
     ['more than 100% errors', { 'max-errors': '101%' }, "Input 'max-errors' must be a number of instances from 0 or a percentage"],
+    ['a timeout of no time', { 'timeout-minutes': '0.0' }, "Input 'timeout-minutes' must be more than 0"],
+    ['a timeout in words', { 'timeout-minutes': 'an hour' }, "Input 'timeout-minutes' must be a number of minutes"],
     ['a bucket name with capitals', { 'output-s3-bucket': 'My-Bucket' }, "Input 'output-s3-bucket' must be an S3 bucket name"],
   ])('rejects %s', (_case, values, message) => {
     expect(failure({ ...VALID, ...values })).toContain(message);

@@ -82,6 +82,8 @@ const MAX_ERRORS = /^(?:0|[1-9]\d{0,6}|\d{1,2}%|100%)$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_TIMEOUT_MINUTES = 7200;
+/** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
+const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): SsmDeployInputs {
   const inputs = parseInputs(
@@ -140,20 +142,36 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       }),
       outputS3Bucket: read.string(Input.OutputS3Bucket, { pattern: BUCKET, form: 'an S3 bucket name' }),
       wait: read.boolean(Input.Wait, true),
-      timeoutMinutes: read.integer(Input.TimeoutMinutes, { min: 1, max: MAX_TIMEOUT_MINUTES, default: 60 })!,
+      timeoutMinutes: Number(
+        read.string(Input.TimeoutMinutes, { default: '60', pattern: MINUTES, form: 'a number of minutes such as 30 or 0.5' }),
+      ),
       pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 10 })!,
     }),
     source,
   );
+  const problems = crossCheck(inputs);
+  if (problems.length > 0) throw new InputError(problems);
+  return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
+}
+
+/** What no single input shows: how inputs relate, and what the reader's forms cannot say. */
+function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
+  const problems: Array<{ input: string; message: string }> = [];
   const given = [inputs.targets.length > 0, inputs.instanceIds.length > 0].filter(Boolean).length;
   if (given !== 1) {
     const message =
       given === 0
         ? `Input '${Input.Targets}' or '${Input.InstanceIds}' is required (exactly one of the two)`
         : `Inputs '${Input.Targets}' and '${Input.InstanceIds}' exclude each other: give one of the two`;
-    throw new InputError([{ input: Input.Targets, message }]);
+    problems.push({ input: Input.Targets, message });
   }
-  return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
+  if (!(inputs.timeoutMinutes > 0 && inputs.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
+    problems.push({
+      input: Input.TimeoutMinutes,
+      message: `Input '${Input.TimeoutMinutes}' must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${inputs.timeoutMinutes}`,
+    });
+  }
+  return problems;
 }
 
 function toTarget(selector: string): TagTarget {

@@ -1,0 +1,210 @@
+/**
+ * The NixOS-Deploy document's script, taken from the shipped document and run by bash as the SSM agent runs it,
+ * against a stand-in instance with real Nix (see fixtures/stand-in-instance.ts). Needs root: real Nix in
+ * single-user mode writes /nix/store, and each run mounts the instance's paths in a private mount namespace.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { StandInInstance } from './fixtures/stand-in-instance.js';
+
+let instance: StandInInstance;
+let next: string;
+let health: Server;
+let healthStatus = 200;
+let healthUrl = '';
+
+beforeAll(async () => {
+  health = createServer((_req, res) => res.writeHead(healthStatus).end('health\n'));
+  await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+  healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health?deep=1`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => health.close(resolve));
+  await instance?.cleanup();
+});
+
+/** Every test starts from the previous system in the profile, and deploys a new system fetched from the cache. */
+beforeEach(async () => {
+  await instance?.cleanup();
+  instance = await StandInInstance.create();
+  next = await instance.addSystem('web');
+  healthStatus = 200;
+});
+
+const fetchFromCache = () => ({ substituters: instance.cacheUri, trustedPublicKeys: instance.publicKey });
+
+describe('NixOS-Deploy', () => {
+  it('switches: fetches the signed closure, sets the profile, switches under systemd-run, checks health', async () => {
+    await instance.setUnit('nginx.service', 'active');
+    await instance.setUnit('postgresql.service', 'active');
+    const result = await instance.run({
+      storePath: next,
+      ...fetchFromCache(),
+      healthCheckUnits: 'nginx.service postgresql.service',
+      healthCheckUrl: healthUrl,
+    });
+
+    expect(result).toMatchObject({ code: 0, stderr: expect.not.stringContaining('nixos-deploy:') });
+    expect(result.stdout).toContain(`nixos-deploy: Switched to ${next}`);
+    expect(instance.profile()).toBe(next);
+    expect(instance.generation()).toBe('system-2-link');
+    expect(await instance.switches()).toEqual([`${next} switch`]);
+    const [systemdRun] = await instance.systemdRuns();
+    expect(systemdRun).toMatch(/^--collect --wait .*--unit=nixos-deploy-switch .*-- \S+\/bin\/switch-to-configuration switch$/);
+    expect(await instance.systemctlCalls()).toEqual(['is-active --quiet -- nginx.service', 'is-active --quiet -- postgresql.service']);
+  });
+
+  it('runs with only the store path given, every other parameter at its default (no set -u trap)', async () => {
+    const result = await instance.run({ storePath: next, ...fetchFromCache() });
+    expect(result.code).toBe(0);
+    expect(instance.profile()).toBe(next);
+  });
+
+  it('boot: makes the system the next boot default without activating it or checking health', async () => {
+    await instance.setUnit('nginx.service', 'failed');
+    const result = await instance.run({ storePath: next, action: 'boot', healthCheckUnits: 'nginx.service', ...fetchFromCache() });
+    expect(result.code).toBe(0);
+    expect(instance.profile()).toBe(next);
+    expect(await instance.switches()).toEqual([`${next} boot`]);
+    expect(await instance.systemctlCalls()).toEqual([]);
+  });
+
+  it('dry-activate: shows what would change and changes nothing', async () => {
+    const result = await instance.run({ storePath: next, action: 'dry-activate', ...fetchFromCache() });
+    expect(result.code).toBe(0);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([`${next} dry-activate`]);
+  });
+
+  it('reboot: boots into the system, exits 194, and the run after the reboot checks health and finishes', async () => {
+    await instance.setUnit('nginx.service', 'active');
+    const parameters = { storePath: next, action: 'reboot', healthCheckUnits: 'nginx.service', ...fetchFromCache() };
+    const first = await instance.run(parameters);
+    expect(first.code).toBe(194);
+    expect(await instance.switches()).toEqual([`${next} boot`]);
+    expect(await instance.rebootPending()).toBe(`${next}\n`);
+    expect(await instance.systemctlCalls()).toEqual([]);
+
+    const second = await instance.run(parameters, { booted: next });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`Rebooted into ${next}`);
+    expect(await instance.rebootPending()).toBeUndefined();
+    expect(await instance.switches()).toEqual([`${next} boot`]);
+    expect(await instance.systemctlCalls()).toEqual(['is-active --quiet -- nginx.service']);
+  });
+
+  it('reboot: a run after a reboot that came up on the old system rolls back', async () => {
+    const parameters = { storePath: next, action: 'reboot', ...fetchFromCache() };
+    expect((await instance.run(parameters)).code).toBe(194);
+    const second = await instance.run(parameters, { booted: instance.previous });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`The instance rebooted into ${instance.previous}, not ${next}.`);
+    expect(instance.profile()).toBe(instance.previous);
+  });
+
+  it('reboot: an instance already booted into the system only checks health', async () => {
+    const result = await instance.run({ storePath: next, action: 'reboot', ...fetchFromCache() }, { booted: next });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('no reboot needed');
+    expect(await instance.switches()).toEqual([]);
+  });
+
+  it.each<[string, () => Promise<void>, () => Record<string, string>, string]>([
+    ['the switch exits 4 (some units failed)', () => instance.failSwitch(next, 4), () => ({}), 'exited 4: some units failed'],
+    ['the switch fails', () => instance.failSwitch(next, 1), () => ({}), 'switch-to-configuration switch exited 1.'],
+    [
+      'a unit is not active',
+      () => instance.setUnit('nginx.service', 'failed'),
+      () => ({ healthCheckUnits: 'nginx.service', healthCheckTimeoutSeconds: '1' }),
+      'The health check failed.',
+    ],
+    [
+      'the health URL answers 500',
+      async () => {
+        healthStatus = 500;
+      },
+      () => ({ healthCheckUrl: healthUrl, healthCheckTimeoutSeconds: '1' }),
+      'The health check failed.',
+    ],
+    [
+      'nothing listens at the health URL',
+      async () => undefined,
+      () => ({ healthCheckUrl: 'http://localhost:1/health', healthCheckTimeoutSeconds: '1' }),
+      'The health check failed.',
+    ],
+  ])('rolls back when %s (exit 2)', async (_case, breakIt, parameters, reason) => {
+    await breakIt();
+    const result = await instance.run({ storePath: next, ...fetchFromCache(), ...parameters() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(reason);
+    expect(result.stderr).toContain(`Rolled back to ${instance.previous}.`);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([`${next} switch`, `${instance.previous} switch`]);
+  });
+
+  it('goes on when the switch asks for a reboot to finish (exit 100), and passes the health check', async () => {
+    await instance.failSwitch(next, 100);
+    const result = await instance.run({ storePath: next, ...fetchFromCache() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('switch-to-configuration asks for a reboot to finish the switch');
+    expect(instance.profile()).toBe(next);
+  });
+
+  it('with rollbackOnFailure false, leaves the failed system in place (exit 3)', async () => {
+    await instance.failSwitch(next, 4);
+    const result = await instance.run({ storePath: next, rollbackOnFailure: 'false', ...fetchFromCache() });
+    expect(result.code).toBe(3);
+    expect(instance.profile()).toBe(next);
+    expect(await instance.switches()).toEqual([`${next} switch`]);
+  });
+
+  it.each<['none' | 'untrusted']>([['none'], ['untrusted']])(
+    'rejects a closure with signature %s, before changing anything (exit 1)',
+    async (signing) => {
+      const unsigned = await instance.addSystem('unsigned', { signing });
+      const result = await instance.run({ storePath: unsigned, ...fetchFromCache() });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`Could not fetch ${unsigned} with a valid signature.`);
+      expect(existsSync(unsigned)).toBe(false);
+      expect(instance.profile()).toBe(instance.previous);
+      expect(await instance.switches()).toEqual([]);
+    },
+  );
+
+  it('refuses to run on an agent that does not pass parameters as environment variables', async () => {
+    const result = await instance.run({ storePath: next }, { noParameters: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('needs SSM Agent 3.3.2746.0 or later');
+  });
+});
+
+// Values the document's patterns refuse (see document-patterns.test.ts), given here as if that check were bypassed:
+// the script must treat each as data.
+describe('NixOS-Deploy never runs a parameter as code', () => {
+  it.each<[string, Record<string, string>]>([
+    ['a store path with a command after it', { storePath: `/nix/store/${'a'.repeat(32)}-x; touch PWNED` }],
+    ['a store path with a command substitution', { storePath: `/nix/store/${'a'.repeat(32)}-$(touch PWNED)` }],
+    ['a store path, a newline and a command', { storePath: `/nix/store/${'a'.repeat(32)}-x\ntouch PWNED` }],
+    ['an action with a command', { action: 'switch; touch PWNED' }],
+    ['a timeout with an arithmetic expansion', { healthCheckTimeoutSeconds: 'a[$(touch PWNED)]' }],
+    // Nix would open a local path given as a substituter as a store, creating it.
+    ['a substituter with a path after it', { substituters: 'file:///x PWNED' }],
+    ['a key with a command substitution', { trustedPublicKeys: 'k:$(touch PWNED)' }],
+    ['a unit with a command substitution', { healthCheckUnits: '$(touch PWNED).service' }],
+    ['a unit with backticks', { healthCheckUnits: '`touch PWNED`.service' }],
+    ['a URL that closes a quote', { healthCheckUrl: "http://localhost/'; touch PWNED; '" }],
+    ['a URL with a trailing newline', { healthCheckUrl: 'http://localhost/\n' }],
+  ])('%s: refused before anything runs', async (_case, payload) => {
+    const pwned = join(instance.root, 'pwned');
+    const given = Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, value.replace('PWNED', pwned)]));
+    const result = await instance.run({ storePath: next, ...fetchFromCache(), ...given });
+    expect(existsSync(pwned)).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/does not match its allowedPattern|not printable|Unknown action/);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([]);
+  });
+});
