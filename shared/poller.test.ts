@@ -196,6 +196,25 @@ describe('poll (fake timers: interval 10 s, timeout 60 s)', () => {
     expect(thrown).toMatchObject({ failures: 1, cause: error });
   });
 
+  it('starts checks one interval apart however long a check takes (fixed rate)', async () => {
+    const startedAt: number[] = [];
+    const settled = poll({
+      check: async () => {
+        startedAt.push(Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 3 * SECOND));
+        return startedAt.length === 4 ? 'Successful' : 'InProgress';
+      },
+      done: (status) => status === 'Successful',
+      describe: String,
+      intervalMs: 10 * SECOND,
+      timeoutMs: 60 * SECOND,
+      log: () => undefined,
+    });
+    await jest.runAllTimersAsync();
+    await expect(settled).resolves.toMatchObject({ outcome: 'done', checks: 4 });
+    expect(startedAt).toEqual([0, 10, 20, 30].map((s) => s * SECOND));
+  });
+
   it.each([
     [0, 1000],
     [-1, 1000],

@@ -89,9 +89,13 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
 
   const ended = (): PollResult<T> =>
     signal?.aborted ? { outcome: 'aborted', reason: signal.reason, ...progress } : { outcome: 'timeout', ...progress };
-  const pause = () => sleep(Math.min(intervalMs, deadline - Date.now()), signal);
+  // Checks start one interval apart (fixed rate), not an interval after the last one ended: a slow check (a
+  // paginated read of many instances) would otherwise stretch the period and delay noticing the end.
+  let checkStarted = Date.now();
+  const pause = () => sleep(Math.min(checkStarted + intervalMs, deadline) - Date.now(), signal);
 
   while (!signal?.aborted) {
+    checkStarted = Date.now();
     progress.checks += 1;
     const attempt = new AbortController();
     const cutOff = setTimeout(() => attempt.abort(), Math.max(deadline - Date.now(), intervalMs));
