@@ -48,6 +48,7 @@ describe('build-and-push inputs', () => {
     ['a key parameter without a region', { ...VALID, 'signing-key': '', 'signing-key-parameter': '/nix/key' }, {}, 'No AWS region'],
     ['a public key given as the secret one', { ...VALID, 'signing-key': `cache-1:${'A'.repeat(43)}=` }, {}, "Input 'signing-key' must be a Nix secret key name:base64, as nix key generate-secret writes it, got a value of 52 characters"],
     ['a store URI that is not one', { ...VALID, 'store-uri': 'my-bucket' }, {}, "Input 'store-uri' must be a Nix store URI"],
+    ['a store URI with its own key', { ...VALID, 'store-uri': 's3://cache?secret-key=/etc/nix/key' }, {}, "Input 'store-uri' must not set secret-key: give the key as 'signing-key' or 'signing-key-parameter'"],
   ])('rejects %s', (_case, values, env, message) => {
     expect(failure(values, env)).toContain(message);
   });

@@ -35,7 +35,8 @@ export interface BuildAndPushInputs extends RoleInputs {
 const INSTALLABLE = /^[^-\s]/;
 const STORE_URI = /^(?:[a-z][a-z0-9+.-]*:\/\/\S+|\/\S*)$/;
 /** `nix key generate-secret`: a name, then 64 bytes of Ed25519 secret key in base64. */
-const SECRET_KEY = /^[^:\s]+:[A-Za-z0-9+/]{86}==$/;
+export const SECRET_KEY = /^[^:\s]+:[A-Za-z0-9+/]{86}==$/;
+export const SECRET_KEY_FORM = 'a Nix secret key name:base64, as nix key generate-secret writes it';
 /** A parameter name (`/nix/signing-key`) or its ARN. */
 const PARAMETER = /^(?:arn:aws(?:-[a-z]+)*:ssm:[a-z0-9-]+:\d{12}:parameter)?\/?[A-Za-z0-9_.\-/]{1,2048}$/;
 
@@ -60,7 +61,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
     });
     const signingKey = read.string(Input.SigningKey, {
       pattern: SECRET_KEY,
-      form: 'a Nix secret key name:base64, as nix key generate-secret writes it',
+      form: SECRET_KEY_FORM,
       secret: true,
     });
     return {
@@ -75,19 +76,26 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       buildArgs: read.list(Input.BuildArgs),
     };
   }, source);
-  const keyProblem = checkKey(inputs);
-  if (keyProblem) throw new InputError([{ input: Input.SigningKey, message: keyProblem }]);
+  const problem = checkTogether(inputs);
+  if (problem) throw new InputError([problem]);
   const usesAws = Boolean(inputs.roleToAssume || inputs.signingKeyParameter || inputs.awsRegion);
   return usesAws ? { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) } : inputs;
 }
 
-function checkKey(inputs: BuildAndPushInputs): string | undefined {
+/** What no single input shows: how the key inputs and the store URI go together. */
+function checkTogether(inputs: BuildAndPushInputs): { input: string; message: string } | undefined {
   const [key, parameter] = [`'${Input.SigningKey}'`, `'${Input.SigningKeyParameter}'`];
   if (inputs.signingKey && inputs.signingKeyParameter) {
-    return `Inputs ${key} and ${parameter} exclude each other: give one of the two`;
+    return { input: Input.SigningKey, message: `Inputs ${key} and ${parameter} exclude each other: give one of the two` };
+  }
+  // The key reaches Nix only through the action's own file, which it removes when the step ends.
+  if (/[?&]secret-key=/.test(inputs.storeUri)) {
+    const message = `Input '${Input.StoreUri}' must not set secret-key: give the key as ${key} or ${parameter}`;
+    return { input: Input.StoreUri, message };
   }
   if (inputs.push && inputs.sign && !inputs.signingKey && !inputs.signingKeyParameter) {
-    return `Input ${key} or ${parameter} is required to push (or set '${Input.Sign}: false' to push unsigned paths)`;
+    const message = `Input ${key} or ${parameter} is required to push (or set '${Input.Sign}: false' to push unsigned paths)`;
+    return { input: Input.SigningKey, message };
   }
   return undefined;
 }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatBytes, formatDuration, jobSummary, stepOutputs, type RunReport } from './report.js';
+
+const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
+const WORKER = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-worker';
+const item = (installable: string, storePath: string) => ({
+  installable,
+  storePath,
+  closurePaths: 3,
+  closureBytes: 3 * 1024 * 1024,
+  uploaded: 2,
+  uploadedBytes: 2048,
+  skipped: 1,
+  buildMs: 1500,
+  pushMs: 250,
+});
+const PUSHED: RunReport = {
+  installables: [item('.#web', WEB), item('.#worker', WORKER)],
+  closureBytes: 5 * 1024 * 1024,
+  pushed: 4,
+  skipped: 1,
+  push: { storeUri: 's3://cache?region=eu-west-1', compression: 'zstd', keyName: 'cache-1' },
+};
+
+describe('stepOutputs', () => {
+  it('names every output of action.yml', () => {
+    expect(stepOutputs(PUSHED)).toEqual({
+      'store-path': WEB,
+      'store-paths': [WEB, WORKER],
+      'closure-size': 5 * 1024 * 1024,
+      'pushed-paths': 4,
+      'skipped-paths': 1,
+    });
+  });
+});
+
+describe('jobSummary', () => {
+  it('of a push: the cache, the key name and a row per installable', () => {
+    const summary = jobSummary(PUSHED);
+    expect(summary.text).toBe('Built 2 installables; pushed 4 store paths to s3://cache?region=eu-west-1, 1 already there.');
+    expect(summary.facts).toContainEqual(['Signed with', 'cache-1']);
+    expect(summary.tables?.[0].columns).toEqual(['Installable', 'Store path', 'Closure', 'Build time', 'Paths uploaded', 'Paths skipped', 'Uploaded (NAR)', 'Push time']);
+    expect(summary.tables?.[0].rows[0]).toEqual([
+      { text: '.#web', code: true },
+      { text: WEB, code: true },
+      '3 paths, 3.0 MiB',
+      '1.5 s',
+      2,
+      1,
+      '2.0 KiB',
+      '250 ms',
+    ]);
+  });
+
+  it('of a build alone: no push columns', () => {
+    const summary = jobSummary({ ...PUSHED, push: undefined, installables: [item('.#web', WEB)] });
+    expect(summary.title).toBe('Nix closures built');
+    expect(summary.text).toBe('Built 1 installable; nothing pushed.');
+    expect(summary.tables?.[0].columns).toEqual(['Installable', 'Store path', 'Closure', 'Build time']);
+  });
+
+  it('of an unsigned push says so', () => {
+    expect(jobSummary({ ...PUSHED, push: { storeUri: 'file:///c', compression: 'xz' } }).facts).toContainEqual(['Signed with', 'not signed']);
+  });
+});
+
+describe('formats', () => {
+  it.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1536, '1.5 KiB'],
+    [50 * 1024 * 1024, '50.0 MiB'],
+    [3 * 1024 ** 4, '3.0 TiB'],
+  ])('%i bytes as %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
+  });
+
+  it.each([
+    [12, '12 ms'],
+    [1500, '1.5 s'],
+    [59_900, '59.9 s'],
+    [119_600, '2 min 0 s'],
+    [3_725_000, '62 min 5 s'],
+  ])('%i ms as %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
