@@ -1,20 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError } from '../shared/inputs.js';
+import { inputErrorOf } from '../shared/fixtures/input-error.js';
 import { readInputs } from './inputs.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
 const ENV = { AWS_REGION: 'eu-central-1', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '2' };
 const read = (values: Record<string, string>, env: NodeJS.ProcessEnv = ENV) =>
   readInputs((name) => values[name] ?? '', env);
-const failure = (values: Record<string, string>, env?: NodeJS.ProcessEnv): string => {
-  try {
-    read(values, env);
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('no InputError');
-};
+const failure = (values: Record<string, string>, env?: NodeJS.ProcessEnv): string => inputErrorOf(() => read(values, env));
 
 describe('assume-role inputs', () => {
   it('applies the defaults', () => {

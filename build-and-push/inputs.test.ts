@@ -1,19 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError } from '../shared/inputs.js';
+import { inputErrorOf } from '../shared/fixtures/input-error.js';
 import { readInputs } from './inputs.js';
 
 const KEY = `cache-1:${'A'.repeat(86)}==`;
 const VALID = { installable: '.#web', 'store-uri': 'file:///tmp/cache', 'signing-key': KEY };
 const read = (values: Record<string, string>, env: NodeJS.ProcessEnv = {}) => readInputs((name) => values[name] ?? '', env);
-const failure = (values: Record<string, string>, env?: NodeJS.ProcessEnv): string => {
-  try {
-    read(values, env);
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('no InputError');
-};
+const failure = (values: Record<string, string>, env?: NodeJS.ProcessEnv): string => inputErrorOf(() => read(values, env));
 
 describe('build-and-push inputs', () => {
   it('applies the defaults, and needs no region without AWS', () => {

@@ -1,20 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError } from '../shared/inputs.js';
+import { inputErrorOf } from '../shared/fixtures/input-error.js';
 import { readInputs } from './inputs.js';
 
 const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
 const VALID = { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH };
 const ENV = { AWS_REGION: 'eu-central-1' };
 const read = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', ENV);
-const failure = (values: Record<string, string>): string => {
-  try {
-    read(values);
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('no InputError');
-};
+const failure = (values: Record<string, string>): string => inputErrorOf(() => read(values));
 
 describe('instance-refresh inputs', () => {
   it('applies the defaults', () => {

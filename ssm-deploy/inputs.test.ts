@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError } from '../shared/inputs.js';
+import { inputErrorOf } from '../shared/fixtures/input-error.js';
 import { readInputs } from './inputs.js';
 
 const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
@@ -7,15 +7,7 @@ const VALID = { targets: 'tag:Role=web', 'store-path': STORE_PATH };
 const ENV = { AWS_REGION: 'eu-central-1' };
 const PUBLIC_KEY = `cache-1:${'A'.repeat(43)}=`;
 const read = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', ENV);
-const failure = (values: Record<string, string>): string => {
-  try {
-    read(values);
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('no InputError');
-};
+const failure = (values: Record<string, string>): string => inputErrorOf(() => read(values));
 
 describe('ssm-deploy inputs', () => {
   it('applies the defaults', () => {

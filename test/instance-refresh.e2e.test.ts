@@ -9,6 +9,7 @@ import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { STORE_PATH } from './actions.js';
 import { runAction, SIGTERM_AFTER_MS, type StepOptions, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
 
 /** Sandbox seconds per real second. */
 const SPEED = 200;
@@ -166,6 +167,7 @@ describe('a deploy that succeeds', () => {
     const aws = sandbox.calls.all().filter((c) => c.service !== 'sts');
     expect(aws.length).toBeGreaterThan(0);
     expect(aws.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/deploy/`))).toBe(true);
+    assertNoSecrets(result, [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]);
   });
 
   it('starts again when another refresh got in between its look and its start', async () => {

@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { OutcomeScript } from '../sandbox/services/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
+import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
 
 const SPEED = 60;
 const sandbox = new Sandbox({ speed: SPEED });
@@ -125,6 +127,18 @@ describe('ssm-deploy sends the deploy', () => {
       OutputS3Region: 'us-east-1',
     });
     expect(sent().Targets).toBeUndefined();
+  });
+
+  it('makes its calls as role-to-assume, exporting nothing and printing no secret', async () => {
+    addInstances(2);
+    const roleArn = sandbox.sts.addRole({ name: 'deploy', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
+    const result = await deploy({ 'role-to-assume': roleArn });
+    expect(errors(result)).toEqual([]);
+    expect(result.exportedEnv).toEqual({});
+    const ssm = sandbox.calls.all().filter((c) => c.service === 'ssm');
+    expect(ssm.length).toBeGreaterThan(0);
+    expect(ssm.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/deploy/`))).toBe(true);
+    assertNoSecrets(result, [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]);
   });
 
   it('with wait: false, sends and ends at once', async () => {
