@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../sandbox/server.js';
+import { describe, expect, it } from '@jest/globals';
+import { sandboxInEnv } from '../test/sandbox-env.js';
 import type { ParameterType } from '../sandbox/services/ssm-parameter-store.js';
 import { clientFactory } from '../shared/aws-clients.js';
 import { captureStdout } from '../shared/fixtures/stdout.js';
@@ -8,17 +8,7 @@ import { readKeyParameter } from './signing-key.js';
 const KEY = `cache.example.org-1:${'Ab+/'.repeat(21)}Ab==`;
 
 describe('readKeyParameter', () => {
-  const sandbox = new Sandbox();
-  const saved = { ...process.env };
-  beforeAll(() => sandbox.start());
-  afterAll(async () => {
-    process.env = saved;
-    await sandbox.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    process.env = { ...saved, ...sandbox.env() };
-  });
+  const sandbox = sandboxInEnv();
 
   const read = async (name: string): Promise<{ key?: string; error?: string; log: string[] }> => {
     const outcome: { key?: string; error?: string } = {};

@@ -1,22 +1,13 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
+import { describe, expect, it } from '@jest/globals';
+import { STATIC_CREDENTIALS } from '../sandbox/server.js';
+import { sandboxInEnv } from '../test/sandbox-env.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { actionClients } from './action-clients.js';
 import { captureStdout } from './fixtures/stdout.js';
 
 describe('actionClients', () => {
-  const sandbox = new Sandbox();
-  const saved = { ...process.env };
-  beforeAll(() => sandbox.start());
-  afterAll(async () => {
-    process.env = saved;
-    await sandbox.stop();
-  });
-  beforeEach(() => {
-    sandbox.reset();
-    process.env = { ...saved, ...sandbox.env(), GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' };
-  });
+  const sandbox = sandboxInEnv({ GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' });
 
   it.each<[string, boolean, RegExp]>([
     ['without role-to-assume: the credentials in the environment', false, new RegExp(`^${STATIC_CREDENTIALS.accessKeyId}$`)],

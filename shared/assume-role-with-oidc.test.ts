@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../sandbox/server.js';
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { sandboxInEnv } from '../test/sandbox-env.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { assumeRoleWithOidc, type RoleRequest } from './assume-role-with-oidc.js';
 import { captureStdout } from './fixtures/stdout.js';
@@ -7,22 +7,10 @@ import { NO_ID_TOKEN_HELP } from './id-token.js';
 
 /** Against the sandbox over HTTP: the real `getIDToken`, the real STS client, the real retry policy. */
 describe('assumeRoleWithOidc', () => {
-  const sandbox = new Sandbox();
-  const saved = { ...process.env };
+  const sandbox = sandboxInEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
   let request: RoleRequest;
 
-  beforeAll(async () => {
-    await sandbox.start();
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await sandbox.stop();
-  });
   beforeEach(() => {
-    sandbox.reset();
-    process.env = { ...saved, ...sandbox.env() };
-    delete process.env.AWS_ACCESS_KEY_ID;
-    delete process.env.AWS_SECRET_ACCESS_KEY;
     const roleArn = sandbox.sts.addRole({
       name: 'deploy-production',
       trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/octo-repo:environment:production' }),
