@@ -336,27 +336,13 @@ export class AutoScalingService implements Service {
     },
 
     CancelInstanceRefresh: (params: Record<string, unknown>) => {
-      const rules = new Constraints();
-      const name = this.requiredName(rules, params);
-      rules.check();
-      const group = this.group(name);
-      const now = this.sandbox.clock.nowMs();
-      this.settle(group, now);
-      const active = this.activeRefresh(group, now);
-      if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
+      const { active, now } = this.refreshToStop(params);
       active.refresh.requests.push({ kind: 'cancel', atMs: now });
       return { InstanceRefreshId: active.refresh.id };
     },
 
     RollbackInstanceRefresh: (params: Record<string, unknown>) => {
-      const rules = new Constraints();
-      const name = this.requiredName(rules, params);
-      rules.check();
-      const group = this.group(name);
-      const now = this.sandbox.clock.nowMs();
-      this.settle(group, now);
-      const active = this.activeRefresh(group, now);
-      if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
+      const { group, active, now } = this.refreshToStop(params);
       if (active.state.status === 'RollbackInProgress') {
         throw irreversible('The instance refresh is already being rolled back.');
       }
@@ -373,6 +359,19 @@ export class AutoScalingService implements Service {
       return { InstanceRefreshId: active.refresh.id };
     },
   };
+
+  /** The active refresh a cancel or a rollback acts on; neither acts on one that is already cancelling. */
+  private refreshToStop(params: Record<string, unknown>) {
+    const rules = new Constraints();
+    const name = this.requiredName(rules, params);
+    rules.check();
+    const group = this.group(name);
+    const now = this.sandbox.clock.nowMs();
+    this.settle(group, now);
+    const active = this.activeRefresh(group, now);
+    if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
+    return { group, active, now };
+  }
 
   private seeded(name: string): Group {
     const group = this.groups.get(name);
