@@ -88,17 +88,8 @@ export function commandWire(command: CommandRecordView, view: CommandView, regio
   };
 }
 
-interface PluginView {
-  name: string;
-  step: DocumentStep;
-  status: InvocationView['status'];
-  statusDetails: string;
-  responseCode: number;
-  startedAtMs?: number;
-  endedAtMs?: number;
-  stdout: string;
-  stderr: string;
-}
+/** A document step's share of an invocation: the same outcome fields, per plugin. */
+type PluginView = Omit<InvocationView, 'instanceId'> & { name: string; step: DocumentStep };
 
 /**
  * The invocation's outcome is its last step's; steps before it finish at once with exit code 0
