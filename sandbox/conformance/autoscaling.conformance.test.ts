@@ -115,7 +115,8 @@ describe('Auto Scaling through the AWS CLI', () => {
   });
 
   it('start-instance-refresh and describe-instance-refreshes through a checkpoint and baking to Successful', async () => {
-    const started = await start({
+    // Every preference, sent and expected back exactly as given.
+    const preferences = {
       MinHealthyPercentage: 50,
       MaxHealthyPercentage: 100,
       InstanceWarmup: 60,
@@ -127,7 +128,8 @@ describe('Auto Scaling through the AWS CLI', () => {
       ScaleInProtectedInstances: 'Ignore',
       StandbyInstances: 'Terminate',
       BakeTime: 60,
-    });
+    };
+    const started = await start(preferences);
     expect(started).toMatchObject({ code: 0, json: { InstanceRefreshId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
     const id = started.json.InstanceRefreshId;
     expect(await describeRefresh(id)).toEqual({
@@ -139,19 +141,7 @@ describe('Auto Scaling through the AWS CLI', () => {
       PercentageComplete: 0,
       InstancesToUpdate: 2,
       ProgressDetails: { LivePoolProgress: { PercentageComplete: 0, InstancesToUpdate: 2 } },
-      Preferences: {
-        MinHealthyPercentage: 50,
-        MaxHealthyPercentage: 100,
-        InstanceWarmup: 60,
-        CheckpointPercentages: [50, 100],
-        CheckpointDelay: 300,
-        SkipMatching: true,
-        AutoRollback: true,
-        AlarmSpecification: { Alarms: ['web-5xx'] },
-        ScaleInProtectedInstances: 'Ignore',
-        StandbyInstances: 'Terminate',
-        BakeTime: 60,
-      },
+      Preferences: preferences,
       DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, LaunchTemplateName: 'web', Version: '2' } },
       Strategy: 'Rolling',
     });
