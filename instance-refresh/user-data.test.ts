@@ -19,7 +19,8 @@ import { STORE_PATH } from '../shared/store-path.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'user-data.sh');
-const NIX_CONFIG = 'experimental-features = nix-command\nsandbox = false\nsubstituters =\n';
+// No build users: a fresh machine (CI's) has Debian's nix-bin without the nixbld group.
+const NIX_CONFIG = 'experimental-features = nix-command\nsandbox = false\nsubstituters =\nbuild-users-group =\n';
 const run = promisify(execFile);
 const nix = async (command: string, ...args: string[]) =>
   (await run(command, args, { env: { ...process.env, NIX_CONFIG } })).stdout.trim();
