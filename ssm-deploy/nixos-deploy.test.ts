@@ -3,13 +3,17 @@
  * against a stand-in instance with real Nix (see fixtures/stand-in-instance.ts). Needs root: real Nix in
  * single-user mode writes /nix/store, and each run mounts the instance's paths in a private mount namespace.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { StandInInstance } from './fixtures/stand-in-instance.js';
 
+const run = promisify(execFile);
 let instance: StandInInstance;
 let next: string;
 let health: Server;
@@ -238,6 +242,23 @@ describe('NixOS-Deploy', () => {
         expect(instance.profile()).toBe(next);
       },
     );
+  });
+
+  it.each(['timeout', 'nix', 'systemd-run'])('without %s: stops at once naming it, before anything changes (exit 1)', async (missing) => {
+    const tools = join(instance.root, 'tools');
+    await mkdir(tools);
+    const needed = ['bash', 'nix', 'nix-store', 'nix-env', 'timeout', 'readlink', 'cat', 'rm', 'mkdir', 'sleep'];
+    for (const tool of needed.filter((name) => name !== missing)) {
+      await symlink((await run('/bin/sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(tools, tool));
+    }
+    for (const tool of ['systemd-run', 'systemctl'].filter((name) => name !== missing)) {
+      await symlink(join(instance.binDir, tool), join(tools, tool));
+    }
+    const result = await instance.run({ storePath: next, ...fetchFromCache() }, { path: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`nixos-deploy: ${missing} is not installed`);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([]);
   });
 
   it('refuses to run on an agent that does not pass parameters as environment variables', async () => {
