@@ -207,8 +207,9 @@ timeout 120 nix --extra-experimental-features nix-command store verify --no-cont
   fail "$store_path has no valid signature by a trusted key: present in the store or fetched, a system must be signed"
 [ -x "$store_path/bin/switch-to-configuration" ] || fail "$store_path is not a NixOS system (no bin/switch-to-configuration)"
 
-nix-env --profile "$NIXOS_AWS_SYSTEM_PROFILE" --set "$store_path"
-"$store_path/bin/switch-to-configuration" boot
+timeout 300 nix-env --profile "$NIXOS_AWS_SYSTEM_PROFILE" --set "$store_path"
+# Installs the boot loader entry; bounded like every step, so that a hang powers off rather than leaving the instance up.
+timeout 600 "$store_path/bin/switch-to-configuration" boot
 # The next run finds this instance on that system and records the tag value as applied; should the boot come up on
 # another system instead, the next run fails rather than booting it again and again.
 record booting-store-path "$store_path"
