@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # nixos-aws instance-refresh: the user data of a NixOS launch template.
 #
-# On first boot it reads the NixOS system to run from this instance's tags through instance metadata (IMDSv2),
-# fetches that closure from the binary cache with signature checking on, makes it the system profile and boots
-# into it. NixOS runs user data on every boot: once the instance runs that system, the script does nothing.
+# It reads the NixOS system to run from this instance's tags through instance metadata (IMDSv2), fetches that closure
+# from the binary cache, checks that it is signed by a trusted key (fetched or already in the store), makes it the
+# system profile and boots into it. NixOS runs user data on every boot: the script applies a tag value once. When the
+# tag still names the system it applied at an earlier boot, it does nothing, so that a system switched to in place
+# later (ssm-deploy, or by hand) is not undone at the next reboot; a changed tag value is applied again.
 #
 # Tags (the launch template needs MetadataOptions.InstanceMetadataTags = enabled):
 #   NixStorePath       the system's store path, /nix/store/<hash>-<name> (the action's `store-path-tag`)
-#   Substituters       optional: binary caches, space separated (s3://, https://, http://, file://)
+#   Substituters       optional: binary caches, space separated (s3://, https://, http://, file://), with no store
+#                      settings but region, endpoint, scheme, profile and priority
 #   TrustedPublicKeys  optional: keys that sign them, space separated, name:base64
 # Both optional tags add to the substituters and keys the image's own Nix configuration already trusts.
 #
@@ -15,10 +18,15 @@
 # off: a broken deploy must never leave a healthy-looking instance on the old image, or the instance refresh would
 # count it as replaced and AutoRollback would never start. Nothing read from a tag is ever run as shell.
 #
+# Needs (checked first): bash, curl, nix (2.8 or later: `nix store verify`), nix-store, nix-env, coreutils
+# (timeout, readlink, mkdir, mv, sleep) and systemctl. NixOS runs user data with a short PATH that older images
+# leave curl out of, so the system's own tool directories are searched after it.
+#
 # Settings: edit the defaults below, or set the variables in the environment.
 set -euo pipefail
 set -o errtrace
 export LC_ALL=C
+export PATH="${PATH:+$PATH:}/run/wrappers/bin:/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin"
 
 : "${NIXOS_AWS_STORE_PATH_TAG:=NixStorePath}"
 : "${NIXOS_AWS_SUBSTITUTERS_TAG:=Substituters}"
@@ -28,64 +36,114 @@ export LC_ALL=C
 # On failure: poweroff, or stay (to look at a broken instance; it then counts as healthy).
 : "${NIXOS_AWS_ON_FAILURE:=poweroff}"
 : "${NIXOS_AWS_IMDS:=http://169.254.169.254}"
-# Instance metadata can be unreachable for a moment early in boot.
+# Instance metadata can refuse, fail or not answer for a while early in boot: it is retried for this long.
 : "${NIXOS_AWS_IMDS_WAIT_SECONDS:=120}"
+# The whole fetch of the closure, however the caches behave (a cache that accepts and never answers included).
+: "${NIXOS_AWS_FETCH_TIMEOUT_SECONDS:=900}"
 : "${NIXOS_AWS_SYSTEM_PROFILE:=/nix/var/nix/profiles/system}"
 : "${NIXOS_AWS_CURRENT_SYSTEM:=/run/current-system}"
+# Which tag value was applied, kept across boots.
+: "${NIXOS_AWS_STATE_DIR:=/var/lib/nixos-aws}"
+# The last ways to power off: the kernel's sysrq `o`, then halt.
+: "${NIXOS_AWS_SYSRQ_TRIGGER:=/proc/sysrq-trigger}"
+: "${NIXOS_AWS_SYSRQ_WAIT_SECONDS:=30}"
 
 # The same pattern as the action's store-path input (shared/store-path.ts).
 STORE_PATH_PATTERN='^/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}$'
-SUBSTITUTER_PATTERN='^(s3|https|http|file)://[A-Za-z0-9._~:/?&=%+,@-]+$'
-# `?trusted=1` on a substituter makes Nix take its paths without any valid signature.
-UNTRUSTED_SUBSTITUTER_PATTERN='[?&]trusted='
+# The same rule as every store URI input (shared/store-uri.ts, SUBSTITUTER): a cache's location and only the settings
+# on its allow-list, so that `trusted=1` (no signature needed), `require-sigs`, `secret-key` and any setting this
+# script does not know are refused.
+SUBSTITUTER_PATTERN='^(s3|https|http|file)://[A-Za-z0-9._~:/%+,@-]+([?](region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*(&(region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*)*)?$'
 PUBLIC_KEY_PATTERN='^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$'
+REQUIRED_TOOLS=(curl nix nix-store nix-env timeout readlink mkdir mv sleep systemctl)
 
 log() { printf 'nixos-aws: %s\n' "$*" >&2; }
 
 # A value read from a tag, quoted so that control characters cannot forge log lines.
 shown() { printf '%q' "$1"; }
 
+# Each way is tried only when the one before returned: a clean shutdown, then ways that no unit or inhibitor can
+# refuse. Returns only when every one failed.
+power_off() {
+  if systemctl poweroff; then return 0; fi
+  log 'systemctl poweroff failed: forcing the power off'
+  systemctl poweroff --force --force
+  log 'the forced power off failed: asking the kernel (sysrq o)'
+  if printf o >"$NIXOS_AWS_SYSRQ_TRIGGER"; then sleep "$NIXOS_AWS_SYSRQ_WAIT_SECONDS"; fi
+  log 'still running: halting'
+  halt --force --force
+  log 'EVERY WAY TO POWER OFF FAILED: stop this instance by hand'
+  return 1
+}
+
 fail() {
   trap - ERR
+  set +e
   log "FAILED: $*"
   if [ "$NIXOS_AWS_ON_FAILURE" = stay ]; then
     log 'NIXOS_AWS_ON_FAILURE=stay: leaving the instance running on its old system'
   else
     log 'powering off, so that this instance never counts as healthy'
-    systemctl poweroff || poweroff --force
+    power_off
   fi
   exit 1
 }
 trap 'fail "command failed with status $? at line $LINENO: $BASH_COMMAND"' ERR
 
+# A missing tool would otherwise look like something else (curl missing: instance metadata never answers).
+for tool in "${REQUIRED_TOOLS[@]}"; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed (or not on PATH: $PATH); this script needs ${REQUIRED_TOOLS[*]}"
+done
+
+IMDS_DEADLINE=$((SECONDS + NIXOS_AWS_IMDS_WAIT_SECONDS))
+TOKEN=
 imds_token() {
-  local deadline=$((SECONDS + NIXOS_AWS_IMDS_WAIT_SECONDS))
   until TOKEN=$(curl -fsS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' \
     "$NIXOS_AWS_IMDS/latest/api/token"); do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 2
+    [ "$SECONDS" -lt "$IMDS_DEADLINE" ] || fail "no instance metadata token from $NIXOS_AWS_IMDS within ${NIXOS_AWS_IMDS_WAIT_SECONDS} s"
+    sleep 1
   done
 }
 
-# Sets TAG_VALUE to the instance's tag $1; status 1 when the instance has no such tag.
+# Sets TAG_VALUE to the instance's tag $1; status 1 when the instance has no such tag (only a 404 says so). Any other
+# answer (401 even with a fresh token, 5xx, none at all) is retried with a new token until the window ends.
 read_tag() {
-  local body status
-  body=$(mktemp)
-  status=$(curl -sS --max-time 5 -o "$body" -w '%{http_code}' -H "X-aws-ec2-metadata-token: $TOKEN" \
-    "$NIXOS_AWS_IMDS/latest/meta-data/tags/instance/$1") || status=000
-  TAG_VALUE=$(cat "$body")
-  rm -f "$body"
-  case $status in
-    200)
-      [[ ! $TAG_VALUE =~ [[:cntrl:]] ]] || fail "the $1 tag has control characters: $(shown "$TAG_VALUE")"
-      return 0
-      ;;
-    404) return 1 ;;
-    *) fail "instance metadata answered HTTP $status for the tag $1" ;;
-  esac
+  local answer status
+  while :; do
+    [ -n "$TOKEN" ] || imds_token
+    if answer=$(curl -sS --max-time 5 -w '\n%{http_code}' -H "X-aws-ec2-metadata-token: $TOKEN" \
+      "$NIXOS_AWS_IMDS/latest/meta-data/tags/instance/$1"); then
+      status=${answer##*$'\n'}
+      TAG_VALUE=${answer%$'\n'*}
+    else
+      status=000
+    fi
+    case $status in
+      200)
+        [[ ! $TAG_VALUE =~ [[:cntrl:]] ]] || fail "the $1 tag has control characters: $(shown "$TAG_VALUE")"
+        return 0
+        ;;
+      404) return 1 ;;
+    esac
+    TOKEN=
+    [ "$SECONDS" -lt "$IMDS_DEADLINE" ] ||
+      fail "instance metadata answered $([ "$status" = 000 ] && echo nothing || echo "HTTP $status") for the tag $1 until the end of its ${NIXOS_AWS_IMDS_WAIT_SECONDS} s window"
+    log "instance metadata answered $([ "$status" = 000 ] && echo nothing || echo "HTTP $status") for the tag $1: retrying"
+    sleep 1
+  done
 }
 
-imds_token || fail "no instance metadata token from $NIXOS_AWS_IMDS within ${NIXOS_AWS_IMDS_WAIT_SECONDS} s"
+# The value of the state $1 recorded at an earlier boot, or nothing.
+state() {
+  local file="$NIXOS_AWS_STATE_DIR/$1"
+  if [ -f "$file" ]; then printf '%s' "$(<"$file")"; fi
+}
+
+record() {
+  mkdir -p "$NIXOS_AWS_STATE_DIR"
+  printf '%s\n' "$2" >"$NIXOS_AWS_STATE_DIR/$1.new"
+  mv -f "$NIXOS_AWS_STATE_DIR/$1.new" "$NIXOS_AWS_STATE_DIR/$1"
+}
 
 read_tag "$NIXOS_AWS_STORE_PATH_TAG" ||
   fail "the instance has no $NIXOS_AWS_STORE_PATH_TAG tag (or the launch template does not enable InstanceMetadataTags)"
@@ -93,13 +151,28 @@ store_path=$TAG_VALUE
 [[ $store_path =~ $STORE_PATH_PATTERN ]] ||
   fail "the $NIXOS_AWS_STORE_PATH_TAG tag is not a store path: $(shown "$store_path")"
 
+current=$(readlink -f "$NIXOS_AWS_CURRENT_SYSTEM" || true)
+if [ "$(state applied-store-path)" = "$store_path" ]; then
+  log "the $NIXOS_AWS_STORE_PATH_TAG tag still names $store_path, applied at an earlier boot: nothing to do" \
+    "(running ${current:-an unknown system}; a system switched to in place since then stays)"
+  exit 0
+fi
+if [ "$current" = "$store_path" ]; then
+  record applied-store-path "$store_path"
+  log "running $store_path already: nothing to do"
+  exit 0
+fi
+if [ "$(state booting-store-path)" = "$store_path" ]; then
+  fail "this instance was booted into $store_path but came up on ${current:-an unknown system}"
+fi
+
 substituters=()
 if read_tag "$NIXOS_AWS_SUBSTITUTERS_TAG"; then
   read -r -a substituters <<<"$TAG_VALUE"
 fi
 for substituter in "${substituters[@]}"; do
-  [[ $substituter =~ $SUBSTITUTER_PATTERN && ! $substituter =~ $UNTRUSTED_SUBSTITUTER_PATTERN ]] ||
-    fail "the $NIXOS_AWS_SUBSTITUTERS_TAG tag has a substituter this script does not use: $(shown "$substituter")"
+  [[ $substituter =~ $SUBSTITUTER_PATTERN ]] ||
+    fail "the $NIXOS_AWS_SUBSTITUTERS_TAG tag has a substituter this script does not use (a cache URI with no settings but region, endpoint, scheme, profile, priority): $(shown "$substituter")"
 done
 
 keys=()
@@ -110,23 +183,36 @@ for key in "${keys[@]}"; do
   [[ $key =~ $PUBLIC_KEY_PATTERN ]] || fail "the $NIXOS_AWS_KEYS_TAG tag has a value that is not a public key: $(shown "$key")"
 done
 
-current=$(readlink -f "$NIXOS_AWS_CURRENT_SYSTEM" || true)
-if [ "$current" = "$store_path" ]; then
-  log "running $store_path already: nothing to do"
-  exit 0
-fi
 log "switching from ${current:-an unknown system} to $store_path"
 
 # Signatures are checked whatever the image's nix.conf says; the tags only add caches and keys.
-nix_options=(--option require-sigs true)
+nix_options=(--option require-sigs true --option connect-timeout 15 --option stalled-download-timeout 60)
 if [ "${#substituters[@]}" -gt 0 ]; then nix_options+=(--option extra-substituters "${substituters[*]}"); fi
 if [ "${#keys[@]}" -gt 0 ]; then nix_options+=(--option extra-trusted-public-keys "${keys[*]}"); fi
-nix-store "${nix_options[@]}" --realise "$store_path" >/dev/null ||
-  fail "could not fetch $store_path with a valid signature from the substituters"
+caches="${substituters[*]:+${substituters[*]} and }the image's own substituters"
+
+if timeout --kill-after=10 "$NIXOS_AWS_FETCH_TIMEOUT_SECONDS" nix-store "${nix_options[@]}" --realise "$store_path" >/dev/null; then
+  :
+else
+  status=$?
+  if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+    fail "fetching $store_path from $caches did not finish within ${NIXOS_AWS_FETCH_TIMEOUT_SECONDS} s"
+  fi
+  fail "could not fetch $store_path with a valid signature from $caches"
+fi
+# A path already in the store (the image's own systems, say) was not fetched, so nothing checked its signature yet:
+# without this, a tag could boot any older system the image holds.
+timeout 120 nix --extra-experimental-features nix-command store verify --no-contents --sigs-needed 1 \
+  "${nix_options[@]}" "$store_path" ||
+  fail "$store_path has no valid signature by a trusted key: present in the store or fetched, a system must be signed"
 [ -x "$store_path/bin/switch-to-configuration" ] || fail "$store_path is not a NixOS system (no bin/switch-to-configuration)"
 
-nix-env --profile "$NIXOS_AWS_SYSTEM_PROFILE" --set "$store_path"
-"$store_path/bin/switch-to-configuration" boot
+timeout 300 nix-env --profile "$NIXOS_AWS_SYSTEM_PROFILE" --set "$store_path"
+# Installs the boot loader entry; bounded like every step, so that a hang powers off rather than leaving the instance up.
+timeout 600 "$store_path/bin/switch-to-configuration" boot
+# The next run finds this instance on that system and records the tag value as applied; should the boot come up on
+# another system instead, the next run fails rather than booting it again and again.
+record booting-store-path "$store_path"
 
 if [ "$NIXOS_AWS_BOOT" = kexec ] && ! command -v kexec >/dev/null; then
   log 'kexec is not installed: rebooting instead'

@@ -1,21 +1,22 @@
 /**
  * The user data script, run for real: bash, curl against a fake IMDSv2 server on 127.0.0.1, and real Nix (as root,
  * single-user, the machine's /nix/store) fetching a signed stand-in system closure from a local file:// binary
- * cache. The closure's switch-to-configuration, and stand-ins for systemctl, poweroff, kexec and reboot first on
- * PATH, write each call to a file instead of touching this machine.
+ * cache. The closure's switch-to-configuration, and stand-ins for systemctl, poweroff, halt, kexec and reboot first on
+ * PATH, write each call to a file instead of touching this machine; the sysrq trigger is a file of the test case.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { STORE_PATH } from '../shared/store-path.js';
+import { SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'user-data.sh');
@@ -25,11 +26,17 @@ const run = promisify(execFile);
 const nix = async (command: string, ...args: string[]) =>
   (await run(command, args, { env: { ...process.env, NIX_CONFIG } })).stdout.trim();
 
-/** IMDSv2 as EC2 serves it: a token from PUT first, then tag reads that carry it. */
+/** How the fake IMDS answers one tag read before it answers properly: an HTTP status, a closed connection, or none. */
+type ImdsFault = 401 | 404 | 500 | 503 | 'close' | 'hang';
+
+/** IMDSv2 as EC2 serves it: a token from PUT first, then tag reads that carry it; early in boot, faults. */
 class FakeImds {
   tags: Record<string, string> = {};
   requests: Array<{ method: string; path: string; token?: string }> = [];
-  private readonly token = randomUUID();
+  /** Answers to the next tag reads, in order, each used once; `always` then answers every read after them. */
+  faults: ImdsFault[] = [];
+  always?: ImdsFault;
+  private readonly tokens = new Set<string>();
   private server?: Server;
 
   async start(): Promise<string> {
@@ -39,9 +46,15 @@ class FakeImds {
       if (req.method === 'PUT' && req.url === '/latest/api/token') {
         const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
         if (!(ttl >= 1 && ttl <= 21600)) return void res.writeHead(400).end();
-        return void res.writeHead(200, { 'content-type': 'text/plain' }).end(this.token);
+        const fresh = randomUUID();
+        this.tokens.add(fresh);
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end(fresh);
       }
-      if (token !== this.token) return void res.writeHead(401).end();
+      if (token === undefined || !this.tokens.has(token)) return void res.writeHead(401).end();
+      const fault = this.faults.shift() ?? this.always;
+      if (fault === 'hang') return;
+      if (fault === 'close') return void req.socket.destroy();
+      if (fault !== undefined) return void res.writeHead(fault).end();
       const prefix = '/latest/meta-data/tags/instance/';
       const key = req.url?.startsWith(prefix) ? decodeURIComponent(req.url.slice(prefix.length)) : undefined;
       if (req.method !== 'GET' || key === undefined || !Object.hasOwn(this.tags, key)) return void res.writeHead(404).end();
@@ -52,6 +65,7 @@ class FakeImds {
   }
 
   stop(): Promise<void> {
+    this.server?.closeAllConnections();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
@@ -59,34 +73,45 @@ class FakeImds {
 const imds = new FakeImds();
 let imdsUrl: string;
 let dir: string;
+let secretKey: string;
 let publicKey: string;
 /** In `cache`, signed with the key whose public half is `publicKey`. */
 let signed: string;
 /** In `unsigned-cache`, without any signature. */
 let unsigned: string;
+/** Every closure a test made, deleted at the end. */
+const made: string[] = [];
 
-async function standIn(bin: string, name: string): Promise<void> {
-  await writeFile(join(bin, name), `#!/bin/sh\necho "${name} $*" >>"$NIXOS_AWS_TEST_CALLS"\n`);
+/** A stand-in that records its call in $NIXOS_AWS_TEST_CALLS and exits with `code`. */
+async function standIn(bin: string, name: string, code = 0): Promise<void> {
+  await writeFile(join(bin, name), `#!/bin/sh\necho "${name} $*" >>"$NIXOS_AWS_TEST_CALLS"\nexit ${code}\n`);
   await chmod(join(bin, name), 0o755);
 }
 
 /** Builds a fresh closure (so that it is not in the store from an earlier run), puts it in a cache, drops it. */
-async function closureIn(cache: string, secretKey?: string): Promise<string> {
-  const nonce = randomBytes(8).toString('hex');
-  const path = await nix('nix-build', '--no-out-link', '--argstr', 'nonce', nonce, join(HERE, 'fixtures/stand-in-system.nix'));
-  await nix('nix', 'copy', '--to', `file://${join(dir, cache)}${secretKey ? `?secret-key=${secretKey}` : ''}`, path);
+async function closureIn(cache: string, key?: string): Promise<string> {
+  const path = await closureHere();
+  await nix('nix', 'copy', '--to', `file://${join(dir, cache)}${key ? `?secret-key=${key}` : ''}`, path);
   await nix('nix-store', '--delete', path);
   return path;
 }
 
-function convertToPublic(secretKey: string): Promise<string> {
+/** Builds a fresh closure and keeps it in the store, as an image holds its systems: built here, signed by no one. */
+async function closureHere(): Promise<string> {
+  const nonce = randomBytes(8).toString('hex');
+  const path = await nix('nix-build', '--no-out-link', '--argstr', 'nonce', nonce, join(HERE, 'fixtures/stand-in-system.nix'));
+  made.push(path);
+  return path;
+}
+
+function convertToPublic(key: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('nix', ['key', 'convert-secret-to-public'], { env: { ...process.env, NIX_CONFIG } });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`nix key exited ${code}`))));
-    child.stdin.end(secretKey);
+    child.stdin.end(key);
   });
 }
 
@@ -95,29 +120,33 @@ const isValid = (path: string) => nix('nix-store', '--check-validity', path).the
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nixos-aws-user-data-'));
   imdsUrl = await imds.start();
-  const secretKey = join(dir, 'secret-key');
+  secretKey = join(dir, 'secret-key');
   await writeFile(secretKey, await nix('nix', 'key', 'generate-secret', '--key-name', 'nixos-aws-test-1'), { mode: 0o600 });
   publicKey = await convertToPublic(await readFile(secretKey, 'utf8'));
+  await writeFile(join(dir, 'other-key'), await nix('nix', 'key', 'generate-secret', '--key-name', 'someone-else-1'), { mode: 0o600 });
   signed = await closureIn('cache', secretKey);
   unsigned = await closureIn('unsigned-cache');
   const bin = join(dir, 'bin');
   await mkdir(bin);
-  for (const name of ['systemctl', 'poweroff', 'kexec', 'reboot']) await standIn(bin, name);
+  for (const name of ['systemctl', 'poweroff', 'halt', 'kexec', 'reboot']) await standIn(bin, name);
 }, 60_000);
 
 afterAll(async () => {
   await imds.stop();
   await rm(dir, { recursive: true, force: true });
   // The profile links went with `dir`, so nothing roots the closures any more.
-  for (const path of [signed, unsigned]) await nix('nix-store', '--delete', path).catch(() => undefined);
+  for (const path of made) await nix('nix-store', '--delete', path).catch(() => undefined);
 });
 
 let caseDir: string;
 beforeEach(async () => {
   caseDir = join(dir, randomUUID());
   await mkdir(join(caseDir, 'profiles'), { recursive: true });
+  await mkdir(join(caseDir, 'bin'));
   await writeFile(join(caseDir, 'calls'), '');
   imds.requests = [];
+  imds.faults = [];
+  imds.always = undefined;
 });
 
 interface Outcome {
@@ -126,18 +155,26 @@ interface Outcome {
   calls: string[];
 }
 
+/**
+ * Runs the script as amazon-init would, with this case's own profile, current system, state and stand-ins. `PATH`
+ * in `env` replaces the whole search path; the case's `bin` (stand-ins a test makes fail) comes first otherwise.
+ * The sysrq trigger is always a file of the case: never this machine's.
+ */
 async function runScript(tags: Record<string, string>, env: Record<string, string> = {}): Promise<Outcome> {
   imds.tags = tags;
-  const child = spawn('bash', [SCRIPT], {
+  const child = spawn('/bin/bash', [SCRIPT], {
     env: {
-      PATH: `${join(dir, 'bin')}:/usr/bin:/bin`,
+      PATH: `${join(caseDir, 'bin')}:${join(dir, 'bin')}:/usr/bin:/bin`,
       NIX_CONFIG,
       NIXOS_AWS_IMDS: imdsUrl,
       NIXOS_AWS_IMDS_WAIT_SECONDS: '2',
       NIXOS_AWS_SYSTEM_PROFILE: join(caseDir, 'profiles/system'),
       NIXOS_AWS_CURRENT_SYSTEM: join(caseDir, 'current-system'),
+      NIXOS_AWS_STATE_DIR: join(caseDir, 'state'),
+      NIXOS_AWS_SYSRQ_WAIT_SECONDS: '0',
       NIXOS_AWS_TEST_CALLS: join(caseDir, 'calls'),
       ...env,
+      NIXOS_AWS_SYSRQ_TRIGGER: join(caseDir, 'sysrq-trigger'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -146,14 +183,26 @@ async function runScript(tags: Record<string, string>, env: Record<string, strin
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const calls = (await readFile(join(caseDir, 'calls'), 'utf8')).split('\n').filter((line) => line !== '');
+  await writeFile(join(caseDir, 'calls'), '');
   return { code, stderr, calls };
 }
 
-const trusted = () => ({
-  NixStorePath: signed,
+const trusted = (path = signed) => ({
+  NixStorePath: path,
   Substituters: `file://${join(dir, 'cache')}`,
   TrustedPublicKeys: publicKey,
 });
+const bootCalls = (path: string) => [
+  'switch-to-configuration boot',
+  `kexec --load ${path}/kernel --initrd=${path}/initrd --command-line=init=${path}/init console=ttyS0 loglevel=4`,
+  'systemctl kexec',
+];
+const profile = async () => readlink(join(caseDir, 'profiles', await readlink(join(caseDir, 'profiles/system'))));
+/** What /run/current-system points at after the boot a test stands in for. */
+async function bootedInto(path: string): Promise<void> {
+  await rm(join(caseDir, 'current-system'), { force: true });
+  await symlink(path, join(caseDir, 'current-system'));
+}
 
 describe('user-data.sh', () => {
   it('checks store paths with the pattern the action uses', () => {
@@ -161,16 +210,13 @@ describe('user-data.sh', () => {
     expect(line?.[1]).toBe(STORE_PATH.source.replace(/\\\//g, '/'));
   });
 
+  it('checks substituters with the rule of every store URI input (shared/store-uri.ts)', () => {
+    const line = /^SUBSTITUTER_PATTERN='(.*)'$/m.exec(readFileSync(SCRIPT, 'utf8'));
+    expect(line?.[1]).toBe(`^${SUBSTITUTER_SOURCE}$`);
+  });
+
   it.each<[string, Record<string, string>, (path: string) => string[]]>([
-    [
-      'kexec',
-      {},
-      (path) => [
-        'switch-to-configuration boot',
-        `kexec --load ${path}/kernel --initrd=${path}/initrd --command-line=init=${path}/init console=ttyS0 loglevel=4`,
-        'systemctl kexec',
-      ],
-    ],
+    ['kexec', {}, bootCalls],
     ['reboot', { NIXOS_AWS_BOOT: 'reboot' }, () => ['switch-to-configuration boot', 'systemctl reboot']],
   ])('fetches the signed system, makes it the profile and boots it with %s', async (_case, env, expected) => {
     const outcome = await runScript(trusted(), env);
@@ -178,15 +224,14 @@ describe('user-data.sh', () => {
     expect(outcome.code).toBe(0);
     expect(outcome.calls).toEqual(expected(signed));
     expect(await isValid(signed)).toBe(true);
-    const profile = join(caseDir, 'profiles/system');
-    expect(await readlink(join(caseDir, 'profiles', await readlink(profile)))).toBe(signed);
+    expect(await profile()).toBe(signed);
     // Token first, then every read with it.
     expect(imds.requests[0]).toMatchObject({ method: 'PUT', path: '/latest/api/token' });
     expect(imds.requests.slice(1).every((r) => r.method === 'GET' && r.token !== undefined)).toBe(true);
   });
 
   it('does nothing when the instance already runs that system', async () => {
-    await symlink(signed, join(caseDir, 'current-system'));
+    await bootedInto(signed);
     const outcome = await runScript(trusted());
     expect(outcome.code).toBe(0);
     expect(outcome.stderr).toContain(`running ${signed} already: nothing to do`);
@@ -223,7 +268,6 @@ describe('user-data.sh', () => {
       ['backticks in the name', () => ({ ...trusted(), NixStorePath: `/nix/store/${hash()}-\`touch ${mark()}\`` }), /NixStorePath tag is not a store path/],
       ['a second line', () => ({ ...trusted(), NixStorePath: `${signed}\ntouch ${mark()}` }), /NixStorePath tag has control characters/],
       ['a path out of the store', () => ({ ...trusted(), NixStorePath: `/nix/store/${hash()}-x/../../../etc` }), /NixStorePath tag is not a store path/],
-      ['a substituter that skips signatures', () => ({ ...trusted(), NixStorePath: unsigned, Substituters: `file://${join(dir, 'unsigned-cache')}?trusted=1` }), /substituter this script does not use/],
       ['options in the substituters', () => ({ ...trusted(), Substituters: '--option require-sigs false' }), /substituter this script does not use/],
       ['a command among the substituters', () => ({ ...trusted(), Substituters: `file:///x $(touch ${mark()})` }), /substituter this script does not use/],
       ['a command as public key', () => ({ ...trusted(), TrustedPublicKeys: `k:$(touch ${mark()})` }), /not a public key/],
@@ -233,6 +277,186 @@ describe('user-data.sh', () => {
       expect(outcome.stderr).toMatch(message);
       expect(outcome.calls).toEqual(['systemctl poweroff']);
       expect(existsSync(mark())).toBe(false);
+    });
+  });
+
+  describe('takes substituters with no store settings but the allowed ones', () => {
+    it.each<[string]>([
+      ['?trusted=1'],
+      ['?secret-key=/etc/nix/key.sec'],
+      ['?require-sigs=false'],
+      ['?want-mass-query=true'],
+      ['?%74rusted=1'],
+      ['?priority=10&trusted=true'],
+      ['?trusted'],
+      ['#trusted=1'],
+    ])('refuses %s, fetching nothing', async (query) => {
+      const outcome = await runScript({ ...trusted(), NixStorePath: unsigned, Substituters: `file://${join(dir, 'unsigned-cache')}${query}` });
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toMatch(/substituter this script does not use/);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+      expect(await isValid(unsigned)).toBe(false);
+    });
+
+    it.each<[string]>([['?priority=30'], ['?region=eu-central-1&scheme=https&endpoint=minio.internal:9000&profile=deploy'], ['']])(
+      'fetches with %j',
+      async (query) => {
+        const fresh = await closureIn('cache', secretKey);
+        const outcome = await runScript({ ...trusted(fresh), Substituters: `file://${join(dir, 'cache')}${query}` });
+        expect(outcome.stderr).not.toContain('FAILED');
+        expect(outcome.calls).toEqual(bootCalls(fresh));
+        expect(await isValid(fresh)).toBe(true);
+      },
+    );
+  });
+
+  describe('boots only a system signed by a trusted key, fetched or already in the store', () => {
+    it.each<[string, (path: string) => Promise<unknown>]>([
+      ['signed by no one (built here, as the image holds its systems)', async () => undefined],
+      ['signed by a key the instance does not trust', (path) => nix('nix', 'store', 'sign', '--key-file', join(dir, 'other-key'), path)],
+    ])('refuses a system in the store %s', async (_case, sign) => {
+      const present = await closureHere();
+      await sign(present);
+      const outcome = await runScript(trusted(present));
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain(`${present} has no valid signature by a trusted key`);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+      expect(existsSync(join(caseDir, 'profiles/system'))).toBe(false);
+    });
+
+    it('boots a system in the store that a trusted key signed, with no cache to fetch from', async () => {
+      const present = await closureHere();
+      await nix('nix', 'store', 'sign', '--key-file', secretKey, present);
+      const outcome = await runScript({ NixStorePath: present, TrustedPublicKeys: publicKey });
+      expect(outcome.stderr).not.toContain('FAILED');
+      expect(outcome.calls).toEqual(bootCalls(present));
+      expect(await profile()).toBe(present);
+    });
+  });
+
+  it('bounds the fetch: a cache that accepts connections and never answers powers the instance off, named', async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const cache = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const outcome = await runScript(
+        { ...trusted(unsigned), Substituters: cache },
+        { NIXOS_AWS_FETCH_TIMEOUT_SECONDS: '2' },
+      );
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain(`FAILED: fetching ${unsigned} from ${cache} and the image's own substituters did not finish within 2 s`);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  describe('retries instance metadata within its window', () => {
+    it.each<[string, ImdsFault[]]>([
+      ['401 to tag reads with a fresh token, as early in boot', [401, 401, 401]],
+      ['5xx', [500, 503]],
+      ['a closed connection, then no answer', ['close', 'hang']],
+    ])('%s, then boots', async (_case, faults) => {
+      imds.faults = [...faults];
+      const outcome = await runScript(trusted(), { NIXOS_AWS_IMDS_WAIT_SECONDS: '60' });
+      expect(outcome.stderr).not.toContain('FAILED');
+      expect(outcome.calls).toEqual(bootCalls(signed));
+      expect(imds.faults).toEqual([]);
+      // A new token after each failed read.
+      expect(imds.requests.filter((r) => r.method === 'PUT').length).toBe(faults.length + 1);
+    });
+
+    it.each<[string, ImdsFault, RegExp]>([
+      ['keeps answering 503', 503, /instance metadata answered HTTP 503 for the tag NixStorePath until the end of its 2 s window/],
+      ['keeps answering 401', 401, /instance metadata answered HTTP 401 for the tag NixStorePath until the end/],
+      ['keeps closing the connection', 'close', /instance metadata answered nothing for the tag NixStorePath until the end/],
+    ])('fails when it %s', async (_case, fault, message) => {
+      imds.always = fault;
+      const outcome = await runScript(trusted());
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toMatch(message);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+    });
+
+    it('takes only a 404 as no such tag', async () => {
+      imds.faults = [404];
+      const outcome = await runScript(trusted());
+      expect(outcome.stderr).toMatch(/the instance has no NixStorePath tag/);
+    });
+  });
+
+  describe('checks its tools first', () => {
+    const TOOLS = ['curl', 'nix', 'nix-store', 'nix-env', 'timeout', 'readlink', 'mkdir', 'mv', 'sleep'];
+    it.each(['curl', 'nix-store', 'timeout'])('without %s: fails at once naming it, before asking instance metadata', async (missing) => {
+      const bin = join(caseDir, 'tools');
+      await mkdir(bin);
+      for (const tool of TOOLS.filter((name) => name !== missing)) {
+        await symlink((await run('/bin/sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(bin, tool));
+      }
+      for (const name of ['systemctl', 'halt']) await standIn(bin, name);
+      const outcome = await runScript(trusted(), { PATH: bin });
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain(`FAILED: ${missing} is not installed`);
+      expect(imds.requests).toEqual([]);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+    });
+  });
+
+  describe('powers off by a way that cannot be refused', () => {
+    it('forces the power off, then asks the kernel, then halts, when systemctl fails', async () => {
+      await standIn(join(caseDir, 'bin'), 'systemctl', 1);
+      const outcome = await runScript({});
+      expect(outcome.code).toBe(1);
+      expect(outcome.calls).toEqual(['systemctl poweroff', 'systemctl poweroff --force --force', 'halt --force --force']);
+      expect(await readFile(join(caseDir, 'sysrq-trigger'), 'utf8')).toBe('o');
+    });
+
+    it('reaches the last resort when every way fails, and says so', async () => {
+      for (const name of ['systemctl', 'halt']) await standIn(join(caseDir, 'bin'), name, 1);
+      await mkdir(join(caseDir, 'sysrq-trigger'));
+      const outcome = await runScript({});
+      expect(outcome.code).toBe(1);
+      expect(outcome.calls).toEqual(['systemctl poweroff', 'systemctl poweroff --force --force', 'halt --force --force']);
+      expect(outcome.stderr).toContain('asking the kernel (sysrq o)');
+      expect(outcome.stderr).toContain('EVERY WAY TO POWER OFF FAILED');
+    });
+  });
+
+  describe('applies a tag value once', () => {
+    it('boots it, records it once running it, keeps a later in-place switch across reboots, applies a new value', async () => {
+      const first = await runScript(trusted());
+      expect(first.calls).toEqual(bootCalls(signed));
+
+      await bootedInto(signed);
+      const booted = await runScript(trusted());
+      expect(booted).toMatchObject({ code: 0, calls: [] });
+      expect(await readFile(join(caseDir, 'state/applied-store-path'), 'utf8')).toBe(`${signed}\n`);
+
+      // ssm-deploy (or someone by hand) switches the instance in place to another system; then it reboots.
+      const inPlace = await closureHere();
+      await bootedInto(inPlace);
+      const rebooted = await runScript(trusted());
+      expect(rebooted).toMatchObject({ code: 0, calls: [] });
+      expect(rebooted.stderr).toContain(`still names ${signed}, applied at an earlier boot: nothing to do`);
+      expect(await profile()).toBe(signed);
+
+      const next = await closureIn('cache', secretKey);
+      const changed = await runScript(trusted(next));
+      expect(changed.stderr).not.toContain('FAILED');
+      expect(changed.calls).toEqual(bootCalls(next));
+      expect(await profile()).toBe(next);
+    });
+
+    it('powers off, rather than booting it again, when the boot came up on another system', async () => {
+      expect((await runScript(trusted())).calls).toEqual(bootCalls(signed));
+      await bootedInto(unsigned);
+      const outcome = await runScript(trusted());
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain(`this instance was booted into ${signed} but came up on ${unsigned}`);
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
     });
   });
 });

@@ -37,6 +37,8 @@ export interface ListOptions {
   max?: number;
   pattern?: RegExp;
   form?: string;
+  /** Why `item` does not match `pattern`, appended to the message: `' (it sets trusted)'`, or `''`. */
+  why?: (item: string) => string;
 }
 
 export interface InputReader {
@@ -172,7 +174,8 @@ export function parseInputs<T>(build: (read: InputReader) => T, source: InputSou
       }
       for (const item of opts.pattern ? items : []) {
         if (!opts.pattern!.test(item)) {
-          reject(name, `items must each be ${opts.form ?? `a value matching ${opts.pattern}`}, got ${shown(item)}`);
+          const why = opts.why?.(item) ?? '';
+          reject(name, `items must each be ${opts.form ?? `a value matching ${opts.pattern}`}, got ${shown(item)}${why}`);
         }
       }
       return items;

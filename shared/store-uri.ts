@@ -82,3 +82,12 @@ export function refusedSettings(uri: string, allowed: readonly string[]): string
   });
   return [...new Set(names.filter((name) => !allowed.includes(name)))];
 }
+
+/**
+ * For a message about a refused store URI: `' (it sets "trusted", which a deploy never sets)'` naming every setting
+ * not in `allowed` (JSON-quoted: a decoded name is foreign text), or `''` when the URI is refused for another reason.
+ */
+export function refusedSettingsNote(uri: string, allowed: readonly string[]): string {
+  const refused = refusedSettings(uri, allowed).map((name) => JSON.stringify(name));
+  return refused.length > 0 ? ` (it sets ${refused.join(', ')}, which a deploy never sets)` : '';
+}

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandDocument } from '../sandbox/services/ssm-documents.js';
+import { SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
 import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS, documentParameters } from './document.js';
 import { readInputs } from './inputs.js';
 
@@ -31,8 +32,19 @@ const VALUES: Array<[keyof typeof DOCUMENT.parameters, string, boolean]> = [
   ['storePath', `${STORE_PATH} --option`, false],
   ['storePath', `/nix/store/../../etc/${'a'.repeat(23)}-x`, false],
   ['substituters', '', true],
-  ['substituters', 's3://cache?region=eu-central-1&compression=zstd', true],
+  ['substituters', 's3://cache?region=eu-central-1&priority=10', true],
+  ['substituters', 's3://cache?endpoint=minio.internal:9000&scheme=http&profile=deploy', true],
   ['substituters', 'file:///var/cache/nix https://cache.nixos.org', true],
+  // Store settings a reader never needs: any of them could weaken the signature check, so all are refused.
+  ['substituters', 'https://cache.example.org?trusted=1', false],
+  ['substituters', 'https://cache.example.org?secret-key=/etc/nix/key.sec', false],
+  ['substituters', 'https://cache.example.org?require-sigs=false', false],
+  ['substituters', 'https://cache.example.org?want-mass-query=true', false],
+  ['substituters', 'https://cache.example.org?%74rusted=1', false],
+  ['substituters', 'https://cache.example.org?priority=1&trusted=1', false],
+  ['substituters', 's3://cache?region=eu-central-1&compression=zstd', false],
+  ['substituters', 'file:///var/cache/nix https://cache.example.org?trusted=1', false],
+  ['substituters', 'https://cache.example.org#trusted=1', false],
   ['substituters', '/var/cache/nix', false],
   ['substituters', 'https://a b', false],
   ['substituters', 's3://cache?x=$(reboot)', false],
@@ -96,8 +108,12 @@ describe('the NixOS-Deploy document', () => {
 
   it("checks each value again in the script with the document's own pattern", () => {
     const checks = Object.fromEntries([...SCRIPT.matchAll(/^check (\w+) "\$\w+" '([^']*)'$/gm)].map((m) => [m[1], m[2]]));
-    const used = PATTERNED.filter((name) => name !== 'executionTimeout');
-    expect(checks).toEqual(Object.fromEntries(used.map((name) => [name, pattern(name)])));
+    expect(checks).toEqual(Object.fromEntries(PATTERNED.map((name) => [name, pattern(name)])));
+  });
+
+  it('holds substituters to the one store-URI rule (shared/store-uri.ts), in its pattern and in its script', () => {
+    expect(pattern('substituters')).toBe(SUBSTITUTER_LIST_SOURCE);
+    expect(SCRIPT).toContain(`check substituters "$substituters" '${SUBSTITUTER_LIST_SOURCE}'`);
   });
 
   it.each(VALUES)('%s %j: accepted %s', (name, value, accepted) => {

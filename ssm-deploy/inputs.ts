@@ -3,6 +3,7 @@ import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+import { refusedSettingsNote, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
 
 export const Input = {
   ...RoleInput,
@@ -69,9 +70,8 @@ const TARGET_FORM = 'a tag selector tag:Key=Value1,Value2 (at most 50 values)';
 const INSTANCE_ID = /^(?:i-(?:[0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
 /**
  * What reaches the instance's shell environment is held to plain URI and key characters, so that no value can
- * carry quoting or expansion (the document checks the same again).
+ * carry quoting or expansion (the document checks the same again). Substituters: shared/store-uri.ts.
  */
-const SUBSTITUTER = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9._~:/?#@!&+,;=%-]+$/;
 const PUBLIC_KEY = /^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$/;
 const UNIT = /^[A-Za-z0-9:_.@-]{1,240}\.(?:service|socket|target|timer|mount|automount|path|swap|slice|scope|device)$/;
 const LOOPBACK_URL = /^http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?(?:\/[A-Za-z0-9._~:/?#@!&+,;=%-]*)?$/;
@@ -101,7 +101,8 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       substituters: read.list(Input.Substituters, {
         separator: 'whitespace',
         pattern: SUBSTITUTER,
-        form: 'a binary cache URI such as s3://bucket?region=eu-central-1',
+        form: SUBSTITUTER_FORM,
+        why: (uri) => refusedSettingsNote(uri, SUBSTITUTER_SETTINGS),
       }),
       trustedPublicKeys: read.list(Input.TrustedPublicKeys, {
         separator: 'whitespace',

@@ -3,13 +3,17 @@
  * against a stand-in instance with real Nix (see fixtures/stand-in-instance.ts). Needs root: real Nix in
  * single-user mode writes /nix/store, and each run mounts the instance's paths in a private mount namespace.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { StandInInstance } from './fixtures/stand-in-instance.js';
 
+const run = promisify(execFile);
 let instance: StandInInstance;
 let next: string;
 let health: Server;
@@ -173,6 +177,89 @@ describe('NixOS-Deploy', () => {
       expect(await instance.switches()).toEqual([]);
     },
   );
+
+  describe('boots only a system signed by a trusted key, fetched or already in the store', () => {
+    it.each<['none' | 'untrusted']>([['none'], ['untrusted']])(
+      'refuses a system already in the store with signature %s, before changing anything (exit 1)',
+      async (signing) => {
+        const present = await instance.addSystem('present', { signing: 'none', keepLocal: true });
+        if (signing !== 'none') await instance.signLocally(present, signing);
+        const result = await instance.run({ storePath: present, ...fetchFromCache() });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`${present} has no valid signature by a trusted key`);
+        expect(instance.profile()).toBe(instance.previous);
+        expect(await instance.switches()).toEqual([]);
+      },
+    );
+
+    it('switches to a system already in the store that a trusted key signed', async () => {
+      const present = await instance.addSystem('present', { signing: 'none', keepLocal: true });
+      await instance.signLocally(present, 'trusted');
+      const result = await instance.run({ storePath: present, trustedPublicKeys: instance.publicKey });
+      expect(result.code).toBe(0);
+      expect(instance.profile()).toBe(present);
+    });
+  });
+
+  it('bounds the fetch: a cache that accepts connections and never answers ends the run, named (exit 1)', async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const cache = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      // 4 s to run, 1 s of health check: the fetch gets half of the 4 s.
+      const parameters = { storePath: next, substituters: cache, healthCheckTimeoutSeconds: '1', executionTimeout: '4' };
+      const result = await instance.run(parameters);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`Fetching ${next} from ${cache} and the instance's own substituters did not finish within 2 s.`);
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(instance.profile()).toBe(instance.previous);
+      expect(await instance.switches()).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  describe('takes substituters with no store settings but the allowed ones', () => {
+    it.each([['?trusted=1'], ['?secret-key=/etc/nix/key.sec'], ['?require-sigs=false'], ['?want-mass-query=true'], ['?%74rusted=1'], ['?priority=1&trusted=1']])(
+      'refuses %s before anything runs, even past the API check (exit 1)',
+      async (query) => {
+        const unsigned = await instance.addSystem('unsigned', { signing: 'none' });
+        const result = await instance.run({ storePath: unsigned, substituters: `${instance.cacheUri}${query}`, trustedPublicKeys: instance.publicKey });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('Parameter substituters does not match its allowedPattern');
+        expect(existsSync(unsigned)).toBe(false);
+        expect(await instance.switches()).toEqual([]);
+      },
+    );
+
+    it.each([['?priority=30'], ['?region=eu-central-1&endpoint=minio.internal:9000&scheme=https&profile=deploy']])(
+      'fetches with %s',
+      async (query) => {
+        const result = await instance.run({ storePath: next, substituters: `${instance.cacheUri}${query}`, trustedPublicKeys: instance.publicKey });
+        expect(result.code).toBe(0);
+        expect(instance.profile()).toBe(next);
+      },
+    );
+  });
+
+  it.each(['timeout', 'nix', 'systemd-run'])('without %s: stops at once naming it, before anything changes (exit 1)', async (missing) => {
+    const tools = join(instance.root, 'tools');
+    await mkdir(tools);
+    const needed = ['bash', 'nix', 'nix-store', 'nix-env', 'timeout', 'readlink', 'cat', 'rm', 'mkdir', 'sleep'];
+    for (const tool of needed.filter((name) => name !== missing)) {
+      await symlink((await run('/bin/sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(tools, tool));
+    }
+    for (const tool of ['systemd-run', 'systemctl'].filter((name) => name !== missing)) {
+      await symlink(join(instance.binDir, tool), join(tools, tool));
+    }
+    const result = await instance.run({ storePath: next, ...fetchFromCache() }, { path: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`nixos-deploy: ${missing} is not installed`);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([]);
+  });
 
   it('refuses to run on an agent that does not pass parameters as environment variables', async () => {
     const result = await instance.run({ storePath: next }, { noParameters: true });

@@ -385,4 +385,19 @@ describe('ssm-deploy with a bad input', () => {
     expect(errors(result)).toEqual([expect.stringContaining(`'${input}'`)]);
     expect(sandbox.calls.all()).toEqual([]);
   });
+
+  it.each<[string, string]>([
+    ['https://cache.example.org?trusted=1', 'trusted'],
+    ['s3://cache?region=eu-central-1&secret-key=/etc/nix/key.sec', 'secret-key'],
+    ['https://cache.example.org?require-sigs=false', 'require-sigs'],
+    ['https://cache.example.org?want-mass-query=true', 'want-mass-query'],
+    ['https://cache.example.org?%74rusted=1', 'trusted'],
+  ])('substituters %s fails naming the store setting %s, before any call', async (substituters, setting) => {
+    addInstances(1);
+    const result = await deploy({ substituters });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Input 'substituters' items must each be`)]);
+    expect(errors(result)[0]).toContain(`(it sets "${setting}", which a deploy never sets)`);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
 });
