@@ -429,6 +429,8 @@ describe('tags and settings that would fail every launch or boot', () => {
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringMatching(message)]);
     expect(errors(result)[0]).toMatch(/\nNothing was changed\.$/);
+    // Only the two reads: not even the look for another refresh.
+    expect(sandbox.calls.operations()).toEqual(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplateVersions']);
     expect(calls('CreateLaunchTemplateVersion')).toEqual([]);
     expect(calls('StartInstanceRefresh')).toEqual([]);
     expect(mutations()).toEqual([]);
