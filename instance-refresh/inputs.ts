@@ -3,6 +3,16 @@ import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+import {
+  environmentKeyProblem,
+  ownedKeyProblem,
+  SUBSTITUTERS_TAG,
+  TAG_KEY_FORM,
+  tagKeyProblem,
+  tagValueProblem,
+  TRUSTED_PUBLIC_KEYS_TAG,
+} from './launch-checks.js';
+import { MAX_TAGS_PER_RESOURCE } from './tag-specifications.js';
 
 export const Input = {
   ...RoleInput,
@@ -61,13 +71,6 @@ export interface InstanceRefreshInputs extends RoleInputs {
 
 /** Auto Scaling's `XmlStringMaxLen255`, less the line breaks no group name has. */
 const GROUP_NAME = /^\P{Cc}{1,255}$/u;
-/**
- * Instance metadata only serves tags whose keys use these characters (and instances fail to launch otherwise);
- * `=` is left out because it separates key from value here, and `aws:` is AWS's own prefix.
- */
-const TAG_KEY = /^(?!aws:)[A-Za-z0-9+\-.,_:@]{1,128}$/;
-const TAG_KEY_FORM = 'a tag key of 1-128 characters from A-Z a-z 0-9 + - . , _ : @, not starting with aws:';
-const MAX_TAG_VALUE = 256;
 /** EC2's launch template name, or its ID. */
 const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
 const ALARM_NAME = /^\P{Cc}{1,255}$/u;
@@ -88,8 +91,9 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
         form: 'an Auto Scaling group name of 1-255 characters',
       }),
       storePath: read.string(Input.StorePath, { required: true, pattern: STORE_PATH, form: STORE_PATH_FORM }),
-      storePathTag: read.string(Input.StorePathTag, { default: 'NixStorePath', pattern: TAG_KEY, form: TAG_KEY_FORM }),
-      tags: read.keyValues(Input.Tags, { keyPattern: TAG_KEY, form: `Key=Value, the key ${TAG_KEY_FORM}` }),
+      // Keys are checked in crossCheck, each refusal with its reason.
+      storePathTag: read.string(Input.StorePathTag, { default: 'NixStorePath' }),
+      tags: read.keyValues(Input.Tags),
       launchTemplate: read.string(Input.LaunchTemplate, {
         pattern: LAUNCH_TEMPLATE,
         form: 'a launch template ID (lt-<17 hex digits>) or name (3-128 of A-Z a-z 0-9 ( ) . - / _)',
@@ -147,13 +151,22 @@ function crossCheck(inputs: InstanceRefreshInputs): Array<{ input: string; messa
   if (max !== undefined && max - inputs.minHealthyPercentage > 100) {
     reject(Input.MaxHealthyPercentage, `must be at most 100 above '${Input.MinHealthyPercentage}' (${inputs.minHealthyPercentage}), got ${max}`);
   }
-  for (const tag of inputs.tags) {
-    if (tag.key === inputs.storePathTag) {
-      reject(Input.Tags, `must not set '${tag.key}': that tag carries '${Input.StorePath}'`);
-    }
-    if (tag.value.length > MAX_TAG_VALUE) {
-      reject(Input.Tags, `values must be at most ${MAX_TAG_VALUE} characters, got ${tag.value.length} for '${tag.key}'`);
-    }
+  const storePathTag = inputs.storePathTag;
+  const storePathTagProblem =
+    tagKeyProblem(storePathTag) ??
+    environmentKeyProblem(storePathTag) ??
+    ([SUBSTITUTERS_TAG, TRUSTED_PUBLIC_KEYS_TAG].includes(storePathTag) ? 'is a tag the user data reads for something else' : undefined);
+  if (storePathTagProblem) {
+    reject(Input.StorePathTag, `must be ${TAG_KEY_FORM}, and not a tag with another use; ${JSON.stringify(storePathTag)} ${storePathTagProblem}`);
+  }
+  if (inputs.tags.length + 1 > MAX_TAGS_PER_RESOURCE) {
+    reject(Input.Tags, `sets ${inputs.tags.length} tags; with '${Input.StorePathTag}' that is over EC2's limit of ${MAX_TAGS_PER_RESOURCE} per instance`);
+  }
+  for (const { key, value } of inputs.tags) {
+    const keyProblem = tagKeyProblem(key) ?? ownedKeyProblem(key, storePathTag);
+    if (keyProblem) reject(Input.Tags, `must not set the key ${JSON.stringify(key)}: it ${keyProblem}`);
+    const valueProblem = tagValueProblem(key, value);
+    if (valueProblem) reject(Input.Tags, `value of ${JSON.stringify(key)} ${valueProblem}`);
   }
   return problems;
 }

@@ -15,6 +15,7 @@ import { writeSummary } from '../shared/summary.js';
 import { describeGroup } from './auto-scaling.js';
 import { follow } from './follow.js';
 import { readInputs, type InstanceRefreshInputs } from './inputs.js';
+import { launchProblems } from './launch-checks.js';
 import { createVersion, describeVersion } from './launch-templates.js';
 import { clearOtherRefresh, startWhenFree } from './other-refresh.js';
 import type { Outputs } from './outputs.js';
@@ -58,27 +59,43 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
   const waitOptions = { groupName, policy: inputs.ifInProgress, intervalMs: inputs.pollIntervalSeconds * 1000, signal };
 
   try {
-    let group = await describeGroup(asg, groupName, signal);
+    /**
+     * The version to start from, with the group's launch template: refused, with nothing changed, when the group's
+     * version cannot be rolled back to or when instances launched from the new version would fail.
+     */
+    const readSource = async () => {
+      const group = await describeGroup(asg, groupName, signal);
+      const groupRef = groupTemplate(group);
+      const chosen = chooseTemplate(groupRef, inputs.launchTemplate);
+      const check = checkGroupVersion(groupRef, chosen, inputs.autoRollback);
+      if (check.error) throw new Error(`${check.error} Nothing was changed.`);
+      const source = await describeVersion(ec2, chosen, signal);
+      const problems = launchProblems({
+        template: `launch template ${source.templateId} version ${source.number}`,
+        groupName,
+        metadataOptions: source.data.MetadataOptions,
+        tagSpecifications: source.data.TagSpecifications,
+        groupTags: group.Tags,
+        storePathTag: inputs.storePathTag,
+        storePath: inputs.storePath,
+        tags: inputs.tags,
+      });
+      if (problems.length > 0) throw new Error(`${problems.join('\n')}\nNothing was changed.`);
+      return { groupRef, chosen, source, warning: check.warning };
+    };
+
+    // Checked before another refresh is waited for or cancelled (a change), and again after a wait: the other
+    // refresh may have moved the group to another version.
+    let read = await readSource();
     const waitedFor = await clearOtherRefresh(asg, {
       ...waitOptions,
       timeoutMs: remaining(),
       doneSoFar: 'no launch template version was made and no refresh started',
     });
     report.timeline.push(...waitedFor);
-    if (waitedFor.length > 0) group = await describeGroup(asg, groupName, signal);
-
-    const groupRef = groupTemplate(group);
-    const chosen = chooseTemplate(groupRef, inputs.launchTemplate);
-    const check = checkGroupVersion(groupRef, chosen, inputs.autoRollback);
-    if (check.error) throw new Error(`${check.error} Nothing was changed.`);
-    if (check.warning) core.warning(check.warning);
-    const source = await describeVersion(ec2, chosen, signal);
-    if (source.data.MetadataOptions?.InstanceMetadataTags !== 'enabled') {
-      core.warning(
-        `Launch template ${source.templateId} version ${source.number} does not enable InstanceMetadataTags: ` +
-          `instances cannot read the ${inputs.storePathTag} tag through instance metadata.`,
-      );
-    }
+    if (waitedFor.length > 0) read = await readSource();
+    const { groupRef, chosen, source } = read;
+    if (read.warning) core.warning(read.warning);
     report.templateId = source.templateId;
     report.sourceVersion = source.number;
     core.info(

@@ -79,6 +79,21 @@ function otherRefresh(number: number, warmupSeconds = 60): string {
   return started.InstanceRefreshId;
 }
 
+/**
+ * Runs the step with sandbox time stopped until its first look for another refresh, so that a refresh started
+ * before is still where the test left it when the step sees it, however slow the machine is.
+ */
+async function deployWithClockHeld(inputs: Record<string, string>): Promise<StepResult> {
+  sandbox.clock.setSpeed(0);
+  let ended = false;
+  const running = deploy(inputs).finally(() => {
+    ended = true;
+  });
+  while (!ended && calls('DescribeInstanceRefreshes').length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  sandbox.clock.setSpeed(SPEED);
+  return running;
+}
+
 describe('a deploy that succeeds', () => {
   it('makes a version from the group\'s, tags merged, refreshes to it by number, and reports', async () => {
     const result = await deploy({ tags: 'Substituters=s3://new-cache?region=eu-central-1\nRole=web' });
@@ -206,7 +221,7 @@ describe('a deploy that fails', () => {
 describe('another refresh in progress', () => {
   it('fails the step with if-in-progress: fail, changing nothing', async () => {
     const other = otherRefresh(1);
-    const result = await deploy({ 'if-in-progress': 'fail' });
+    const result = await deployWithClockHeld({ 'if-in-progress': 'fail' });
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([
       expect.stringMatching(
@@ -221,7 +236,7 @@ describe('another refresh in progress', () => {
     ['cancel', ['CancelInstanceRefresh', 'CreateLaunchTemplateVersion', 'StartInstanceRefresh']],
   ])('with if-in-progress: %s, deploys once the other has ended', async (policy, expected) => {
     const other = otherRefresh(1);
-    const result = await deploy({ 'if-in-progress': policy });
+    const result = await deployWithClockHeld({ 'if-in-progress': policy });
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(mutations()).toEqual(expected);
@@ -241,7 +256,7 @@ describe('another refresh in progress', () => {
     sandbox.autoscaling.scriptRefresh('web', { failAtPercent: undefined });
     // The other refresh's first batch failed at 605 s; rolling it back takes until 1205 s.
     sandbox.clock.advance(1_000_000);
-    const result = await deploy({ 'if-in-progress': 'cancel' });
+    const result = await deployWithClockHeld({ 'if-in-progress': 'cancel' });
     expect(result.logLines).toContainEqual(expect.stringContaining('is RollbackInProgress on group web: waiting for it to end'));
     expect(result.exitCode).toBe(0);
     expect(mutations()).not.toContain('CancelInstanceRefresh');
@@ -305,6 +320,7 @@ describe('a deploy refused before any change', () => {
     [{ 'store-path-tag': 'nixos/store-path' }, 'store-path-tag'],
     [{ tags: 'Cache URL=s3://cache' }, 'tags'],
     [{ tags: `NixStorePath=${STORE_PATH}` }, 'tags'],
+    [{ 'store-path-tag': 'Environment' }, 'store-path-tag'],
     [{ 'launch-template': 'web template' }, 'launch-template'],
     [{ 'min-healthy-percentage': '101' }, 'min-healthy-percentage'],
     [{ 'min-healthy-percentage': '50', 'max-healthy-percentage': '151' }, 'max-healthy-percentage'],
@@ -343,5 +359,101 @@ describe('a deploy refused before any change', () => {
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringMatching(message)]);
     expect(mutations()).toEqual([]);
+  });
+});
+
+describe('tags and settings that would fail every launch or boot', () => {
+  /** Inputs alone: refused before any call, naming the key and why. */
+  it.each<[string, string]>([
+    ['k8s.io/cluster-autoscaler/enabled=true', 'must not set the key "k8s.io/cluster-autoscaler/enabled": it has "/": with MetadataOptions.InstanceMetadataTags enabled, EC2 launches no instance'],
+    ['Cost Center=42', 'must not set the key "Cost Center": it has a space'],
+    ['Environment=production', 'must not set the key "Environment": it decides which IAM roles may act on the instances (aws:ResourceTag/Environment in iam/)'],
+    ['environment=production', 'must not set the key "environment": it decides which IAM roles'],
+    [`NixStorePath=${STORE_PATH}`, 'must not set the key "NixStorePath": it carries \'store-path\''],
+    ['Substituters=s3://cache?trusted=1', 'value of "Substituters" has "s3://cache?trusted=1" (refused settings: trusted), which the user data refuses'],
+    ['Substituters=s3://cache?region=eu-central-1&secret-key=/etc/nix/key', 'value of "Substituters" has "s3://cache?region=eu-central-1&secret-key=/etc/nix/key" (refused settings: secret-key)'],
+    ['TrustedPublicKeys=cache-1:not-a-key', 'value of "TrustedPublicKeys" has "cache-1:not-a-key", which the user data refuses'],
+  ])('tags: %s is refused before any AWS call', async (tags, message) => {
+    const result = await deploy({ tags });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Input 'tags' ${message}`)]);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  /** Group `api` of two instances on a template `api` made from `data` over the good one, with these group tags. */
+  function seedApi(data: Record<string, unknown>, tags: Record<string, string> = {}, groupOnlyTags: Record<string, string> = {}): string {
+    const id = sandbox.ec2.createLaunchTemplate({ name: 'api', data: { ...version(1).data, ...data } }).id;
+    sandbox.autoscaling.createGroup({ name: 'api', launchTemplate: { id, version: '1' }, desiredCapacity: 2, tags, groupOnlyTags });
+    return id;
+  }
+  const instanceTags = (tags: Record<string, string>) => ({
+    TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+  });
+
+  it.each<[string, () => string, RegExp]>([
+    [
+      'a template instance tag key with /',
+      () => seedApi(instanceTags({ Name: 'api', 'k8s.io/cluster-autoscaler/enabled': 'true' })),
+      /^Tag key "k8s\.io\/cluster-autoscaler\/enabled" \(an instance tag of launch template lt-[0-9a-f]{17} version 1\) has "\/": with MetadataOptions\.InstanceMetadataTags enabled, EC2 launches no instance/,
+    ],
+    ['a template instance tag key with a space', () => seedApi(instanceTags({ 'Cost Center': '42' })), /^Tag key "Cost Center" \(an instance tag of launch template lt-\w+ version 1\) has a space/],
+    [
+      'a group tag key with / propagated at launch',
+      () => seedApi({}, { 'kubernetes.io/cluster/api': 'owned' }),
+      /^Tag key "kubernetes\.io\/cluster\/api" \(a tag of group api with PropagateAtLaunch\) has "\/"/,
+    ],
+    [
+      'metadata tags disabled',
+      () => seedApi({ MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'disabled' } }),
+      /^The launch template lt-\w+ version 1 has MetadataOptions\.InstanceMetadataTags disabled: .* Set MetadataOptions\.InstanceMetadataTags to enabled in the launch template\./,
+    ],
+    ['metadata tags not set', () => seedApi({ MetadataOptions: { HttpTokens: 'required' } }), /^The launch template lt-\w+ version 1 has MetadataOptions\.InstanceMetadataTags unset \(disabled\)/],
+    [
+      'instance metadata switched off',
+      () => seedApi({ MetadataOptions: { HttpEndpoint: 'disabled', InstanceMetadataTags: 'enabled' } }),
+      /^The launch template lt-\w+ version 1 has MetadataOptions\.HttpEndpoint disabled/,
+    ],
+    [
+      'a template substituter that skips signatures',
+      () => seedApi(instanceTags({ Substituters: 's3://cache?trusted=1' })),
+      /^The value of tag "Substituters" \(an instance tag of launch template lt-\w+ version 1\) has "s3:\/\/cache\?trusted=1" \(refused settings: trusted\)/,
+    ],
+    [
+      'a group tag over the store path tag',
+      () => seedApi({}, { NixStorePath: STORE_PATH }),
+      /^Tag "NixStorePath" is a tag of group api with PropagateAtLaunch, which Auto Scaling puts on new instances over the launch template's/,
+    ],
+  ])('%s is refused after the reads, before any change', async (_case, seed, message) => {
+    seed();
+    const result = await deploy({ 'auto-scaling-group-name': 'api' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(errors(result)[0]).toMatch(/\nNothing was changed\.$/);
+    // Only the two reads: not even the look for another refresh.
+    expect(sandbox.calls.operations()).toEqual(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplateVersions']);
+    expect(calls('CreateLaunchTemplateVersion')).toEqual([]);
+    expect(calls('StartInstanceRefresh')).toEqual([]);
+    expect(mutations()).toEqual([]);
+  });
+
+  it('refuses before cancelling another refresh (if-in-progress: cancel)', async () => {
+    seedApi(instanceTags({ 'k8s.io/cluster-autoscaler/enabled': 'true' }));
+    // Hours of warmup: still running when the step looks, so only the order of the checks keeps it from a cancel.
+    sandbox.autoscaling.operations.StartInstanceRefresh(
+      { AutoScalingGroupName: 'api', Preferences: { InstanceWarmup: '36000' } },
+      { caller: 'someone-else', requestId: 'r', sandbox },
+    );
+    const result = await deploy({ 'auto-scaling-group-name': 'api', 'if-in-progress': 'cancel' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('Tag key "k8s.io/cluster-autoscaler/enabled"')]);
+    expect(mutations()).toEqual([]);
+  });
+
+  it('deploys with a group tag key metadata cannot serve that is not propagated at launch', async () => {
+    seedApi({}, { Service: 'api' }, { 'billing/team': 'api' });
+    const result = await deploy({ 'auto-scaling-group-name': 'api' });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh']);
   });
 });

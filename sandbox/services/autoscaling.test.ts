@@ -415,3 +415,37 @@ describe('DescribeInstanceRefreshes', () => {
     ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/not found/) });
   });
 });
+
+describe('a refresh to a version EC2 does not launch', () => {
+  const SLASH = { ResourceType: 'instance' as const, Tags: [{ Key: 'k8s.io/cluster-autoscaler/enabled', Value: 'true' }] };
+  const METADATA_TAGS = { InstanceMetadataTags: 'enabled' as const };
+
+  it.each<[string, object, Record<string, string>, Record<string, string>, string | undefined]>([
+    ['an instance tag key with / and metadata tags on', { MetadataOptions: METADATA_TAGS, TagSpecifications: [SLASH] }, {}, {}, "'k8s.io/cluster-autoscaler/enabled' is not a valid tag key"],
+    ['a group tag key with a space, propagated at launch', { MetadataOptions: METADATA_TAGS }, { 'Cost Center': '42' }, {}, "'Cost Center' is not a valid tag key"],
+    ['a reserved key', { MetadataOptions: METADATA_TAGS }, { _index: '1' }, {}, "'_index' is not a valid tag key"],
+    ['the same keys with metadata tags off', { TagSpecifications: [SLASH] }, { 'Cost Center': '42' }, {}, undefined],
+    ['a group tag key with / not propagated', { MetadataOptions: METADATA_TAGS }, {}, { 'billing/team': 'web' }, undefined],
+  ])('%s', async (_case, data, tags, groupOnlyTags, error) => {
+    const created = await ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: templateId, SourceVersion: '1', LaunchTemplateData: data }));
+    const version = String(created.LaunchTemplateVersion!.VersionNumber);
+    sandbox.autoscaling.createGroup({ name: 'tagged', launchTemplate: { id: templateId, version: '1' }, desiredCapacity: 2, tags, groupOnlyTags });
+    await start({ AutoScalingGroupName: 'tagged', DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, Version: version } } });
+    // One instance a batch: the first batch's launch fails (then one batch of rollback), or both batches succeed.
+    advance(5 + 60 + 60 + 1);
+    const answer = await autoscaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'tagged' }));
+    const [ended] = answer.InstanceRefreshes!;
+    const tagged = await group('tagged');
+    if (error === undefined) {
+      expect(ended.Status).toBe('Successful');
+      expect(tagged.LaunchTemplate!.Version).toBe(version);
+    } else {
+      expect(ended).toMatchObject({ Status: 'RollbackSuccessful', StatusReason: expect.stringContaining(`InvalidParameterValue: ${error}`) });
+      expect(tagged.LaunchTemplate!.Version).toBe('1');
+    }
+    expect(tagged.Tags!.map((t) => [t.Key, t.PropagateAtLaunch])).toEqual([
+      ...Object.keys(groupOnlyTags).map((key) => [key, false]),
+      ...Object.keys(tags).map((key) => [key, true]),
+    ]);
+  });
+});

@@ -30,6 +30,8 @@ export interface GroupSeed {
   maxSize?: number;
   /** Group tags, propagated at launch. */
   tags?: Record<string, string>;
+  /** Group tags not propagated at launch (`PropagateAtLaunch` false). */
+  groupOnlyTags?: Record<string, string>;
   defaultInstanceWarmup?: number;
   availabilityZones?: string[];
 }
@@ -79,6 +81,8 @@ interface Group {
   defaultInstanceWarmup?: number;
   availabilityZones: string[];
   tags: Record<string, string>;
+  /** Keys of `tags` that new instances do not get. */
+  groupOnly: Set<string>;
   /** The instances as they were when the latest refresh started (or the group was created). */
   instances: GroupInstance[];
   /** Oldest first. */
@@ -143,7 +147,8 @@ export class AutoScalingService implements Service {
       desiredCapacity: seed.desiredCapacity,
       defaultInstanceWarmup: seed.defaultInstanceWarmup,
       availabilityZones,
-      tags: { ...seed.tags },
+      tags: { ...seed.groupOnlyTags, ...seed.tags },
+      groupOnly: new Set(Object.keys(seed.groupOnlyTags ?? {})),
       instances: Array.from({ length: seed.desiredCapacity }, (_, i) =>
         launch(template, version, availabilityZones[i % availabilityZones.length]),
       ),
@@ -267,6 +272,9 @@ export class AutoScalingService implements Service {
       const positions = group.instances.flatMap((instance, position) =>
         skipMatching && onTarget(instance) ? [] : [position],
       );
+      // EC2 refuses every launch of the new instances when their tags cannot be served by instance metadata: the
+      // first batch fails, as it would on AWS after its launch attempts.
+      const launchError = this.sandbox.ec2.launchError(target.version.data, this.propagatedTags(group));
       const min = minHealthy ?? 90;
       const max = maxHealthy ?? 100;
       const script = group.script;
@@ -285,8 +293,8 @@ export class AutoScalingService implements Service {
           autoRollback,
         },
         outcome: {
-          failAtPercent: script.failAtPercent,
-          failReason: script.failReason,
+          failAtPercent: launchError ? 0 : script.failAtPercent,
+          failReason: launchError ? `Instance refresh failed to launch replacement instances: ${launchError}` : script.failReason,
           rollbackOutcome: script.rollbackOutcome,
           cancelMs: script.cancelSeconds === undefined ? undefined : 1000 * script.cancelSeconds,
         },
@@ -371,6 +379,11 @@ export class AutoScalingService implements Service {
     const active = this.activeRefresh(group, now);
     if (!active || active.state.status === 'Cancelling') throw noActiveRefresh(name);
     return { group, active, now };
+  }
+
+  /** The group's tags that Auto Scaling puts on the instances it launches. */
+  private propagatedTags(group: Group): Record<string, string> {
+    return Object.fromEntries(Object.entries(group.tags).filter(([key]) => !group.groupOnly.has(key)));
   }
 
   private seeded(name: string): Group {
@@ -473,7 +486,7 @@ export class AutoScalingService implements Service {
         ResourceType: 'auto-scaling-group',
         Key,
         Value,
-        PropagateAtLaunch: true,
+        PropagateAtLaunch: !group.groupOnly.has(Key),
       })),
       TerminationPolicies: ['Default'],
       NewInstancesProtectedFromScaleIn: false,

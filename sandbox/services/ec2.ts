@@ -41,6 +41,9 @@ const MAX_VERSIONS_PER_TEMPLATE = 10_000;
 const TEMPLATE_ID = /^lt-[0-9a-f]{17}$/;
 const TEMPLATE_NAME = /^[a-zA-Z0-9().\-/_]{3,128}$/;
 const VERSION_REF = /^(\$Latest|\$Default|\d+)$/;
+/** Tag keys instance metadata serves (and EC2 launches with when metadata tags are enabled). */
+const IMDS_TAG_KEY = /^[0-9a-zA-Z\-_+=,.@:]{1,255}$/;
+const IMDS_RESERVED_KEYS = ['.', '..', '_index'];
 
 interface Filter {
   Name?: string;
@@ -161,6 +164,30 @@ export class Ec2Service implements Service {
       );
     }
     return template;
+  }
+
+  /**
+   * Why RunInstances would refuse to launch from `data` with `extraTags` added to its instance tags (Auto Scaling's
+   * tags propagated at launch, which win over the template's), as EC2 answers it; `undefined` when it would launch.
+   * Modelled: with `MetadataOptions.InstanceMetadataTags = enabled`, every instance tag key must be servable by
+   * instance metadata (EC2 user guide, "View tags for your EC2 instances using instance metadata").
+   */
+  launchError(data: LaunchTemplateData, extraTags: Record<string, string> = {}): string | undefined {
+    const { MetadataOptions: options, TagSpecifications: specs } = data as {
+      MetadataOptions?: { InstanceMetadataTags?: string };
+      TagSpecifications?: Array<{ ResourceType?: string; Tags?: Array<{ Key?: string }> }>;
+    };
+    if (options?.InstanceMetadataTags !== 'enabled') return undefined;
+    const keys = [
+      ...(specs ?? []).filter((spec) => spec.ResourceType === 'instance').flatMap((spec) => (spec.Tags ?? []).map((tag) => tag.Key ?? '')),
+      ...Object.keys(extraTags),
+    ];
+    const bad = keys.find((key) => !IMDS_TAG_KEY.test(key) || IMDS_RESERVED_KEYS.includes(key));
+    if (bad === undefined) return undefined;
+    return (
+      `InvalidParameterValue: '${bad}' is not a valid tag key. Tag keys must match pattern ` +
+      "([0-9a-zA-Z\\-_+=,.@:]{1,255}), and must not be a reserved name ('.', '..', '_index')"
+    );
   }
 
   /** The ARN EC2 records as `createdBy`: the caller's, as STS would report it. */
