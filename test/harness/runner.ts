@@ -93,8 +93,8 @@ export interface StepResult {
   masks: string[];
   /** Every output line but the `::add-mask::` commands, unmasked. */
   logLines: string[];
-  /** Every workflow command the runner would carry out (stdout's, then stderr's). */
-  commands: RunCommand[];
+  /** Every workflow command the runner would carry out (stdout's, then stderr's); always set by a run. */
+  commands?: RunCommand[];
   /** Set when a `stop-commands` was never resumed: later commands, the step's error among them, were lost. */
   stoppedBy?: string;
   /** The signals sent, with the time since the step started. */
