@@ -22,4 +22,27 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Text from outside is never a workflow command: the actions print only through shared/log.ts.
+    files: ['{assume-role,build-and-push,instance-refresh,ssm-deploy,shared}/**/*.ts'],
+    ignores: ['shared/log.ts', '**/*.test.ts', '**/fixtures/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['info', 'warning', 'error', 'notice', 'setFailed', 'group', 'startGroup'].map((property) => ({
+          object: 'core',
+          property,
+          message: 'Print through shared/log.ts, which neutralises workflow commands in foreign text.',
+        })),
+        { object: 'console', message: 'Print through shared/log.ts.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.object.name='process'][object.property.name=/^std(out|err)$/]",
+          message: 'Print through shared/log.ts.',
+        },
+      ],
+    },
+  },
 );

@@ -6,6 +6,7 @@ import { setOutputs } from '../shared/outputs.js';
 import { writeSummary } from '../shared/summary.js';
 import { accountRefusal, credentialVariables, stepOutputs } from './decide.js';
 import { readInputs } from './inputs.js';
+import * as log from '../shared/log.js';
 
 /** The assume-role step: validate every input, assume the role, check the account, then export and output. */
 export async function run(): Promise<void> {
@@ -38,7 +39,7 @@ export async function run(): Promise<void> {
     }
     setOutputs(stepOutputs(assumed, inputs.outputCredentials));
     const expiration = assumed.credentials.expiration.toISOString();
-    core.info(`Assumed ${assumed.assumedRoleArn} until ${expiration}`);
+    log.info(`Assumed ${assumed.assumedRoleArn} until ${expiration}`);
     // The runner masks logs, not the job summary.
     const shown = (text: string) => (inputs.maskAccountId ? text.replaceAll(assumed.accountId, '***') : text);
     await writeSummary({
@@ -51,7 +52,7 @@ export async function run(): Promise<void> {
       ],
     });
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    log.fail(errorMessage(error));
   } finally {
     cancellation.dispose();
   }

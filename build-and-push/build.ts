@@ -1,8 +1,8 @@
 /** Builds the installables, then reads their closures from the local store in one query. */
-import * as core from '@actions/core';
 import type { Built } from './build-output.js';
 import type { NixCommands } from './nix-commands.js';
 import { byPath, closureOf, type PathInfo } from './path-info.js';
+import * as log from '../shared/log.js';
 
 export interface BuildResult {
   installable: string;
@@ -24,7 +24,7 @@ export async function buildAll(nix: NixCommands, installables: string[], buildAr
   for (const installable of installables) {
     const started = Date.now();
     const result = await nix.build(installable, buildArgs);
-    core.info(`Built ${installable}: ${result.storePath}`);
+    log.info(`Built ${installable}: ${result.storePath}`);
     built.push({ installable, built: result, buildMs: Date.now() - started });
   }
   const infos = byPath(await nix.closure(built.flatMap((item) => item.built.outputs)));

@@ -5,6 +5,7 @@
 import { rm } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { errorMessage } from '../shared/errors.js';
+import * as log from '../shared/log.js';
 
 /** The state entry in which the main step names the key file it wrote. */
 export const KEY_FILE_STATE = 'signing-key-file';
@@ -14,8 +15,8 @@ export async function cleanup(): Promise<void> {
   if (!file) return;
   try {
     await rm(file, { force: true });
-    core.info('Removed the signing key file.');
+    log.info('Removed the signing key file.');
   } catch (error) {
-    core.setFailed(`Could not remove the signing key file ${file}: ${errorMessage(error)}`);
+    log.fail(`Could not remove the signing key file ${file}: ${errorMessage(error)}`);
   }
 }

@@ -12,6 +12,7 @@ import { checkNix, checkStore } from './preflight.js';
 import { pushClosures } from './push.js';
 import { buildReport, jobSummary, stepOutputs, type RunReport } from './report.js';
 import { maskSigningKey, readKeyParameter } from './signing-key.js';
+import * as log from '../shared/log.js';
 
 /**
  * The build-and-push step: check Nix and the cache and get the key, then build each installable, sign the closures
@@ -27,7 +28,7 @@ export async function run(): Promise<void> {
     const inputs = readInputs();
 
     const version = await checkNix({ env: process.env, signal });
-    core.info(`Using ${version.text}.`);
+    log.info(`Using ${version.text}.`);
     const aws = inputs.roleToAssume || inputs.signingKeyParameter ? await actionClients(inputs, { signal }) : undefined;
     let credentials = aws?.assumed?.credentials;
     const nix = () => new NixCommands({ env: nixEnv(process.env, credentials), signal });
@@ -41,7 +42,7 @@ export async function run(): Promise<void> {
     let report: RunReport = buildReport(builds);
     if (inputs.push) {
       if (credentials && needsRenewal(credentials, Date.now())) {
-        core.info('The role session ends soon: assuming the role again for the push.');
+        log.info('The role session ends soon: assuming the role again for the push.');
         credentials = (await actionClients(inputs, { signal })).assumed?.credentials;
       }
       report = await pushClosures(nix(), { storeUri: inputs.storeUri, compression: inputs.compression, key }, builds);
@@ -49,7 +50,7 @@ export async function run(): Promise<void> {
     setOutputs(stepOutputs(report));
     await writeSummary(jobSummary(report));
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    log.fail(errorMessage(error));
   } finally {
     cancellation.dispose();
   }

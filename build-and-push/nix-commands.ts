@@ -1,11 +1,10 @@
 /**
  * The Nix commands of a build-and-push, each run with the same environment and cancellation. What Nix prints while
- * it builds or uploads goes into a collapsed log group, shown verbatim: a builder's output is not the action's to
- * run as workflow commands (see shared/log.ts).
+ * it builds or uploads goes into a collapsed log group, line by line through shared/log's `foreign`: a builder's
+ * output is not the action's to run as workflow commands.
  */
-import * as core from '@actions/core';
 import { errorMessage } from '../shared/errors.js';
-import { withCommandsStopped } from '../shared/log.js';
+import * as log from '../shared/log.js';
 import { retry } from '../shared/retry.js';
 import { parseBuildOutput, type Built } from './build-output.js';
 import { COPY_RETRY, isTransientCopyFailure } from './copy-retry.js';
@@ -65,7 +64,7 @@ export class NixCommands {
       isRetryable: isTransientCopyFailure,
       signal: this.options.signal,
       onRetry: (error, attempt, delayMs) =>
-        core.warning(
+        log.warning(
           `nix copy failed with a transient error (attempt ${attempt} of ${COPY_RETRY.maxAttempts}); ` +
             `retrying in ${(delayMs / 1000).toFixed(1)} s: ${errorMessage(error)}`,
         ),
@@ -73,9 +72,7 @@ export class NixCommands {
   }
 
   private streamed(title: string, args: string[]) {
-    return core.group(title, () =>
-      withCommandsStopped(() => runNix(args, { ...this.options, onLog: (chunk) => process.stdout.write(chunk) })),
-    );
+    return log.group(title, () => log.streamForeign((push) => runNix(args, { ...this.options, onLog: push })));
   }
 }
 

@@ -2,7 +2,6 @@
  * Signs what the key has not signed yet and uploads what the cache lacks. The key file exists only for this part
  * of the step; the post step removes it should this process be killed before it does.
  */
-import * as core from '@actions/core';
 import type { Builds } from './build.js';
 import { writeKeyFile } from './key-file.js';
 import type { NixCommands } from './nix-commands.js';
@@ -10,6 +9,7 @@ import { keyName, narSize, unsignedBy } from './path-info.js';
 import { planPush } from './push-plan.js';
 import { installableFacts, type InstallableReport, type RunReport } from './report.js';
 import { compressionOf, pushUri } from './store-uri.js';
+import * as log from '../shared/log.js';
 
 export interface PushTarget {
   storeUri: string;
@@ -26,14 +26,14 @@ export async function pushClosures(nix: NixCommands, target: PushTarget, builds:
   try {
     if (key && keyFile) {
       const unsigned = unsignedBy(keyName(key), all, infos);
-      core.info(`Signing ${unsigned.length} of ${all.length} store paths with the key ${keyName(key)}.`);
+      log.info(`Signing ${unsigned.length} of ${all.length} store paths with the key ${keyName(key)}.`);
       if (unsigned.length > 0) await nix.sign(keyFile.path, unsigned);
     }
     const plan = planPush(
       results.map((item) => item.closure),
       await nix.present(storeUri, all),
     );
-    core.info(`The cache lacks ${plan.pushed} of the ${all.length} store paths.`);
+    log.info(`The cache lacks ${plan.pushed} of the ${all.length} store paths.`);
     const uri = pushUri(storeUri, { compression: target.compression, keyFile: keyFile?.path });
     const installables: InstallableReport[] = [];
     for (const [i, item] of results.entries()) {

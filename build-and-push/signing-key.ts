@@ -4,11 +4,11 @@
  * known, in both forms a log could show: the whole `name:base64` and the base64 alone.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import * as core from '@actions/core';
 import type { ClientFactory } from '../shared/aws-clients.js';
 import { errorMessage } from '../shared/errors.js';
 import { maskSecrets } from '../shared/mask.js';
 import { SECRET_KEY, SECRET_KEY_FORM } from './inputs.js';
+import * as log from '../shared/log.js';
 
 export function maskSigningKey(key: string): void {
   maskSecrets(key, key.slice(key.indexOf(':') + 1));
@@ -28,7 +28,7 @@ export async function readKeyParameter(clients: ClientFactory, name: string, sig
     throw new Error(`The SSM parameter ${name} must hold ${SECRET_KEY_FORM}; it holds a value of ${key.length} characters`);
   }
   if (answer.Parameter?.Type !== 'SecureString') {
-    core.warning(`The SSM parameter ${name} is a ${answer.Parameter?.Type}, not a SecureString: the signing key is stored unencrypted.`);
+    log.warning(`The SSM parameter ${name} is a ${answer.Parameter?.Type}, not a SecureString: the signing key is stored unencrypted.`);
   }
   return key;
 }

@@ -2,7 +2,6 @@
  * The wait on this deploy's refresh, by its ID: it ends the step as the refresh's status says, or, when the timeout
  * passes or the run is cancelled, carries out `on-abort` and fails the step saying what was done.
  */
-import * as core from '@actions/core';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { setOutputs } from '../shared/outputs.js';
 import { poll, PollError } from '../shared/poller.js';
@@ -12,6 +11,7 @@ import type { InstanceRefreshInputs } from './inputs.js';
 import type { Outputs } from './outputs.js';
 import { progressLine, verdict, type DeployVersions } from './refresh-status.js';
 import type { DeployReport } from './report.js';
+import * as log from '../shared/log.js';
 
 export async function follow(
   asg: AutoScalingClient,
@@ -48,7 +48,7 @@ export async function follow(
     const outcome = verdict(result.value, versions);
     if (outcome.kind === 'failed') throw new Error(outcome.message);
     if (outcome.kind === 'succeeded') {
-      core.info(outcome.message);
+      log.info(outcome.message);
       report.outcome = outcome.message;
     }
     return;

@@ -4,7 +4,6 @@
  * returns it to where it was); a wait on that refresh by its ID until it succeeds, fails or rolls back; and on a
  * timeout or cancellation, `on-abort`.
  */
-import * as core from '@actions/core';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { actionClients } from '../shared/action-clients.js';
@@ -23,20 +22,21 @@ import { refreshRequest } from './refresh-request.js';
 import { deploySummary, type DeployReport } from './report.js';
 import { checkGroupVersion, chooseTemplate, groupTemplate, rollbackTarget } from './template-ref.js';
 import { versionRequest } from './version-request.js';
+import * as log from '../shared/log.js';
 
 export async function run(): Promise<void> {
   let inputs: InstanceRefreshInputs;
   try {
     inputs = readInputs();
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    log.fail(errorMessage(error));
     return;
   }
   const cancellation = installCancellation();
   try {
     await deploy(inputs, cancellation.signal);
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    log.fail(errorMessage(error));
   } finally {
     cancellation.dispose();
   }
@@ -95,10 +95,10 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
     report.timeline.push(...waitedFor);
     if (waitedFor.length > 0) read = await readSource();
     const { groupRef, chosen, source } = read;
-    if (read.warning) core.warning(read.warning);
+    if (read.warning) log.warning(read.warning);
     report.templateId = source.templateId;
     report.sourceVersion = source.number;
-    core.info(
+    log.info(
       `Group ${groupName} launches launch template ${groupRef.name ?? groupRef.id} version ${groupRef.version}; ` +
         `making a new version of ${source.templateId} from version ${source.number}.`,
     );
@@ -118,7 +118,7 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
     );
     report.targetVersion = target;
     setOutputs<Outputs>({ 'launch-template-id': source.templateId, 'launch-template-version': target });
-    core.info(`Launch template ${source.templateId} version ${target}: ${inputs.storePathTag}=${inputs.storePath}.`);
+    log.info(`Launch template ${source.templateId} version ${target}: ${inputs.storePathTag}=${inputs.storePath}.`);
     const madeButNotDeployed = `launch template version ${target} was made but no refresh started`;
     if (signal.aborted) throw new Error(`The run was cancelled before the instance refresh started: ${madeButNotDeployed}.`);
 
@@ -128,7 +128,7 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
     report.refreshId = refreshId;
     report.status = 'Pending';
     setOutputs<Outputs>({ 'instance-refresh-id': refreshId, status: 'Pending' });
-    core.info(`Started instance refresh ${refreshId} of group ${groupName} to launch template version ${target}.`);
+    log.info(`Started instance refresh ${refreshId} of group ${groupName} to launch template version ${target}.`);
     if (!inputs.wait) {
       report.outcome = `Started instance refresh ${refreshId}; not waiting for it (wait: false).`;
       return;

@@ -2,7 +2,6 @@
  * `if-in-progress`: AWS runs one refresh per group at a time. Before this deploy changes anything, a refresh that
  * is already running fails the step, is waited for, or is cancelled and then waited for (it takes time to stop).
  */
-import * as core from '@actions/core';
 import {
   ActiveInstanceRefreshNotFoundFault,
   InstanceRefreshInProgressFault,
@@ -13,6 +12,7 @@ import { poll, type TimelineEntry } from '../shared/poller.js';
 import { activeRefresh, describeGroup, describeRefresh, startRefresh, stopRefresh } from './auto-scaling.js';
 import { ACTIVE_STATUSES, inProgressAction, progressLine, type InProgressAction } from './refresh-status.js';
 import { groupTemplate, type TemplateRef } from './template-ref.js';
+import * as log from '../shared/log.js';
 
 export interface OtherRefreshOptions {
   groupName: string;
@@ -34,14 +34,14 @@ export async function clearOtherRefresh(asg: AutoScalingClient, options: OtherRe
   const running = `Instance refresh ${id} is ${other.Status} on group ${groupName}`;
   if (action === 'fail') throw new Error(`${running} and if-in-progress is fail: ${doneSoFar}.`);
   if (action === 'cancel') {
-    core.info(`${running}: cancelling it (if-in-progress: cancel).`);
+    log.info(`${running}: cancelling it (if-in-progress: cancel).`);
     try {
       await stopRefresh(asg, groupName, 'cancel', signal);
     } catch (error) {
       if (!(error instanceof ActiveInstanceRefreshNotFoundFault)) throw error;
     }
   } else {
-    core.info(`${running}: waiting for it to end (if-in-progress: ${options.policy}).`);
+    log.info(`${running}: waiting for it to end (if-in-progress: ${options.policy}).`);
   }
   const waited = await poll({
     check: (attempt) => describeRefresh(asg, groupName, id, attempt),
@@ -78,7 +78,7 @@ export async function startWhenFree(
     } catch (error) {
       if (!(error instanceof InstanceRefreshInProgressFault) || attempt >= MAX_START_ATTEMPTS) throw error;
     }
-    core.info('Another instance refresh started after this deploy looked.');
+    log.info('Another instance refresh started after this deploy looked.');
     made.timeline.push(...(await clearOtherRefresh(asg, options)));
     const now = groupTemplate(await describeGroup(asg, groupName, options.signal));
     if (now.id !== made.groupRef.id || now.version !== made.groupRef.version) {

@@ -14,6 +14,8 @@ export interface FaultSpec {
   latencyMs?: number;
   /** For `throttle` and `server-error`: override the service's usual code. */
   code?: string;
+  /** For `throttle` and `server-error`: override the usual message (AWS messages quote names and values given). */
+  message?: string;
 }
 
 interface ActiveFault extends FaultSpec {

@@ -256,12 +256,12 @@ export class Sandbox {
         return true;
       } else if (fault.kind === 'throttle') {
         const usual = THROTTLE_CODES[service] ?? { code: 'Throttling', status: 400 };
-        const error = new AwsError(fault.code ?? usual.code, 'Rate exceeded', usual.status);
+        const error = new AwsError(fault.code ?? usual.code, fault.message ?? 'Rate exceeded', usual.status);
         record(error.status, error.code);
         fail(error);
         return true;
       } else {
-        const error = new AwsError(fault.code ?? 'InternalFailure', 'We encountered an internal error. Please try again.', 500);
+        const error = new AwsError(fault.code ?? 'InternalFailure', fault.message ?? 'We encountered an internal error. Please try again.', 500);
         record(error.status, error.code);
         fail(error);
         return true;

@@ -7,7 +7,6 @@ import {
   STSClient,
   type AssumeRoleWithWebIdentityCommandOutput,
 } from '@aws-sdk/client-sts';
-import * as core from '@actions/core';
 import { clientFactory } from './aws-clients.js';
 import { errorMessage } from './errors.js';
 import { publicClaims, requestIdToken } from './id-token.js';
@@ -15,6 +14,7 @@ import { maskSecrets } from './mask.js';
 import { retry } from './retry.js';
 import { isTransientError } from './transient.js';
 import { explainAccessDenied, explainBadAudience } from './trust-hint.js';
+import { info } from './log.js';
 
 export interface RoleRequest {
   roleArn: string;
@@ -65,7 +65,7 @@ export const isRetryableStsError = (error: unknown): boolean =>
 export const STS_RETRY = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4_000, budgetMs: 30_000 };
 
 export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDependencies = {}): Promise<AssumedRole> {
-  const log = deps.log ?? core.info;
+  const log = deps.log ?? info;
   // The SDK's own retries are off: this call's retry policy is the one above, in one place.
   const sts = deps.sts ?? clientFactory({ region: request.region, maxAttempts: 1, retryMode: 'standard' })(STSClient);
   const token = await (deps.idToken ?? requestIdToken)(request.audience);

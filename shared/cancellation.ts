@@ -6,7 +6,7 @@
  * Further signals are logged and otherwise ignored, so they cannot kill that cleanup; a hard deadline still
  * ends the process if the cleanup hangs (and, outside the runner, if nothing else ever would).
  */
-import * as core from '@actions/core';
+import { error as logError, info } from './log.js';
 
 /**
  * From the first signal: past the runner's SIGTERM (7.5 s), short of its kill (10 s), so that a cleanup that
@@ -31,7 +31,7 @@ export interface CancellationOptions {
   hardDeadlineMs?: number;
   /** The exit code when the hard deadline ends the process. Default 1. */
   deadlineExitCode?: number;
-  /** Default: `core.info` for signals, `core.error` when the deadline passes. */
+  /** Default: shared/log's `info` for signals, `error` when the deadline passes. */
   log?: { info(line: string): void; error(line: string): void };
 }
 
@@ -44,7 +44,7 @@ export interface Cancellation {
 
 export function installCancellation(options: CancellationOptions = {}): Cancellation {
   const hardDeadlineMs = options.hardDeadlineMs ?? DEFAULT_HARD_DEADLINE_MS;
-  const log = options.log ?? { info: core.info, error: (line: string) => core.error(line) };
+  const log = options.log ?? { info, error: logError };
   const controller = new AbortController();
   let deadline: NodeJS.Timeout | undefined;
 

@@ -9,10 +9,10 @@
  * Bounds: the wait returns within `timeoutMs + intervalMs` even if a check hangs (a check started at the deadline
  * still gets one interval), and at once when `signal` aborts, whatever the check is doing.
  */
-import * as core from '@actions/core';
 import { errorMessage } from './errors.js';
 import { isTransientError } from './transient.js';
 import { sleep } from './sleep.js';
+import { info } from './log.js';
 
 /**
  * Failed checks in a row that a wait survives; the next failure ends it. Each check's AWS call has already been
@@ -35,7 +35,7 @@ export interface PollOptions<T> {
   timeoutMs: number;
   /** Cancellation, normally `installCancellation().signal`. */
   signal?: AbortSignal;
-  /** Default: `core.info`. */
+  /** Default: `info` of shared/log (the lines hold AWS's words, such as a status reason). */
   log?: (line: string) => void;
   /** Default {@link DEFAULT_MAX_CONSECUTIVE_ERRORS}. */
   maxConsecutiveErrors?: number;
@@ -79,7 +79,7 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   if (!(intervalMs > 0) || !(timeoutMs >= 0)) {
     throw new RangeError(`poll needs intervalMs > 0 and timeoutMs >= 0, got ${intervalMs} and ${timeoutMs}`);
   }
-  const log = options.log ?? core.info;
+  const log = options.log ?? info;
   const isTransient = options.isTransient ?? isTransientError;
   const maxErrors = options.maxConsecutiveErrors ?? DEFAULT_MAX_CONSECUTIVE_ERRORS;
   const deadline = Date.now() + timeoutMs;

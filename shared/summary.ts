@@ -7,6 +7,7 @@
  */
 import * as core from '@actions/core';
 import { errorMessage } from './errors.js';
+import * as log from './log.js';
 
 /** A table cell: plain text, or text shown as code and/or linked. Absent values show as an empty cell. */
 export type Cell = string | number | boolean | Date | null | undefined | { text: string; href?: string; code?: boolean };
@@ -51,7 +52,7 @@ export async function writeSummary(summary: JobSummary): Promise<boolean> {
     return true;
   } catch (error) {
     // A deploy that worked must not fail over its report.
-    core.warning(`Could not write the job summary: ${errorMessage(error)}`);
+    log.warning(`Could not write the job summary: ${errorMessage(error)}`);
     return false;
   } finally {
     out.emptyBuffer();

@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
 import { installCancellation } from '../shared/cancellation.js';
@@ -14,6 +13,7 @@ import { readInputs } from './inputs.js';
 import { prepareDocument } from './manage-document.js';
 import { decideOutcome, stepOutputs, type Outcome } from './outcome.js';
 import { waitForCommand } from './wait-for-command.js';
+import * as log from '../shared/log.js';
 
 /**
  * The ssm-deploy step: validate every input, make sure the document is this action's, send the command pinned to
@@ -34,13 +34,13 @@ export async function run(): Promise<void> {
       hash: DOCUMENT_HASH,
       manage: inputs.manageDocument,
       signal,
-      log: core.info,
+      log: log.info,
     });
     const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
     const sent = await ssm.send(new SendCommandCommand(request), { abortSignal: signal });
     const commandId = sent.Command?.CommandId;
     if (!commandId) throw new Error('SendCommand answered without a command ID');
-    core.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
+    log.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
     const report = (outcome: Outcome, state: CommandState | undefined) =>
       writeSummary(
         deploySummary({
@@ -65,19 +65,19 @@ export async function run(): Promise<void> {
       intervalMs: inputs.pollIntervalSeconds * 1000,
       timeoutMs: inputs.timeoutMinutes * 60_000,
       signal,
-      log: core.info,
+      log: log.info,
     });
     const outcome = decideOutcome(ending, targets);
     // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report.
     if (ending.kind !== 'aborted' && ending.state) {
-      await showFailedOutput(ssm, commandId, ending.state.instances, core.info, signal);
+      await showFailedOutput(ssm, commandId, ending.state.instances, log.info, signal);
     }
     setOutputs(stepOutputs(commandId, ending.state?.status ?? 'Pending', ending.state));
     await report(outcome, ending.state);
-    if (outcome.ok) core.info(outcome.message);
-    else core.setFailed(outcome.message);
+    if (outcome.ok) log.info(outcome.message);
+    else log.fail(outcome.message);
   } catch (error) {
-    core.setFailed(errorMessage(error));
+    log.fail(errorMessage(error));
   } finally {
     cancellation.dispose();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseCommand, parseCommands } from './commands.js';
+import { parseCommand, parseCommands, splitLines } from './commands.js';
 
 describe('parseCommand', () => {
   it.each([
@@ -18,6 +18,19 @@ describe('parseCommand', () => {
     ],
     ['data may hold ::', '::error::a::b', { name: 'error', properties: {}, data: 'a::b' }],
     ['add-mask', '::add-mask::s3cr3t', { name: 'add-mask', properties: {}, data: 's3cr3t' }],
+    ['an unknown name', '::pwned::x', undefined],
+    ['escapes are case-sensitive', '::error::a%0ab', { name: 'error', properties: {}, data: 'a%0ab' }],
+    ['tab and Unicode spaces before ::', '\t\u00a0\u3000::error::x', { name: 'error', properties: {}, data: 'x' }],
+    ['a zero-width space before :: is not space', '\u200b::error::x', undefined],
+    ['##[ form', '##[add-mask]s3cr3t', { name: 'add-mask', properties: {}, data: 's3cr3t' }],
+    ['##[ anywhere in the line', 'build> ##[set-output name=x;]y', { name: 'set-output', properties: { name: 'x' }, data: 'y' }],
+    ['##[ properties and escapes', '##[warning file=a.ts;line=3]a%3Bb%5D', { name: 'warning', properties: { file: 'a.ts', line: '3' }, data: 'a;b]' }],
+    ['##[ name case', '##[ADD-MASK]x', { name: 'add-mask', properties: {}, data: 'x' }],
+    ['only the first ##[ counts', '##[pwned]x ##[add-mask]y', undefined],
+    ['##[ without ]', '##[add-mask x', undefined],
+    [':: first, so ##[ in its data is inert', '::error::x ##[add-mask]y', { name: 'error', properties: {}, data: 'x ##[add-mask]y' }],
+    ['an unregistered :: name falls back to ##[', '::pwned::##[add-mask]y', { name: 'add-mask', properties: {}, data: 'y' }],
+    ['properties without a value are dropped', '::set-output name=,x=1::v', { name: 'set-output', properties: { x: '1' }, data: 'v' }],
   ])('%s', (_case, line, expected) => {
     expect(parseCommand(line)).toEqual(expected);
   });
@@ -43,8 +56,21 @@ describe('parseCommands', () => {
       ['::stop-commands::tok', '::add-mask::ignored', '::error::ignored', '::tok::', '::error::seen'],
       { annotations: [{ level: 'error', message: 'seen', properties: {} }], masks: [] },
     ],
+    [
+      'the ##[token] form resumes, in any case',
+      ['::stop-commands::Tok', '::error::ignored', 'x ##[tok]', '::error::seen'],
+      { annotations: [{ level: 'error', message: 'seen', properties: {} }] },
+    ],
+    [
+      'an unresumed stop hides the step\'s own error',
+      ['::stop-commands::pwned', '::error::the step failed'],
+      { annotations: [], stoppedBy: 'pwned' },
+    ],
+    ['an empty stop token never resumes', ['::stop-commands::', '::::', '::error::lost'], { annotations: [], stoppedBy: '' }],
   ])('%s', (_case, lines, expected) => {
-    expect(parseCommands(lines)).toMatchObject(expected);
+    const parsed = parseCommands(lines);
+    expect(parsed).toMatchObject(expected);
+    expect(parsed.stoppedBy).toBe((expected as { stoppedBy?: string }).stoppedBy);
   });
 
   it.each([
@@ -52,5 +78,29 @@ describe('parseCommands', () => {
     ['keeps add-mask lines that are not commands', ['::stop-commands::t', '::add-mask::x', '::t::'], ['::stop-commands::t', '::add-mask::x', '::t::']],
   ])('logLines %s', (_case, lines, expected) => {
     expect(parseCommands(lines).logLines).toEqual(expected);
+  });
+});
+
+describe('commands run', () => {
+  it('lists each command with its line, resumes included', () => {
+    const lines = ['a', '::group::g', '::stop-commands::t', '::set-output name=x::y', '::t::', '##[add-mask]m', 'x ##[set-env name=A;]b'];
+    expect(parseCommands(lines).commands).toEqual([
+      { name: 'group', properties: {}, data: 'g', line: 1 },
+      { name: 'stop-commands', properties: {}, data: 't', line: 2 },
+      { name: 't', properties: {}, data: '', line: 4 },
+      { name: 'add-mask', properties: {}, data: 'm', line: 5 },
+      { name: 'set-env', properties: { name: 'A' }, data: 'b', line: 6 },
+    ]);
+  });
+});
+
+describe('splitLines', () => {
+  it.each([
+    ['nothing', '', []],
+    ['\\n, \\r\\n and a bare \\r end lines', 'a\nb\r\nc\rd', ['a', 'b', 'c', 'd']],
+    ['a final line end ends the last line', 'a\r', ['a']],
+    ['\\r\\r is an empty line', 'a\r\rb', ['a', '', 'b']],
+  ])('%s', (_case, text, expected) => {
+    expect(splitLines(text)).toEqual(expected);
   });
 });

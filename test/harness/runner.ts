@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { parseCommands, type Annotation } from './commands.js';
+import { parseCommands, splitLines, type Annotation, type RunCommand } from './commands.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,6 +93,10 @@ export interface StepResult {
   masks: string[];
   /** Every output line but the `::add-mask::` commands, unmasked. */
   logLines: string[];
+  /** Every workflow command the runner would carry out (stdout's, then stderr's); always set by a run. */
+  commands?: RunCommand[];
+  /** Set when a `stop-commands` was never resumed: later commands, the step's error among them, were lost. */
+  stoppedBy?: string;
   /** The signals sent, with the time since the step started. */
   signals: Array<{ name: NodeJS.Signals; atMs: number }>;
   durationMs: number;
@@ -273,9 +277,8 @@ export class Job {
   }
 }
 
-function lines(text: string): string[] {
-  return text === '' ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
-}
+/** The runner's lines: a bare `\r` ends one too. */
+const lines = splitLines;
 
 type SpawnResult = Pick<StepResult, 'exitCode' | 'exitSignal' | 'stdout' | 'stderr' | 'signals' | 'durationMs' | 'timedOut'>;
 
