@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
 import { currentSystem, generateKey, tempNix, writeFlake, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import type { CallRecord } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
@@ -428,6 +429,25 @@ describe('the trust policies, asked by the sandbox STS', () => {
     'nixos-ssm-deploy-production': ['ssm-deploy, production, main'],
     'web-instance': [],
   };
+
+  /** The example pipeline's jobs: which role each assumes, through which workflow, in which environment. */
+  const PIPELINE = parse(readFileSync(join(REPO_ROOT, 'examples/pipeline.yml'), 'utf8')) as {
+    jobs: Record<string, { uses?: string; with?: Record<string, unknown> }>;
+  };
+  const callers = (role: string) =>
+    Object.values(PIPELINE.jobs)
+      .filter((job) => new RegExp(`:role/${role}'?$|:role/${role}'? `).test(String(job.with?.['role-to-assume'] ?? '')))
+      .map((job) => ({ workflow: `${job.uses?.replace(/@.*$/, '')}@*`, environment: job.with?.environment }));
+
+  it.each(ROLES.filter((role) => role !== 'web-instance'))('%s trusts the workflow and environment the example pipeline assumes it from', (role) => {
+    const statement = (readJson(role, 'trust-policy.json') as { Statement: Array<{ Condition: Record<string, Record<string, unknown>> }> })
+      .Statement[0];
+    const claim = (key: string) => statement.Condition.StringEquals[`token.actions.githubusercontent.com:${key}`] ?? statement.Condition.StringLike[`token.actions.githubusercontent.com:${key}`];
+    const environment = /:environment:(\w+)$/.exec(String(claim('sub')))?.[1];
+    const found = callers(role);
+    expect(found.length).toBeGreaterThan(0);
+    expect(new Set(found.map((caller) => JSON.stringify(caller)))).toEqual(new Set([JSON.stringify({ workflow: claim('job_workflow_ref'), environment })]));
+  });
 
   it.each(ROLES)('%s', async (role) => {
     sandbox.reset();
