@@ -298,6 +298,13 @@ describe('each role is granted only what its action was seen doing or the README
     expect(justified().filter((row) => row.roles.includes('web-instance')).map((row) => row.action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 
+  it("the README's table of what each role can and cannot do names every role in iam/", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const table = /^\| Role \| Who may assume it \| Can \| Cannot \|\n\|[- |]+\|\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? '';
+    const named = table.split('\n').flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(named.sort()).toEqual(ROLES);
+  });
+
   it('covers every role in iam/', () => {
     expect(ROLES).toEqual([...EXERCISED, 'nixos-deploy-production', 'nixos-ssm-deploy-production', 'web-instance'].sort());
   });
