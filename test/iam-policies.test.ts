@@ -3,13 +3,17 @@
  * against the sandbox as its role (assumed through the role's own trust policy), in its main success path and in its
  * abort paths; every call it makes as that role must be allowed by the role's permission policy, and every action
  * the policy grants must be either seen here or justified in the README's table (nothing granted without a reason).
- * The trust policies are seeded into the sandbox's STS and asked which GitHub OIDC subjects may assume which role.
+ * Calls on SSM documents and parameters are checked on their resource too, as the example account names it: a role
+ * may touch only its own environment's deploy document. The trust policies are seeded into the sandbox's STS and
+ * asked which GitHub OIDC tokens (subject, ref, environment, calling workflow) may assume which role.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
 import { currentSystem, generateKey, tempNix, writeFlake, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
+import type { CallRecord } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
@@ -58,14 +62,14 @@ function seedGroup(): string {
   return id;
 }
 
-/** Someone else's refresh, still running when the step first looks however slow the machine (hours of warmup), and quick to cancel. */
+/** A refresh someone else started that runs for sandbox hours (however slow the machine), and cancels quickly. */
 function otherRefresh(templateId: string): void {
-  sandbox.autoscaling.scriptRefresh('web', { cancelSeconds: 10 });
+  sandbox.autoscaling.scriptRefresh('web', { cancelSeconds: 30 });
   sandbox.autoscaling.operations.StartInstanceRefresh(
     {
       AutoScalingGroupName: 'web',
       DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, Version: '1' } },
-      Preferences: { MinHealthyPercentage: '90', InstanceWarmup: '3600' },
+      Preferences: { MinHealthyPercentage: '90', InstanceWarmup: '36000' },
     },
     { caller: 'someone-else', requestId: 'r', sandbox },
   );
@@ -77,10 +81,12 @@ const addInstances = (outcome?: { status: 'Failed' | 'Success'; durationSeconds?
   );
 
 const DOCUMENT = readFileSync(join(REPO_ROOT, 'ssm-deploy/nixos-deploy.json'), 'utf8');
+/** One deploy document per environment (`document-name`), so that a role can be limited to its own. */
+const STAGING_DOCUMENT = 'NixOS-Deploy-staging';
 const REFRESH = { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '60' };
 /** A refresh that takes sandbox hours: only the timeout ends the wait. */
 const SLOW = { ...REFRESH, 'instance-warmup': '3600', 'timeout-minutes': '0.03' };
-const SSM = { targets: 'tag:Role=web\ntag:Environment=staging', 'store-path': STORE_PATH, 'poll-interval-seconds': '1' };
+const SSM = { targets: 'tag:Role=web\ntag:Environment=staging', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'document-name': STAGING_DOCUMENT };
 const STAGING = { environment: 'staging' };
 let flake = '';
 let cache = '';
@@ -164,7 +170,7 @@ const SCENARIOS: Scenario[] = [
     role: 'nixos-ssm-deploy-staging',
     claims: STAGING,
     seed: () => {
-      sandbox.ssm.createDocument({ name: 'NixOS-Deploy', content: JSON.stringify({ ...JSON.parse(DOCUMENT), description: 'an older version' }) });
+      sandbox.ssm.createDocument({ name: STAGING_DOCUMENT, content: JSON.stringify({ ...JSON.parse(DOCUMENT), description: 'an older version' }) });
       addInstances({ status: 'Failed' });
     },
     action: 'ssm-deploy',
@@ -184,10 +190,31 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The account and region the policies in iam/ name (the sandbox's own differ). */
+const EXAMPLE_ARN = 'arn:aws:ssm:eu-central-1:123456789012';
+const documentArn = (name: string) => (name.startsWith('arn:') ? name : `${EXAMPLE_ARN}:document/${name}`);
+const parameterArn = (name: string) => (name.startsWith('arn:') ? name : `${EXAMPLE_ARN}:parameter/${name.replace(/^\//, '')}`);
+
+/** The resource a call acts on, where the policies scope it by ARN alone (tag conditions are argued in the README). */
+function resourceOf(call: CallRecord): string | undefined {
+  const name = call.params.Name ?? call.params.DocumentName;
+  if (call.service !== 'ssm' || typeof name !== 'string') return undefined;
+  return call.operation === 'GetParameter' ? parameterArn(name) : documentArn(name);
+}
+
+/** `job_workflow_ref` of a job in this repository's reusable workflow for `action`, as a caller pinned to `@v1` runs it. */
+const reusableWorkflowRef = (action: string) => `octo-org/nixos-aws/.github/workflows/${action}.yml@refs/tags/v1`;
+
+interface Call {
+  /** `service:Operation` */
+  action: string;
+  resource?: string;
+}
+
 interface Outcome {
   result: StepResult;
-  /** `service:Operation` of every call made with the role's credentials. */
-  calls: string[];
+  /** Every call made with the role's credentials. */
+  calls: Call[];
 }
 const outcomes = new Map<string, Outcome>();
 const seen = new Map<string, Set<string>>();
@@ -200,7 +227,13 @@ beforeAll(async () => {
     sandbox.reset();
     sandbox.clock.setSpeed(SPEED);
     cache = `file://${await nix.folder('cache')}`;
-    sandbox.oidc.setClaims({ environment: undefined, event_name: 'push', ref: 'refs/heads/main', ...scenario.claims });
+    sandbox.oidc.setClaims({
+      environment: undefined,
+      event_name: 'push',
+      ref: 'refs/heads/main',
+      job_workflow_ref: reusableWorkflowRef(scenario.action),
+      ...scenario.claims,
+    });
     const roleArn = sandbox.sts.addRole({ name: scenario.role, trustPolicy: JSON.stringify(readJson(scenario.role, 'trust-policy.json')) });
     await scenario.seed();
     const result = await runAction(scenario.action, {
@@ -211,10 +244,10 @@ beforeAll(async () => {
     const calls = sandbox.calls
       .all()
       .filter((call) => call.caller.startsWith(session))
-      .map((call) => `${call.service}:${call.operation}`);
+      .map((call) => ({ action: `${call.service}:${call.operation}`, resource: resourceOf(call) }));
     outcomes.set(scenario.name, { result, calls });
     const role = seen.get(scenario.role) ?? new Set<string>();
-    calls.forEach((call) => role.add(call));
+    calls.forEach((call) => role.add(call.action));
     seen.set(scenario.role, role);
   }
 }, 180_000);
@@ -231,9 +264,9 @@ describe('each action, run as its role, is allowed every call it makes', () => {
     const { result, calls } = outcomes.get(name)!;
     expect({ exitCode: result.exitCode, errors: scenario.exitCode === 0 ? errors(result) : [] }).toEqual({ exitCode: scenario.exitCode, errors: [] });
     // The trust policy let the job in: the action's AWS calls were made as the role.
-    if (scenario.expectCall) expect(calls).toContain(scenario.expectCall);
+    if (scenario.expectCall) expect(calls.map((call) => call.action)).toContain(scenario.expectCall);
     const policy = permissions(scenario.role);
-    expect(calls.filter((call) => !allows(policy, call))).toEqual([]);
+    expect(calls.filter((call) => !allows(policy, call.action, call.resource))).toEqual([]);
   });
 });
 
@@ -265,11 +298,19 @@ describe('each role is granted only what its action was seen doing or the README
     expect(justified().filter((row) => row.roles.includes('web-instance')).map((row) => row.action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 
+  it("the README's table of what each role can and cannot do names every role in iam/", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const table = /^\| Role \| Who may assume it \| Can \| Cannot \|\n\|[- |]+\|\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? '';
+    const named = table.split('\n').flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    expect(named.sort()).toEqual(ROLES);
+  });
+
   it('covers every role in iam/', () => {
     expect(ROLES).toEqual([...EXERCISED, 'nixos-deploy-production', 'nixos-ssm-deploy-production', 'web-instance'].sort());
   });
 
-  it.each<[string, string]>([
+  /** `[role, action, resource]`: without a resource, the action on any resource. */
+  const FORBIDDEN: Array<[string, string, string?]> = [
     ['nixos-build', 'ssm:GetParameter'],
     ['nixos-build', 's3:PutObject'],
     ['nixos-build', 'kms:Decrypt'],
@@ -277,8 +318,30 @@ describe('each role is granted only what its action was seen doing or the README
     ['nixos-ssm-deploy-staging', 'autoscaling:StartInstanceRefresh'],
     ['nixos-deploy-staging', 'ec2:CreateLaunchTemplate'],
     ['web-instance', 's3:PutObject'],
-  ])('%s may not %s', (role, action) => {
-    expect(allows(permissions(role), action)).toBe(false);
+    // One deploy document per environment: neither deploy role may run or rewrite the other's.
+    ['nixos-ssm-deploy-staging', 'ssm:UpdateDocument', documentArn('NixOS-Deploy-production')],
+    ['nixos-ssm-deploy-staging', 'ssm:UpdateDocumentDefaultVersion', documentArn('NixOS-Deploy-production')],
+    ['nixos-ssm-deploy-staging', 'ssm:CreateDocument', documentArn('NixOS-Deploy-production')],
+    ['nixos-ssm-deploy-staging', 'ssm:SendCommand', documentArn('NixOS-Deploy-production')],
+    ['nixos-ssm-deploy-staging', 'ssm:UpdateDocument', documentArn('NixOS-Deploy')],
+    ['nixos-ssm-deploy-production', 'ssm:UpdateDocument', documentArn(STAGING_DOCUMENT)],
+    ['nixos-ssm-deploy-production', 'ssm:SendCommand', documentArn(STAGING_DOCUMENT)],
+    ['nixos-ssm-deploy-staging', 'ssm:SendCommand', documentArn('AWS-RunShellScript')],
+    ['nix-cache-writer', 'ssm:GetParameter', parameterArn('/nix/another-parameter')],
+  ];
+  it.each(FORBIDDEN.map(([role, action, resource]) => [role, action, resource ?? 'any resource', resource] as const))(
+    '%s may not %s on %s',
+    (role, action, _on, resource) => {
+      expect(allows(permissions(role), action, resource)).toBe(false);
+    },
+  );
+
+  it.each<[string, string, string]>([
+    ['nixos-ssm-deploy-staging', 'ssm:UpdateDocument', documentArn(STAGING_DOCUMENT)],
+    ['nixos-ssm-deploy-production', 'ssm:UpdateDocument', documentArn('NixOS-Deploy-production')],
+    ['nix-cache-writer', 'ssm:GetParameter', parameterArn('/nix/cache-signing-key')],
+  ])('%s may %s %s', (role, action, resource) => {
+    expect(allows(permissions(role), action, resource)).toBe(true);
   });
 });
 
@@ -303,30 +366,95 @@ describe('the policy evaluator', () => {
     expect(allows(policy, action)).toBe(expected);
   });
 
+  it.each<[string, string, boolean]>([
+    ['ssm:GetDocument', 'arn:aws:ssm:r:1:document/Mine-staging', true],
+    ['ssm:GetDocument', 'arn:aws:ssm:r:1:document/Mine-production', false],
+    ['ssm:GetDocument', 'arn:aws:ssm:r:1:document/mine-staging', false],
+    ['ssm:GetDocument', 'arn:aws:ssm:r:1:document/Other', true],
+    ['ssm:GetDocument', 'arn:aws:ssm:r:1:parameter/x', false],
+  ])('%s on %s allowed: %s', (action, resource, expected) => {
+    const scoped: PermissionPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ssm:GetDocument', Resource: ['arn:aws:ssm:r:1:document/Mine-*', 'arn:aws:ssm:r:1:document/Other'] },
+        { Effect: 'Deny', Action: 'ssm:*', NotResource: ['arn:aws:ssm:r:1:document/*-staging', 'arn:aws:ssm:r:1:document/Other'] },
+      ],
+    };
+    expect(allows(scoped, action, resource)).toBe(expected);
+  });
+
   it('refuses to list what a wildcard grants', () => {
     expect(() => grantedActions(policy)).toThrow('wildcard actions allowed: ssm:Get*, ec2:Describe?');
   });
 });
 
 describe('the trust policies, asked by the sandbox STS', () => {
+  const PR = { event_name: 'pull_request', ref: 'refs/pull/7/merge' };
+  const MAIN = { event_name: 'push', ref: 'refs/heads/main' };
+  const FEATURE = { event_name: 'push', ref: 'refs/heads/feature' };
+  const TAG = { event_name: 'push', ref: 'refs/tags/v2.0.0' };
+  const BUILD = { job_workflow_ref: reusableWorkflowRef('build-and-push') };
+  const REFRESH = { job_workflow_ref: reusableWorkflowRef('instance-refresh') };
+  const SSM_DEPLOY = { job_workflow_ref: reusableWorkflowRef('ssm-deploy') };
+  /** A job of the repository's own workflow (any step of it could ask for a token). */
+  const OWN = { job_workflow_ref: 'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main' };
+  const env = (environment: string) => ({ environment });
+  /** Tokens of jobs: the event and ref of the run, the job's environment and the workflow file the job is in. */
   const SUBJECTS: Array<[string, Record<string, string | undefined>]> = [
-    ['pull_request', { event_name: 'pull_request', ref: 'refs/pull/7/merge' }],
-    ['ref main', { event_name: 'push', ref: 'refs/heads/main' }],
-    ['ref feature', { event_name: 'push', ref: 'refs/heads/feature' }],
-    ['environment staging', { event_name: 'push', ref: 'refs/heads/main', environment: 'staging' }],
-    ['environment production', { event_name: 'push', ref: 'refs/heads/main', environment: 'production' }],
-    ['another repository, ref main', { event_name: 'push', ref: 'refs/heads/main', repository: 'evil-org/octo-repo' }],
+    ['build, pull request', { ...PR, ...BUILD }],
+    ['build, main', { ...MAIN, ...BUILD }],
+    ['build, feature branch', { ...FEATURE, ...BUILD }],
+    ['own workflow, main', { ...MAIN, ...OWN }],
+    ['own workflow, pull request', { ...PR, ...OWN }],
+    ['build, main, another repository', { ...MAIN, ...BUILD, repository: 'evil-org/octo-repo' }],
+    ['instance-refresh, staging, main', { ...MAIN, ...REFRESH, ...env('staging') }],
+    ['ssm-deploy, staging, main', { ...MAIN, ...SSM_DEPLOY, ...env('staging') }],
+    ['instance-refresh, staging, pull request', { ...PR, ...REFRESH, ...env('staging') }],
+    ['ssm-deploy, staging, pull request', { ...PR, ...SSM_DEPLOY, ...env('staging') }],
+    ['instance-refresh, staging, feature branch', { ...FEATURE, ...REFRESH, ...env('staging') }],
+    ['ssm-deploy, staging, tag', { ...TAG, ...SSM_DEPLOY, ...env('staging') }],
+    ['own workflow, staging, main', { ...MAIN, ...OWN, ...env('staging') }],
+    ['build, staging, main', { ...MAIN, ...BUILD, ...env('staging') }],
+    ['instance-refresh, production, main', { ...MAIN, ...REFRESH, ...env('production') }],
+    ['ssm-deploy, production, main', { ...MAIN, ...SSM_DEPLOY, ...env('production') }],
+    ['instance-refresh, production, pull request', { ...PR, ...REFRESH, ...env('production') }],
+    ['ssm-deploy, production, feature branch', { ...FEATURE, ...SSM_DEPLOY, ...env('production') }],
+    ['own workflow, production, main', { ...MAIN, ...OWN, ...env('production') }],
+    ['instance-refresh, production, main, another repository', { ...MAIN, ...REFRESH, ...env('production'), repository: 'evil-org/octo-repo' }],
   ];
-  /** Which subjects each role admits. */
+  /**
+   * Which tokens each role admits: only the example pipeline's own jobs. A pull request, another branch or a tag, the
+   * repository's own workflows and another workflow of this repository are refused even when they declare the
+   * environment (whose protection rules GitHub checks, and the README asks for, besides).
+   */
   const ADMITS: Record<string, string[]> = {
-    'nixos-build': ['pull_request', 'ref main'],
-    'nix-cache-writer': ['ref main'],
-    'nixos-deploy-staging': ['environment staging'],
-    'nixos-ssm-deploy-staging': ['environment staging'],
-    'nixos-deploy-production': ['environment production'],
-    'nixos-ssm-deploy-production': ['environment production'],
+    'nixos-build': ['build, pull request', 'build, main'],
+    'nix-cache-writer': ['build, main'],
+    'nixos-deploy-staging': ['instance-refresh, staging, main'],
+    'nixos-ssm-deploy-staging': ['ssm-deploy, staging, main'],
+    'nixos-deploy-production': ['instance-refresh, production, main'],
+    'nixos-ssm-deploy-production': ['ssm-deploy, production, main'],
     'web-instance': [],
   };
+
+  /** The example pipeline's jobs: which role each assumes, through which workflow, in which environment. */
+  const PIPELINE = parse(readFileSync(join(REPO_ROOT, 'examples/pipeline.yml'), 'utf8')) as {
+    jobs: Record<string, { uses?: string; with?: Record<string, unknown> }>;
+  };
+  const callers = (role: string) =>
+    Object.values(PIPELINE.jobs)
+      .filter((job) => new RegExp(`:role/${role}'?$|:role/${role}'? `).test(String(job.with?.['role-to-assume'] ?? '')))
+      .map((job) => ({ workflow: `${job.uses?.replace(/@.*$/, '')}@*`, environment: job.with?.environment }));
+
+  it.each(ROLES.filter((role) => role !== 'web-instance'))('%s trusts the workflow and environment the example pipeline assumes it from', (role) => {
+    const statement = (readJson(role, 'trust-policy.json') as { Statement: Array<{ Condition: Record<string, Record<string, unknown>> }> })
+      .Statement[0];
+    const claim = (key: string) => statement.Condition.StringEquals[`token.actions.githubusercontent.com:${key}`] ?? statement.Condition.StringLike[`token.actions.githubusercontent.com:${key}`];
+    const environment = /:environment:(\w+)$/.exec(String(claim('sub')))?.[1];
+    const found = callers(role);
+    expect(found.length).toBeGreaterThan(0);
+    expect(new Set(found.map((caller) => JSON.stringify(caller)))).toEqual(new Set([JSON.stringify({ workflow: claim('job_workflow_ref'), environment })]));
+  });
 
   it.each(ROLES)('%s', async (role) => {
     sandbox.reset();

@@ -1,7 +1,8 @@
 /**
- * The part of IAM's evaluation of identity policies that decides whether an action is allowed at all: `Action` and
- * `NotAction` with `*` and `?` wildcards, case-insensitive, an explicit `Deny` over any `Allow`. Resources and
- * conditions are not evaluated: what they scope is argued in the README, not decided here.
+ * The part of IAM's evaluation of identity policies that decides whether an action is allowed, on a resource when one
+ * is named: `Action` and `NotAction` with `*` and `?` wildcards, case-insensitive; `Resource` and `NotResource` ARN
+ * patterns with the same wildcards, case-sensitive; an explicit `Deny` over any `Allow`. Conditions are not
+ * evaluated (a conditioned statement counts as applying): what they scope is argued in the README, not decided here.
  */
 type OneOrMany<T> = T | T[];
 
@@ -22,9 +23,9 @@ export interface PermissionPolicy {
 
 const list = <T>(value: OneOrMany<T> | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-function glob(pattern: string, value: string): boolean {
+function glob(pattern: string, value: string, flags = 'i'): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 'i').test(value);
+  return new RegExp(`^${source}$`, flags).test(value);
 }
 
 function matches(statement: Statement, action: string): boolean {
@@ -32,9 +33,19 @@ function matches(statement: Statement, action: string): boolean {
   return list(statement.Action).some((pattern) => glob(pattern, action));
 }
 
-/** Whether the policy allows `action` (`service:Operation`) on some resource. */
-export function allows(policy: PermissionPolicy, action: string): boolean {
-  const applying = list(policy.Statement).filter((statement) => matches(statement, action));
+/** ARNs are matched case-sensitively (the service and region parts are lower case anyway). */
+function coversResource(statement: Statement, resource: string): boolean {
+  if (statement.NotResource !== undefined) return !list(statement.NotResource).some((pattern) => glob(pattern, resource, ''));
+  return list(statement.Resource).some((pattern) => glob(pattern, resource, ''));
+}
+
+/**
+ * Whether the policy allows `action` (`service:Operation`): on `resource` (an ARN) when given, else on some resource.
+ */
+export function allows(policy: PermissionPolicy, action: string, resource?: string): boolean {
+  const applying = list(policy.Statement).filter(
+    (statement) => matches(statement, action) && (resource === undefined || coversResource(statement, resource)),
+  );
   return !applying.some((s) => s.Effect === 'Deny') && applying.some((s) => s.Effect === 'Allow');
 }
 

@@ -153,3 +153,131 @@ describe('no workflow pastes an expression into a script', () => {
     expect(WORKFLOWS).toEqual(expect.arrayContaining([...CASES.map((c) => `.github/workflows/${c.action}.yml`), 'examples/pipeline.yml']));
   });
 });
+
+/**
+ * Where a workflow, the example or a README snippet runs code of another repository (`uses:`), and why it is
+ * allowed: a full commit SHA with a `# vX.Y.Z` comment (a tag or branch can be moved to other code, and
+ * cachix/install-nix-action runs in the job that reads the signing key). This project's own actions and workflows are
+ * exempt: `$/...` is the workflow's own commit, `./...` the caller's checkout, and `<org>/nixos-aws/...@v1` (or
+ * `octo-org/nixos-aws/...` in the example) is the release the user picks (a release tag, or a commit SHA: no SHA of a
+ * future release can be written here). A branch is never accepted, not even for this project.
+ */
+function unpinned(uses: Array<{ value: string; comment?: string }>): string[] {
+  const own = /^(?:<org>|octo-org)\/nixos-aws\/[\w./-]+@(?:v\d+(?:\.\d+\.\d+)?|[0-9a-f]{40})$/;
+  const pinned = /^[\w.-]+\/[\w.-]+(?:\/[\w./-]+)?@[0-9a-f]{40}$/;
+  return uses
+    .filter(({ value, comment }) => {
+      if (value.startsWith('$/') || value.startsWith('./') || own.test(value)) return false;
+      if (value.startsWith('docker://')) return !/@sha256:[0-9a-f]{64}$/.test(value);
+      return !(pinned.test(value) && /^v\d+\.\d+\.\d+$/.test(comment ?? ''));
+    })
+    .map(({ value, comment }) => (comment ? `${value} # ${comment}` : value));
+}
+
+/** Every `uses:` line of a text (a workflow file or a snippet), with its trailing comment. */
+function usesLines(text: string): Array<{ value: string; comment?: string }> {
+  return [...text.matchAll(/^[ \t]*(?:-[ \t]+)?uses:[ \t]*["']?([^\s"'#]+)["']?(?:[ \t]+#[ \t]*(\S+))?/gm)].map((m) => ({
+    value: m[1],
+    comment: m[2],
+  }));
+}
+
+/** The fenced code blocks of a Markdown text, with their language (indented fences too). */
+function codeBlocks(markdown: string): Array<{ lang: string; code: string; line: number }> {
+  return [...markdown.matchAll(/^([ \t]*)```(\w*)\n([\s\S]*?)^\1```$/gm)].map((m) => ({
+    lang: m[2],
+    code: m[3],
+    line: markdown.slice(0, m.index).split('\n').length,
+  }));
+}
+
+const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+const SNIPPETS = codeBlocks(README);
+
+describe('code of other repositories is pinned by commit', () => {
+  it.each(WORKFLOWS)('%s', (path) => {
+    const text = readFileSync(join(REPO_ROOT, path), 'utf8');
+    // The line scan sees every `uses:` the YAML has (jobs calling reusable workflows, and steps).
+    const parsed = Object.values(readWorkflow(path).jobs).flatMap((job) => [
+      ...((job as { uses?: string }).uses ? [(job as { uses: string }).uses] : []),
+      ...(job.steps ?? []).flatMap((step) => (step.uses ? [step.uses] : [])),
+    ]);
+    expect(usesLines(text).map((u) => u.value)).toEqual(parsed);
+    expect(unpinned(usesLines(text))).toEqual([]);
+  });
+
+  it('in the README snippets', () => {
+    const uses = SNIPPETS.flatMap((block) => usesLines(block.code));
+    expect(uses.length).toBeGreaterThan(5);
+    expect(unpinned(uses)).toEqual([]);
+  });
+
+  it.each<[string, string[]]>([
+    ['uses: actions/checkout@v4', ['actions/checkout@v4']],
+    ['- uses: DeterminateSystems/nix-installer-action@main   # Nix', ['DeterminateSystems/nix-installer-action@main # Nix']],
+    ['- uses: cachix/install-nix-action@630ae543ea3a38a9a4166f03376c02c50f408342', ['cachix/install-nix-action@630ae543ea3a38a9a4166f03376c02c50f408342']],
+    ['  uses: actions/checkout@08c6903 # v5.0.0', ['actions/checkout@08c6903 # v5.0.0']],
+    ['uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # main', ['actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # main']],
+    ['uses: "actions/checkout@v5"', ['actions/checkout@v5']],
+    ['uses: octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@main', ['octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@main']],
+    ['uses: docker://alpine:3.20', ['docker://alpine:3.20']],
+    ['uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0', []],
+    ['uses: github/codeql-action/init@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v3.29.5', []],
+    ['uses: $/ssm-deploy', []],
+    ['uses: ./local-action', []],
+    ['uses: <org>/nixos-aws/ssm-deploy@v1', []],
+    ['uses: octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@v1.2.3', []],
+  ])('%s -> unpinned %j', (line, expected) => {
+    expect(unpinned(usesLines(line))).toEqual(expected);
+  });
+});
+
+describe('the README snippets', () => {
+  const yamlSnippets = SNIPPETS.filter((block) => block.lang === 'yaml');
+
+  it('are valid YAML with jobs, and paste no expression into a script', () => {
+    expect(yamlSnippets.length).toBeGreaterThan(3);
+    for (const block of yamlSnippets) {
+      const workflow = parse(block.code) as Workflow;
+      expect({ line: block.line, jobs: typeof workflow.jobs }).toEqual({ line: block.line, jobs: 'object' });
+      expect({ line: block.line, interpolated: interpolatedScripts(workflow) }).toEqual({ line: block.line, interpolated: [] });
+    }
+  });
+
+  it('read the signing key from Parameter Store, never from a GitHub secret', () => {
+    const texts = [...SNIPPETS.map((block) => block.code), readFileSync(join(REPO_ROOT, 'examples/pipeline.yml'), 'utf8')];
+    expect(texts.flatMap((text) => text.match(/^\s*signing-key:.*$/gm) ?? [])).toEqual([]);
+    expect(texts.filter((text) => /signing-key-parameter:/.test(text)).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the example pipeline', () => {
+  const example = readWorkflow('examples/pipeline.yml');
+
+  it('grants an OIDC token only to the jobs that assume a role', () => {
+    expect(example.permissions).toEqual({ contents: 'read' });
+    const tokens = Object.fromEntries(
+      Object.entries(example.jobs).map(([id, job]) => [id, (job.permissions as Record<string, string> | undefined)?.['id-token'] ?? 'none']),
+    );
+    expect(tokens).toEqual({
+      build: 'write',
+      'staging-web': 'write',
+      'staging-monitoring': 'write',
+      'smoke-test': 'none',
+      'production-web': 'write',
+      'production-monitoring': 'write',
+    });
+    expect(example.jobs['smoke-test'].permissions).toEqual({});
+  });
+
+  it('gives each environment its own deploy document', () => {
+    const documents = Object.values(example.jobs)
+      .map((job) => (job as { with?: Record<string, unknown> }).with)
+      .filter((inputs) => inputs?.targets !== undefined)
+      .map((inputs) => [inputs?.environment, inputs?.['document-name']]);
+    expect(documents).toEqual([
+      ['staging', 'NixOS-Deploy-staging'],
+      ['production', 'NixOS-Deploy-production'],
+    ]);
+  });
+});

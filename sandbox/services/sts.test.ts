@@ -357,6 +357,37 @@ describe('STS', () => {
     });
   });
 
+  describe("GitHub's claims as condition keys", () => {
+    /** A trust policy that also conditions `key` (`token.actions.githubusercontent.com:<key>`) with `operator`. */
+    const conditioned = (operator: string, key: string, value: string) => {
+      const policy = githubTrustPolicy(ACCOUNT, { sub: 'repo:octo-org/octo-repo:*' });
+      const statement = (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement])[0];
+      const condition = statement.Condition!;
+      condition[operator] = { ...condition[operator], [`token.actions.githubusercontent.com:${key}`]: value };
+      return policy;
+    };
+    const STAGING_PR = { environment: 'staging', event_name: 'pull_request', ref: 'refs/pull/7/merge' };
+
+    it.each<[string, string, string, string, ClaimOverrides, boolean]>([
+      ['ref matches a push to main', 'StringEquals', 'ref', 'refs/heads/main', {}, true],
+      ['ref refuses a pull request in an environment', 'StringEquals', 'ref', 'refs/heads/main', STAGING_PR, false],
+      ['environment matches the job environment', 'StringEquals', 'environment', 'staging', STAGING_PR, true],
+      ['environment is absent without one', 'StringEquals', 'environment', 'staging', { environment: undefined }, false],
+      ['a negated operator holds on an absent environment', 'StringNotEquals', 'environment', 'production', { environment: undefined }, true],
+      ['job_workflow_ref with a wildcard', 'StringLike', 'job_workflow_ref', 'octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@*', { job_workflow_ref: 'octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@refs/tags/v1' }, true],
+      ['job_workflow_ref of another workflow', 'StringLike', 'job_workflow_ref', 'octo-org/nixos-aws/.github/workflows/ssm-deploy.yml@*', { job_workflow_ref: 'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main' }, false],
+      ['repository_id', 'StringEquals', 'repository_id', '74', {}, true],
+      ['event_name is not a condition key, so it never matches', 'StringEquals', 'event_name', 'push', {}, false],
+    ])('%s', async (_name, operator, key, value, claims, admitted) => {
+      roleArn = sandbox.sts.addRole({ name: 'claims', trustPolicy: conditioned(operator, key, value) });
+      const outcome = await assume({ WebIdentityToken: token(claims) }).then(
+        () => 'admitted',
+        (error: Error) => error.name,
+      );
+      expect(outcome).toBe(admitted ? 'admitted' : 'AccessDenied');
+    });
+  });
+
   describe('addRole', () => {
     it.each([
       ['a name with a slash', { name: 'a/b' }, /invalid role name/],

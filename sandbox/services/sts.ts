@@ -40,6 +40,32 @@ interface Role {
 
 const invalidToken = (message: string) => new AwsError('InvalidIdentityToken', message);
 
+/**
+ * The GitHub claims STS offers trust policies as condition keys `token.actions.githubusercontent.com:<claim>`
+ * besides `sub` and `aud` (AWS, "AWS STS supports validation of identity provider specific claims", January 2026).
+ * Other claims (`event_name`, `ref_type`, `head_ref`, ...) are not condition keys: a policy naming one never matches.
+ */
+export const GITHUB_CONDITION_CLAIMS = [
+  'actor',
+  'actor_id',
+  'enterprise_id',
+  'environment',
+  'job_workflow_ref',
+  'ref',
+  'repository',
+  'repository_id',
+  'workflow',
+] as const;
+
+/** The provider-specific condition keys of a token: only GitHub's issuer has them, and only claims it carries. */
+function providerClaimKeys(issuer: string, claims: Record<string, unknown>): Record<string, string> {
+  if (issuer !== GITHUB_ISSUER) return {};
+  const provider = providerId(issuer);
+  return Object.fromEntries(
+    GITHUB_CONDITION_CLAIMS.filter((claim) => typeof claims[claim] === 'string').map((claim) => [`${provider}:${claim}`, claims[claim] as string]),
+  );
+}
+
 /** STS: AssumeRoleWithWebIdentity against GitHub OIDC tokens, and GetCallerIdentity. */
 export class StsService implements Service {
   readonly name = 'sts';
@@ -148,7 +174,7 @@ export class StsService implements Service {
     const trustRequest = {
       federatedPrincipal: oidcProviderArn(this.sandbox.accountId, issuer),
       action: 'sts:AssumeRoleWithWebIdentity',
-      context: { [`${provider}:sub`]: subject, [`${provider}:aud`]: audience },
+      context: { ...providerClaimKeys(issuer, token.claims), [`${provider}:sub`]: subject, [`${provider}:aud`]: audience },
     };
     // An unknown role and a refusing trust policy look the same, so callers cannot probe for role names.
     if (!role || !trustPolicyAllows(role.trustPolicy, trustRequest)) {
