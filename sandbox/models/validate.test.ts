@@ -35,6 +35,12 @@ describe('validateRequest against the official models', () => {
     ['two at once, in member order', 'ssm', 'SendCommand', { ...send, TimeoutSeconds: 29, MaxErrors: '05%' }, 'ValidationException',
       "2 validation errors detected: Value '29' at 'timeoutSeconds' failed to satisfy constraint: Member must have value greater than or equal to 30; " +
         `Value '05%' at 'maxErrors' failed to satisfy constraint: Member must satisfy regular expression pattern: ${MAX_ERRORS_PATTERN}`],
+    ['map size', 'ssm', 'StartAutomationExecution', { DocumentName: 'd-x', Parameters: {} }, 'ValidationException',
+      one("Value '{}' at 'parameters' failed to satisfy constraint: Member must have length greater than or equal to 1")],
+    ['map keys', 'ssm', 'StartAutomationExecution', { DocumentName: 'd-x', Parameters: { ['k'.repeat(51)]: ['v'] } }, 'ValidationException',
+      one(`Value '{${'k'.repeat(51)}=[v]}' at 'parameters' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 50]`)],
+    ['map values', 'ssm', 'StartAutomationExecution', { DocumentName: 'd-x', Parameters: { a: Array(51).fill('v') } }, 'ValidationException',
+      one(`Value '{a=[${Array(51).fill('v').join(', ')}]}' at 'parameters' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 50]`)],
     ['CreateDocument name', 'ssm', 'CreateDocument', { Name: 'team/NixOS-Deploy', Content: '{}' }, 'ValidationException',
       one("Value 'team/NixOS-Deploy' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-.]{3,128}$")],
     ['no parameters at all, every problem at once', 'sts', 'AssumeRoleWithWebIdentity', {}, 'ValidationError',
