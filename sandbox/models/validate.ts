@@ -64,10 +64,15 @@ function wireName(protocol: Protocol, name: string, ref: MemberRef): string {
  * Returns the AwsError AWS answers with (`refine`'s, when it has one for the first violation), or undefined when the request is valid or the model does not know
  * the operation (the server answers unknown operations itself). Forms, by protocol:
  * - awsJson: `ValidationException`, `N validation error(s) detected: Value 'x' at 'member' failed to satisfy
- *   constraint: Member must ...; ...`; a body that does not fit the shape `SerializationException`.
+ *   constraint: Member must ...; ...` (a list of scalars: `Member must satisfy constraint: [...]`; a map: `Map keys
+ *   must satisfy constraint: [...]`, `Map value must ...`); a body that does not fit the shape `SerializationException`.
  * - Query: the same message as `ValidationError`; an unknown parameter `UnknownParameter`.
  * - EC2: `MissingParameter` (`The request must contain the parameter X`), `UnknownParameter` (`The parameter X
  *   is not recognized`), otherwise `InvalidParameterValue` (`Value (x) for parameter X is invalid. ...`).
+ * The constraint messages are AWS's (Coral's) form. AWS does not document its answer to an unknown member of a
+ * Query or awsJson request, nor to a Query value of the wrong type: there the sandbox refuses (`UnknownParameter`,
+ * `SerializationException`, `MalformedInput`) rather than ignore, so that a client sending what the model does
+ * not know fails here.
  */
 export function validateRequest(
   service: ModeledService,
