@@ -10,7 +10,7 @@ import { ControlApi } from './control.js';
 import { Clock } from './clock.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
-import { isModeled } from './models/models.js';
+import { isModeled, loadModels } from './models/models.js';
 import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
@@ -85,6 +85,7 @@ export class Sandbox {
   }
 
   async start(): Promise<this> {
+    loadModels();
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('connection', (socket) => {
       this.sockets.add(socket);

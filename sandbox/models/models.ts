@@ -47,6 +47,11 @@ const MODELS = {
 
 export type ModeledService = keyof typeof MODELS;
 
+/** Loads every model the sandbox serves, so that a missing one fails at start with loadModel's message. */
+export function loadModels(): void {
+  for (const service of Object.keys(MODELS) as ModeledService[]) loadModel(service);
+}
+
 export const isModeled = (service: string): service is ModeledService => Object.hasOwn(MODELS, service);
 
 /**
@@ -55,17 +60,17 @@ export const isModeled = (service: string): service is ModeledService => Object.
  */
 const CREDENTIALS: Partial<Record<ModeledService, string[]>> = { sts: ['clientTokenType'] };
 
-const cache = new Map<ModeledService, ApiModel>();
+const cache = new Map<string, ApiModel>();
 
 /**
  * The model of one service: botocore's `service-2.json`, the overlay's operations and shapes replacing
  * same-named ones. Throws, naming the file and the package to install, when the model is absent.
  */
-export function loadModel(service: ModeledService): ApiModel {
-  const cached = cache.get(service);
-  if (cached) return cached;
+export function loadModel(service: ModeledService, dataDir = BOTOCORE_DATA): ApiModel {
   const { path, overlay } = MODELS[service];
-  const file = `${BOTOCORE_DATA}/${path}/service-2.json`;
+  const file = `${dataDir}/${path}/service-2.json`;
+  const cached = cache.get(file);
+  if (cached) return cached;
   if (!existsSync(file)) {
     throw new Error(
       `the sandbox validates ${service} requests against botocore's model ${file}, which is missing: ` +
@@ -79,6 +84,6 @@ export function loadModel(service: ModeledService): ApiModel {
     Object.assign(model.shapes, extra.shapes);
   }
   for (const name of CREDENTIALS[service] ?? []) model.shapes[name].sensitive = true;
-  cache.set(service, model);
+  cache.set(file, model);
   return model;
 }

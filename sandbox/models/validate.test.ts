@@ -157,6 +157,13 @@ describe('javaRegex', () => {
 });
 
 describe('loadModel', () => {
+  it('fails naming the file and the package when the models are absent', () => {
+    expect(() => loadModel('sts', '/nonexistent')).toThrow(
+      "the sandbox validates sts requests against botocore's model /nonexistent/sts/2011-06-15/service-2.json, which is missing: " +
+        'install the AWS CLI (Debian: apt-get install awscli) or set SANDBOX_BOTOCORE_DATA to a botocore data directory',
+    );
+  });
+
   it('applies the Auto Scaling overlay (rollback is newer than Debian model)', () => {
     expect(loadModel('autoscaling').operations.RollbackInstanceRefresh).toBeDefined();
   });
