@@ -8,6 +8,13 @@ const read = (values: Record<string, string>, env: NodeJS.ProcessEnv = ENV) =>
   readInputs((name) => values[name] ?? '', env);
 const failure = (values: Record<string, string>, env?: NodeJS.ProcessEnv): string => inputErrorOf(() => read(values, env));
 
+/** A policy whose minified form has exactly `length` characters; `pretty` indents it as a workflow might. */
+function policyOfLength(length: number, pretty = false): string {
+  const document = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:*', Resource: '*', Sid: '' }] };
+  document.Statement[0].Sid = 'x'.repeat(length - JSON.stringify(document).length);
+  return pretty ? JSON.stringify(document, null, 2) : JSON.stringify(document);
+}
+
 describe('assume-role inputs', () => {
   it('applies the defaults', () => {
     expect(read({ 'role-to-assume': ROLE })).toEqual({
@@ -30,6 +37,10 @@ describe('assume-role inputs', () => {
     ['the region input over the environment', { 'aws-region': 'us-west-2' }, { awsRegion: 'us-west-2' }],
     ['account IDs, comma or newline separated', { 'allowed-account-ids': '111111111111, 222222222222\n333333333333' }, { allowedAccountIds: ['111111111111', '222222222222', '333333333333'] }],
     ['a policy document', { 'inline-session-policy': '{"Version":"2012-10-17","Statement":[]}' }, { inlineSessionPolicy: '{"Version":"2012-10-17","Statement":[]}' }],
+    ['a pretty-printed policy, minified as it is sent', { 'inline-session-policy': '{\n  "Version": "2012-10-17",\n  "Statement": [ { "Sid": "é" } ]\n}' }, { inlineSessionPolicy: '{"Version":"2012-10-17","Statement":[{"Sid":"é"}]}' }],
+    ['a policy of 2048 characters as sent', { 'inline-session-policy': policyOfLength(2048, true) }, { inlineSessionPolicy: policyOfLength(2048) }],
+    ['a role path of 510 characters', { 'role-to-assume': `arn:aws:iam::123456789012:role/${'p'.repeat(510)}/deploy` }, { roleToAssume: `arn:aws:iam::123456789012:role/${'p'.repeat(510)}/deploy` }],
+    ['the shortest session name', { 'role-session-name': 'ab' }, { roleSessionName: 'ab' }],
     ['the longest duration', { 'role-duration-seconds': '43200' }, { roleDurationSeconds: 43200 }],
     ['booleans as YAML writes them', { 'export-credentials': 'False', 'mask-account-id': 'TRUE' }, { exportCredentials: false, maskAccountId: true }],
   ])('reads %s', (_case, values, expected) => {
@@ -40,8 +51,15 @@ describe('assume-role inputs', () => {
     ['no region anywhere', {}, {}, "No AWS region: set the 'aws-region' input"],
     ['a policy that is not JSON', { 'inline-session-policy': 'Statement' }, undefined, "Input 'inline-session-policy' must be a JSON IAM policy document: "],
     ['a policy without statements', { 'inline-session-policy': '[]' }, undefined, 'an object with a "Statement"'],
-    ['a policy over 2048 characters', { 'inline-session-policy': JSON.stringify({ Statement: [{ Sid: 'x'.repeat(2100) }] }) }, undefined, 'of at most 2048 characters'],
+    ['a policy over 2048 characters as sent', { 'inline-session-policy': policyOfLength(2049, true) }, undefined, 'of at most 2048 characters once minified (as sent to STS), got 2049'],
+    ['a policy with a character STS refuses', { 'inline-session-policy': '{"Statement":[{"Sid":"☃"}]}' }, undefined, "of characters U+0020-U+00FF, tab and line breaks only (STS refuses others), got U+2603 '☃'"],
+    ['a policy with an emoji', { 'inline-session-policy': '{"Statement":[],"Id":"😀"}' }, undefined, 'got U+1F600'],
     ['a role ARN of another service', { 'role-to-assume': 'arn:aws:iam::123456789012:user/deploy' }, undefined, "Input 'role-to-assume' must be an IAM role ARN"],
+    ['a role path longer than IAM allows (512 with its slashes)', { 'role-to-assume': `arn:aws:iam::123456789012:role/${'p'.repeat(511)}/deploy` }, undefined, "Input 'role-to-assume' must be an IAM role ARN"],
+    ['a session name with a space', { 'role-session-name': 'my session' }, undefined, "Input 'role-session-name' must be 2-64 letters, digits or +=,.@_-"],
+    ['a session name of 65 characters', { 'role-session-name': 's'.repeat(65) }, undefined, "Input 'role-session-name' must be 2-64"],
+    ['a duration under 15 minutes', { 'role-duration-seconds': '899' }, undefined, "Input 'role-duration-seconds' must be an integer 900-43200"],
+    ['eleven managed policies', { 'managed-session-policies': Array(11).fill('arn:aws:iam::aws:policy/ReadOnlyAccess').join('\n') }, undefined, "Input 'managed-session-policies' takes at most 10 items"],
     ['a duration above 12 hours', { 'role-duration-seconds': '43201' }, undefined, "Input 'role-duration-seconds' must be an integer 900-43200"],
   ])('rejects %s', (_case, values, env, message) => {
     expect(failure({ 'role-to-assume': ROLE, ...values }, env)).toContain(message);

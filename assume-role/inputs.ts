@@ -18,7 +18,7 @@ export const Input = {
 export interface AssumeRoleInputs extends RoleInputs {
   roleSessionName: string;
   roleDurationSeconds: number;
-  /** The policy document as given, `''` for none. */
+  /** The policy document minified, as it is sent to STS; `''` for none. */
   inlineSessionPolicy: string;
   managedSessionPolicies: string[];
   allowedAccountIds: string[];
@@ -30,8 +30,12 @@ export interface AssumeRoleInputs extends RoleInputs {
 /** STS's `roleSessionNameType`. */
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const POLICY_ARN = /^arn:aws(?:-[a-z]+)*:iam::(?:\d{12}|aws):policy\/[\x21-\x7e]{1,1024}$/;
-/** STS rejects packed inline policies above 2048 characters. */
+/**
+ * STS's `sessionPolicyDocumentType`: 1-2048 characters of `\u0009\u000A\u000D\u0020-\u00FF`, measured on the
+ * document as sent. The action sends it minified, so a pretty-printed policy's indentation does not count.
+ */
 const MAX_INLINE_POLICY = 2048;
+const POLICY_CHARACTER = /[^\t\n\r\u0020-\u00FF]/u;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): AssumeRoleInputs {
   const inputs = parseInputs(
@@ -60,26 +64,33 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
     }),
     source,
   );
-  const policyProblem = checkPolicy(inputs.inlineSessionPolicy);
-  if (policyProblem) throw new InputError([{ input: Input.InlineSessionPolicy, message: policyProblem }]);
-  return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
+  const policy = minifiedPolicy(inputs.inlineSessionPolicy);
+  if ('problem' in policy) throw new InputError([{ input: Input.InlineSessionPolicy, message: policy.problem }]);
+  return { ...inputs, inlineSessionPolicy: policy.sent, awsRegion: resolveRegion(inputs.awsRegion, env) };
 }
 
-function checkPolicy(policy: string): string | undefined {
-  if (!policy) return undefined;
+/** The policy as STS will receive it (minified JSON), or why STS would refuse it. */
+function minifiedPolicy(policy: string): { sent: string } | { problem: string } {
+  if (!policy) return { sent: '' };
+  const failed = (problem: string) => ({ problem });
   const prefix = `Input '${Input.InlineSessionPolicy}' must be a JSON IAM policy document`;
   let document: unknown;
   try {
     document = JSON.parse(policy);
   } catch (error) {
-    return `${prefix}: ${(error as Error).message}`;
+    return failed(`${prefix}: ${(error as Error).message}`);
   }
   if (typeof document !== 'object' || document === null || Array.isArray(document) || !('Statement' in document)) {
-    return `${prefix}: an object with a "Statement"`;
+    return failed(`${prefix}: an object with a "Statement"`);
   }
-  const packed = JSON.stringify(document).length;
-  if (packed > MAX_INLINE_POLICY) {
-    return `${prefix} of at most ${MAX_INLINE_POLICY} characters without spaces, got ${packed}`;
+  const sent = JSON.stringify(document);
+  if (sent.length > MAX_INLINE_POLICY) {
+    return failed(`${prefix} of at most ${MAX_INLINE_POLICY} characters once minified (as sent to STS), got ${sent.length}`);
   }
-  return undefined;
+  const outside = POLICY_CHARACTER.exec(sent);
+  if (outside) {
+    const code = outside[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return failed(`${prefix} of characters U+0020-U+00FF, tab and line breaks only (STS refuses others), got U+${code} '${outside[0]}'`);
+  }
+  return { sent };
 }

@@ -37,8 +37,8 @@ const STORE_URI = /^(?:[a-z][a-z0-9+.-]*:\/\/\S+|\/\S*)$/;
 /** `nix key generate-secret`: a name, then 64 bytes of Ed25519 secret key in base64. */
 export const SECRET_KEY = /^[^:\s]+:[A-Za-z0-9+/]{86}==$/;
 export const SECRET_KEY_FORM = 'a Nix secret key name:base64, as nix key generate-secret writes it';
-/** A parameter name (`/nix/signing-key`) or its ARN. */
-const PARAMETER = /^(?:arn:aws(?:-[a-z]+)*:ssm:[a-z0-9-]+:\d{12}:parameter)?\/?[A-Za-z0-9_.\-/]{1,2048}$/;
+/** A parameter name (`/nix/signing-key`) or its ARN, within GetParameter's `Name` of 1-2048 characters. */
+const PARAMETER = /^(?=.{1,2048}$)(?:arn:aws(?:-[a-z]+)*:ssm:[a-z0-9-]+:\d{12}:parameter)?\/?[A-Za-z0-9_.\-/]{1,2048}$/;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): BuildAndPushInputs {
   const inputs = parseInputs((read): BuildAndPushInputs => {

@@ -69,11 +69,16 @@ export interface InstanceRefreshInputs extends RoleInputs {
   onAbort: (typeof ON_ABORT)[number];
 }
 
-/** Auto Scaling's `XmlStringMaxLen255`, less the line breaks no group name has. */
-const GROUP_NAME = /^\P{Cc}{1,255}$/u;
+/**
+ * Auto Scaling's `XmlStringMaxLen255`: 1-255 UTF-16 units (Java's length, so a character outside the BMP counts
+ * two) of `[\u0020-\uD7FF\uE000-\uFFFD]` or a surrogate pair, less the tab and line breaks the model also
+ * allows and no group or alarm name has. No `u` flag: the lookahead counts units as Java does.
+ */
+const XML_STRING_255 = /^(?=[^]{1,255}$)(?:[\u0020-\uD7FF\uE000-\uFFFD]|[\uD800-\uDBFF][\uDC00-\uDFFF])+$/;
+const GROUP_NAME = XML_STRING_255;
 /** EC2's launch template name, or its ID. */
 const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
-const ALARM_NAME = /^\P{Cc}{1,255}$/u;
+const ALARM_NAME = XML_STRING_255;
 /** Auto Scaling's limit for `CheckpointDelay` and `BakeTime`: two days. */
 const TWO_DAYS = 172800;
 /** The longest a self-hosted runner's job may run (five days). */

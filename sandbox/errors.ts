@@ -12,3 +12,7 @@ export class AwsError extends Error {
 }
 
 export const validationError = (message: string): AwsError => new AwsError('ValidationError', message);
+
+/** awsJson's answer to a request the service refuses on its own terms (beyond the model), in the model's words. */
+export const validationException = (message: string): AwsError =>
+  new AwsError('ValidationException', `1 validation error detected: ${message}`);

@@ -10,6 +10,8 @@ import { ControlApi } from './control.js';
 import { Clock } from './clock.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
+import { isModeled, loadModels } from './models/models.js';
+import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
 import type { Service } from './service.js';
@@ -83,6 +85,7 @@ export class Sandbox {
   }
 
   async start(): Promise<this> {
+    loadModels();
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -227,6 +230,9 @@ export class Sandbox {
     try {
       this.sts.rejectExpired(accessKeyId, service?.protocol);
       if (!handler) throw answer.unknown();
+      // Every modeled operation is held to the official model before its handler looks at any resource.
+      const refused = isModeled(serviceName) ? validateRequest(serviceName, operation, params, service?.refineValidation) : undefined;
+      if (refused) throw refused;
       const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
       record(200);
       answer.ok(result);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Refine } from './models/validate.js';
 import type { Sandbox } from './server.js';
 
 export interface CallContext {
@@ -29,6 +30,8 @@ export interface Service {
   /** awsJson: the `X-Amz-Target` prefix. */
   readonly targetPrefix?: string;
   readonly operations: Record<string, Operation>;
+  /** Service-specific answers to requests the model refuses (see `validateRequest`). */
+  readonly refineValidation?: Refine;
   /** Plain HTTP routes (the OIDC issuer). */
   readonly routes?: Route[];
 }

@@ -61,7 +61,7 @@ export type InputSource = (name: string) => string;
 const fromRunner: InputSource = (name) => core.getInput(name);
 
 /** What the user gave, quoted and cut short so that a pasted file cannot flood the log. */
-function shown(value: string): string {
+export function shown(value: string): string {
   const cut = value.length > 80 ? `${value.slice(0, 77)}...` : value;
   return JSON.stringify(cut);
 }

@@ -12,8 +12,11 @@ export const RoleInput = {
 
 export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
-/** IAM's own limits: path `/` or `/.../` of printable ASCII, name of 1-64 `[\w+=,.@-]`. */
-export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/;
+/**
+ * IAM's own limits: path `/` or `/.../` of printable ASCII, at most 512 characters with its slashes, name of
+ * 1-64 `[\w+=,.@-]`; so the ARN stays within STS's `RoleArn` (20-2048 printable characters).
+ */
+export const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\x21-\x7e]{1,510}\/)?[\w+=,.@-]{1,64}$/;
 const ROLE_ARN_FORM = 'an IAM role ARN, arn:aws:iam::<12-digit account>:role/<name>';
 
 export interface RoleInputs {

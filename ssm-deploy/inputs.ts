@@ -1,5 +1,5 @@
 /** The inputs of ssm-deploy: their names, defaults and the typed object the action works with. */
-import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
+import { InputError, parseInputs, shown, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
@@ -63,8 +63,12 @@ export interface SsmDeployInputs extends RoleInputs {
   pollIntervalSeconds: number;
 }
 
-/** SSM allows at most 5 targets and 50 values a target; keys and values here never hold a comma or `=`. */
-const TARGET = /^tag:[^=,\s][^=,]{0,127}=[^,]{1,256}(?:,[^,]{1,256}){0,49}$/;
+/**
+ * SSM allows at most 5 targets and 50 values a target. The key is SendCommand's `Target.Key` pattern
+ * (`[\p{L}\p{Z}\p{N}_.:/=\-@]*`, here without `=`, which separates key from values, and not starting with a space)
+ * on a tag key of at most 128 characters; values never hold a comma.
+ */
+const TARGET = /^tag:[\p{L}\p{N}_.:/@-][\p{L}\p{Z}\p{N}_.:/@-]{0,127}=[^,]{1,256}(?:,[^,]{1,256}){0,49}$/u;
 const TARGET_FORM = 'a tag selector tag:Key=Value1,Value2 (at most 50 values)';
 /** SSM's `InstanceId`: EC2 instances and hybrid managed nodes. */
 const INSTANCE_ID = /^(?:i-(?:[0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
@@ -75,10 +79,15 @@ const INSTANCE_ID = /^(?:i-(?:[0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
 const PUBLIC_KEY = /^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$/;
 const UNIT = /^[A-Za-z0-9:_.@-]{1,240}\.(?:service|socket|target|timer|mount|automount|path|swap|slice|scope|device)$/;
 const LOOPBACK_URL = /^http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?(?:\/[A-Za-z0-9._~:/?#@!&+,;=%-]*)?$/;
+/** SendCommand's `DocumentName` (a name, or the ARN of a shared document). */
 const DOCUMENT_NAME = /^[a-zA-Z0-9_\-.:/]{3,128}$/;
-/** SendCommand's own patterns. */
+/** CreateDocument's and UpdateDocument's `Name`, which the action needs when it manages the document. */
+const MANAGED_DOCUMENT_NAME = /^[a-zA-Z0-9_\-.]{3,128}$/;
+/** SSM reserves these prefixes for AWS's own documents: CreateDocument refuses them. */
+const RESERVED_DOCUMENT_PREFIX = /^(?:aws|amazon|amzn)/i;
+/** SendCommand's own patterns, within its limit of 7 characters. */
 const MAX_CONCURRENCY = /^(?:[1-9]\d{0,6}|[1-9]\d?%|100%)$/;
-const MAX_ERRORS = /^(?:0|[1-9]\d{0,6}|\d{1,2}%|100%)$/;
+const MAX_ERRORS = /^(?:0|[1-9]\d{0,6}|[1-9]?\d%|100%)$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_TIMEOUT_MINUTES = 7200;
@@ -133,7 +142,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       maxErrors: read.string(Input.MaxErrors, {
         default: '0',
         pattern: MAX_ERRORS,
-        form: 'a number of instances from 0 or a percentage 0%-100%',
+        form: 'a number of instances from 0 or a percentage 0%-100% without leading zeros',
       }),
       executionTimeoutSeconds: read.integer(Input.ExecutionTimeoutSeconds, { min: 1, max: 172800, default: 3600 })!,
       deliveryTimeoutSeconds: read.integer(Input.DeliveryTimeoutSeconds, { min: 30, max: 2592000, default: 600 })!,
@@ -165,6 +174,19 @@ function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: st
         ? `Input '${Input.Targets}' or '${Input.InstanceIds}' is required (exactly one of the two)`
         : `Inputs '${Input.Targets}' and '${Input.InstanceIds}' exclude each other: give one of the two`;
     problems.push({ input: Input.Targets, message });
+  }
+  if (inputs.manageDocument && !MANAGED_DOCUMENT_NAME.test(inputs.documentName)) {
+    problems.push({
+      input: Input.DocumentName,
+      message:
+        `Input '${Input.DocumentName}' must be a document name of 3-128 characters from A-Z a-z 0-9 _ - . when ` +
+        `'${Input.ManageDocument}' is true (CreateDocument takes no ARN or '/'), got ${shown(inputs.documentName)}`,
+    });
+  } else if (inputs.manageDocument && RESERVED_DOCUMENT_PREFIX.test(inputs.documentName)) {
+    problems.push({
+      input: Input.DocumentName,
+      message: `Input '${Input.DocumentName}' must not start with aws, amazon or amzn when '${Input.ManageDocument}' is true (AWS reserves them), got ${shown(inputs.documentName)}`,
+    });
   }
   if (!(inputs.timeoutMinutes > 0 && inputs.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
     problems.push({

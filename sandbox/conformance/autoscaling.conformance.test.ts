@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadModel } from '../models/models.js';
 import { Sandbox } from '../server.js';
 import { awsCli, expectAllOperationsCovered } from './aws-cli.js';
 
 /**
  * Debian's AWS CLI 2.9 ships an Auto Scaling model from before instance refresh rollbacks. The CLI reads
  * models in `~/.aws/models` first, so these tests give it a home whose model is Debian's plus the newer
- * shapes, copied from botocore (`autoscaling-model-overlay.json`). Parsing and serialising stay the CLI's own.
+ * shapes, copied from botocore (`../models/autoscaling-overlay.json`): the model the sandbox validates against.
+ * Parsing and serialising stay the CLI's own.
  */
-const DEBIAN_MODEL = '/usr/lib/python3/dist-packages/awscli/botocore/data/autoscaling/2011-01-01/service-2.json';
-
 function homeWithCurrentModel(): string {
-  const model = JSON.parse(readFileSync(DEBIAN_MODEL, 'utf8'));
-  const overlay = JSON.parse(readFileSync(new URL('./autoscaling-model-overlay.json', import.meta.url), 'utf8'));
-  Object.assign(model.operations, overlay.operations);
-  Object.assign(model.shapes, overlay.shapes);
+  const model = loadModel('autoscaling');
   const home = mkdtempSync(join(tmpdir(), 'sandbox-cli-home-'));
   const dir = join(home, '.aws', 'models', 'autoscaling', '2011-01-01');
   mkdirSync(dir, { recursive: true });

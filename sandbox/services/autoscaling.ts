@@ -19,7 +19,7 @@ import {
   type RefreshState,
   type SlotState,
 } from './instance-refresh.js';
-import { bool, Constraints, list, text } from './query-params.js';
+import { bool, integer, list, text } from './query-params.js';
 
 export interface GroupSeed {
   name: string;
@@ -107,8 +107,21 @@ interface InstanceRefresh {
 const DEFAULT_PENDING_SECONDS = 5;
 const DEFAULT_INSTANCE_SECONDS = 60;
 const DEFAULT_MAX_RECORDS = 50;
-const SCALE_IN_PROTECTED = ['Refresh', 'Ignore', 'Wait'] as const;
-const STANDBY = ['Terminate', 'Ignore', 'Wait'] as const;
+const MAX_RECORDS = 100;
+
+/** `MaxRecords`, which Auto Scaling documents as at most 100 though its model sets no range. */
+function pageSize(value: unknown): number {
+  const size = integer(value) ?? DEFAULT_MAX_RECORDS;
+  if (size < 1 || size > MAX_RECORDS) {
+    const bound = size < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_RECORDS}`;
+    throw validationError(
+      `1 validation error detected: Value '${size}' at 'maxRecords' failed to satisfy constraint: Member must have value ${bound}`,
+    );
+  }
+  return size;
+}
+type ScaleInProtected = 'Refresh' | 'Ignore' | 'Wait';
+type Standby = 'Terminate' | 'Ignore' | 'Wait';
 /** Rollback restores the group's own version, which must therefore be a number. */
 const MOVING_VERSIONS = new Set(['$Latest', '$Default']);
 
@@ -175,11 +188,8 @@ export class AutoScalingService implements Service {
 
   readonly operations: Record<string, Operation> = {
     DescribeAutoScalingGroups: (params: Record<string, unknown>) => {
-      const rules = new Constraints();
       const names = list(params.AutoScalingGroupNames).map(String);
-      names.forEach((name, i) => rules.length(`autoScalingGroupNames.${i + 1}.member`, name, 1, 255));
-      const maxRecords = rules.integer('maxRecords', params.MaxRecords, 1, 100) ?? DEFAULT_MAX_RECORDS;
-      rules.check();
+      const maxRecords = pageSize(params.MaxRecords);
       const filters = list(params.Filters) as Array<{ Name?: string; Values?: unknown }>;
       const now = this.sandbox.clock.nowMs();
       const groups = [...this.groups.values()]
@@ -192,20 +202,19 @@ export class AutoScalingService implements Service {
 
     StartInstanceRefresh: (params: Record<string, unknown>) => {
       const prefs = (params.Preferences ?? {}) as Record<string, unknown>;
-      const rules = new Constraints();
-      const name = this.requiredName(rules, params);
-      rules.oneOf('strategy', params.Strategy, ['Rolling']);
-      const minHealthy = rules.integer('preferences.minHealthyPercentage', prefs.MinHealthyPercentage, 0, 100);
-      const maxHealthy = rules.integer('preferences.maxHealthyPercentage', prefs.MaxHealthyPercentage, 100, 200);
-      const warmup = rules.integer('preferences.instanceWarmup', prefs.InstanceWarmup, 0);
-      const checkpoints = list(prefs.CheckpointPercentages).map(
-        (cp, i) => rules.integer(`preferences.checkpointPercentages.${i + 1}.member`, cp, 1, 100) ?? 0,
-      );
-      const checkpointDelay = rules.integer('preferences.checkpointDelay', prefs.CheckpointDelay, 0, 172800);
-      const bakeTime = rules.integer('preferences.bakeTime', prefs.BakeTime, 0, 172800);
-      const scaleIn = rules.oneOf('preferences.scaleInProtectedInstances', prefs.ScaleInProtectedInstances, SCALE_IN_PROTECTED);
-      const standby = rules.oneOf('preferences.standbyInstances', prefs.StandbyInstances, STANDBY);
-      rules.check();
+      // The model has checked every member's type and limits; what is left is what it cannot express.
+      const name = String(params.AutoScalingGroupName);
+      if (params.Strategy === 'ReplaceRootVolume') {
+        throw validationError('The sandbox supports the Rolling strategy only, not ReplaceRootVolume.');
+      }
+      const minHealthy = integer(prefs.MinHealthyPercentage);
+      const maxHealthy = integer(prefs.MaxHealthyPercentage);
+      const warmup = integer(prefs.InstanceWarmup);
+      const checkpoints = list(prefs.CheckpointPercentages).map(Number);
+      const checkpointDelay = integer(prefs.CheckpointDelay);
+      const bakeTime = integer(prefs.BakeTime);
+      const scaleIn = text(prefs.ScaleInProtectedInstances) as ScaleInProtected | undefined;
+      const standby = text(prefs.StandbyInstances) as Standby | undefined;
 
       const group = this.group(name);
       if (group.startError) {
@@ -330,10 +339,8 @@ export class AutoScalingService implements Service {
     },
 
     DescribeInstanceRefreshes: (params: Record<string, unknown>) => {
-      const rules = new Constraints();
-      const name = this.requiredName(rules, params);
-      const maxRecords = rules.integer('maxRecords', params.MaxRecords, 1, 100) ?? DEFAULT_MAX_RECORDS;
-      rules.check();
+      const name = String(params.AutoScalingGroupName);
+      const maxRecords = pageSize(params.MaxRecords);
       const group = this.group(name);
       const ids = list(params.InstanceRefreshIds).map(String);
       const now = this.sandbox.clock.nowMs();
@@ -370,9 +377,7 @@ export class AutoScalingService implements Service {
 
   /** The active refresh a cancel or a rollback acts on; neither acts on one that is already cancelling. */
   private refreshToStop(params: Record<string, unknown>) {
-    const rules = new Constraints();
-    const name = this.requiredName(rules, params);
-    rules.check();
+    const name = String(params.AutoScalingGroupName);
     const group = this.group(name);
     const now = this.sandbox.clock.nowMs();
     this.settle(group, now);
@@ -396,13 +401,6 @@ export class AutoScalingService implements Service {
     const group = this.groups.get(name);
     if (!group) throw groupNotFound(name);
     return group;
-  }
-
-  private requiredName(rules: Constraints, params: Record<string, unknown>): string {
-    const name = text(params.AutoScalingGroupName);
-    rules.required('autoScalingGroupName', name);
-    rules.length('autoScalingGroupName', name, 1, 255);
-    return name ?? '';
   }
 
   /** The requested desired launch template, resolved; EC2's not-found answers become Auto Scaling's ValidationError. */

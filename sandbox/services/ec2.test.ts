@@ -59,7 +59,7 @@ const RICH: LaunchTemplateData = {
     MarketType: 'spot',
     SpotOptions: { MaxPrice: '0.05', ValidUntil: new Date('2030-01-01T00:00:00.000Z') },
   },
-  InstanceRequirements: { VCpuCount: { Min: 2, Max: 8 }, MemoryGiBPerVCpu: { Min: 0.5 }, CpuManufacturers: ['amd'] },
+  InstanceRequirements: { VCpuCount: { Min: 2, Max: 8 }, MemoryMiB: { Min: 1024 }, MemoryGiBPerVCpu: { Min: 0.5 }, CpuManufacturers: ['amd'] },
   LicenseSpecifications: [{ LicenseConfigurationArn: 'arn:aws:license-manager:us-east-1:123456789012:x' }],
   PrivateDnsNameOptions: { HostnameType: 'resource-name', EnableResourceNameDnsARecord: true },
 };

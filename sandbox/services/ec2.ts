@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../errors.js';
 import type { Sandbox } from '../server.js';
+import type { Violation } from '../models/validate.js';
 import type { CallContext, Operation, Service } from '../service.js';
 import {
   checkLaunchTemplateData,
@@ -67,6 +68,13 @@ export class Ec2Service implements Service {
   private readonly clientTokens = new Map<string, IdempotentCall>();
 
   constructor(private readonly sandbox: Sandbox) {}
+
+  /** EC2 answers a template name or a page size outside the model's limits with its own errors. */
+  readonly refineValidation = (_operation: string, violation: Violation): AwsError | undefined => {
+    if (/(^|\.)launchTemplateNames?$/.test(violation.path)) return malformedTemplateName();
+    if (violation.path === 'maxResults') return maxResultsError(violation.shown);
+    return undefined;
+  };
 
   /** Seeds a template with version 1 (tests and the demo; EC2's CreateLaunchTemplate is not served). */
   createLaunchTemplate(input: {
@@ -208,7 +216,6 @@ export class Ec2Service implements Service {
       const ids = asList(params.LaunchTemplateId);
       const names = asList(params.LaunchTemplateName);
       ids.forEach(checkTemplateId);
-      names.forEach(checkTemplateName);
       const maxResults = parseMaxResults(params.MaxResults);
       const filters = asList(params.Filter);
       filters.forEach((f) => checkFilterName(f, TEMPLATE_FILTERS));
@@ -314,12 +321,6 @@ export class Ec2Service implements Service {
         throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
       }
       const requested = decodeLaunchTemplateData(params.LaunchTemplateData);
-      if (params.VersionDescription !== undefined && params.VersionDescription.length > 255) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          'Value for parameter VersionDescription is invalid: it must be at most 255 characters long.',
-        );
-      }
       if (params.ClientToken !== undefined && !/^[\x20-\x7e]{1,128}$/.test(params.ClientToken)) {
         throw new AwsError(
           'InvalidParameterValue',
@@ -396,14 +397,16 @@ function checkTemplateId(id: string): void {
   }
 }
 
+const malformedTemplateName = (): AwsError =>
+  new AwsError(
+    'InvalidLaunchTemplateName.MalformedException',
+    'A launch template name must be between 3 and 128 characters, and may contain letters, numbers, ' +
+      'and the following characters: - ( ) . / _.',
+  );
+
+/** For seeding, which no request validates. */
 function checkTemplateName(name: string): void {
-  if (!TEMPLATE_NAME.test(name)) {
-    throw new AwsError(
-      'InvalidLaunchTemplateName.MalformedException',
-      'A launch template name must be between 3 and 128 characters, and may contain letters, numbers, ' +
-        'and the following characters: - ( ) . / _.',
-    );
-  }
+  if (!TEMPLATE_NAME.test(name)) throw malformedTemplateName();
 }
 
 function dryRun(flag: string | undefined): void {
@@ -427,15 +430,14 @@ function canonicalJson(value: unknown): string {
   );
 }
 
+const maxResultsError = (value: unknown): AwsError =>
+  new AwsError('InvalidParameterValue', `Value ( ${String(value)} ) for parameter maxResults is invalid. Parameter must be between 1 and 200.`);
+
+/** DescribeLaunchTemplateVersions' model leaves the page size open; EC2 holds it to 1-200 as for templates. */
 function parseMaxResults(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 200) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value ( ${value} ) for parameter maxResults is invalid. Parameter must be between 1 and 200.`,
-    );
-  }
+  if (!Number.isInteger(n) || n < 1 || n > 200) throw maxResultsError(value);
   return n;
 }
 

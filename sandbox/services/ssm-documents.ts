@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { AwsError } from '../errors.js';
-import { checkEnum, checkLength, checkPattern, checkRequired } from './ssm-validation.js';
 
 export type DocumentFormat = 'JSON' | 'YAML';
 export const PARAMETER_TYPES = ['String', 'StringList', 'Boolean', 'Integer', 'StringMap', 'MapList'] as const;
@@ -64,10 +63,6 @@ export interface SsmDocument {
 /** The longest a document's content may be. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
 export const MAX_DOCUMENT_VERSIONS = 1000;
-const NAME = /^[a-zA-Z0-9_\-.]{3,128}$/;
-const NAME_OR_ARN = /^[a-zA-Z0-9_\-.:/]{3,128}$/;
-const VERSION_REF = /^([$]LATEST|[$]DEFAULT|[1-9][0-9]*)$/;
-const VERSION_NAME = /^[a-zA-Z0-9_\-.]{1,128}$/;
 const PARAMETER_KEYS = new Set([
   'type',
   'description',
@@ -214,26 +209,17 @@ export function parseCommandDocument(content: string, format: DocumentFormat): C
 }
 
 /** `Name` as the document operations accept it: a name, or for reads an ARN ending in `document/<name>`. */
-export function documentName(value: unknown, field: string, allowArn: boolean): string {
-  checkRequired(value, field);
-  checkPattern(value, field, allowArn ? NAME_OR_ARN : NAME);
+export function documentName(value: unknown, allowArn: boolean): string {
   return allowArn ? (value as string).replace(/^arn:[^:]+:ssm:[^:]*:[^:]*:document\//, '') : (value as string);
 }
 
-function versionRef(value: unknown, field: string): string | undefined {
-  checkPattern(value, field, VERSION_REF);
-  return value as string | undefined;
-}
 
 function documentFormat(value: unknown): DocumentFormat {
-  checkEnum(value, 'documentFormat', ['YAML', 'JSON', 'TEXT']);
   if (value === 'TEXT') throw invalidContent('Command documents are JSON or YAML, not TEXT.');
   return (value as DocumentFormat | undefined) ?? 'JSON';
 }
 
 function contentOf(value: unknown): string {
-  checkRequired(value, 'content');
-  checkLength(value, 'content', 1, Number.POSITIVE_INFINITY);
   if (Buffer.byteLength(value as string, 'utf8') > MAX_DOCUMENT_BYTES) {
     throw new AwsError('MaxDocumentSizeExceeded', 'The size limit of a document is 64 KB.');
   }
@@ -247,7 +233,6 @@ function newVersion(
   versionName: unknown,
   now: Date,
 ): DocumentVersion {
-  checkPattern(versionName, 'versionName', VERSION_NAME);
   return {
     version: number,
     versionName: versionName as string | undefined,
@@ -265,7 +250,7 @@ export class DocumentStore {
   private readonly documents = new Map<string, SsmDocument>();
 
   create(request: Record<string, unknown>, now: Date): { document: SsmDocument; version: DocumentVersion } {
-    const name = documentName(request.Name, 'name', false);
+    const name = documentName(request.Name, false);
     const content = contentOf(request.Content);
     if (/^(aws|amazon|amzn)/i.test(name)) {
       const message = `Document names beginning with aws, amazon or amzn are reserved: ${name}`;
@@ -290,11 +275,11 @@ export class DocumentStore {
 
   /** Adds a version; only the latest version may be the base, and identical content is refused. */
   update(request: Record<string, unknown>, now: Date): { document: SsmDocument; version: DocumentVersion } {
-    const name = documentName(request.Name, 'name', false);
+    const name = documentName(request.Name, false);
     const content = contentOf(request.Content);
     const document = this.find(name);
     const latest = document.versions[document.versions.length - 1];
-    const base = versionRef(request.DocumentVersion, 'documentVersion');
+    const base = request.DocumentVersion as string | undefined;
     if (base !== undefined && base !== '$LATEST' && base !== String(latest.version)) {
       throw new AwsError(
         'InvalidDocumentVersion',
@@ -336,9 +321,8 @@ export class DocumentStore {
     versionValue: unknown,
     versionNameValue?: unknown,
   ): { document: SsmDocument; version: DocumentVersion } {
-    const document = this.find(documentName(nameValue, 'name', true));
-    checkPattern(versionNameValue, 'versionName', VERSION_NAME);
-    const ref = versionRef(versionValue, 'documentVersion') ?? '$DEFAULT';
+    const document = this.find(documentName(nameValue, true));
+    const ref = (versionValue as string | undefined) ?? '$DEFAULT';
     const number =
       ref === '$DEFAULT' ? document.defaultVersion : ref === '$LATEST' ? document.versions.length : Number(ref);
     const version =
@@ -353,9 +337,7 @@ export class DocumentStore {
   }
 
   setDefault(nameValue: unknown, versionValue: unknown): SsmDocument {
-    const document = this.find(documentName(nameValue, 'name', false));
-    checkRequired(versionValue, 'documentVersion');
-    checkPattern(versionValue, 'documentVersion', /^[1-9][0-9]*$/);
+    const document = this.find(documentName(nameValue, false));
     if (!document.versions[Number(versionValue) - 1]) {
       throw new AwsError('InvalidDocumentVersion', `Document ${document.name} has no version ${versionValue}.`);
     }

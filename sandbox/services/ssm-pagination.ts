@@ -1,13 +1,11 @@
 /** `MaxResults`/`NextToken` paging as the list operations do it: opaque tokens bound to the query they came from. */
 import { AwsError } from '../errors.js';
-import { checkRange } from './ssm-validation.js';
 
 export function paginate<T>(
   items: T[],
   request: { MaxResults?: unknown; NextToken?: unknown },
   query: string,
 ): { page: T[]; NextToken?: string } {
-  checkRange(request.MaxResults, 'maxResults', 1, 50);
   const size = (request.MaxResults as number | undefined) ?? 50;
   let offset = 0;
   if (request.NextToken !== undefined) {

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { AwsError } from '../errors.js';
-import { checkLength, checkRequired } from './ssm-validation.js';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -35,8 +34,6 @@ export class ParameterStore {
 
   /** GetParameter: `Name` may be a name, an ARN, and may end in `:<version>`. */
   get(request: Record<string, unknown>, region: string, accountId: string): Record<string, unknown> {
-    checkRequired(request.Name, 'name');
-    checkLength(request.Name, 'name', 1, 2048);
     const requested = request.Name as string;
     const arnPrefix = /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter/;
     const withoutArn = arnPrefix.test(requested) ? requested.replace(arnPrefix, '') : requested;

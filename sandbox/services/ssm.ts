@@ -33,7 +33,7 @@ import {
 } from './ssm-documents.js';
 import { paginate } from './ssm-pagination.js';
 import { ParameterStore, type ParameterType } from './ssm-parameter-store.js';
-import { checkEnum, checkLength, checkPattern, checkRange, checkRequired, ssmValidation } from './ssm-validation.js';
+import { validationException } from '../errors.js';
 
 export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
 
@@ -73,14 +73,13 @@ export interface SentCommand extends CommandRecordView {
 }
 
 const INSTANCE_ID = /(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/;
-const COMMAND_ID_LENGTH = 36;
 const DEFAULT_EXECUTION_TIMEOUT_SECONDS = 3600;
 const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 3600;
 const TARGETS_FORMAT =
   'Targets must be specified in one of the following formats: 1) 1 target with "Key=InstanceIds" and "Values=" ' +
   'a list of up to 50 instance IDs, or 2) Up to 5 targets, each of which can be either ' +
   '"Key=tag:<key>,Values=<tag_values>" or "Key=tag-key,Values=<tag_keys>".';
-const FILTER_KEYS = ['InvokedAfter', 'InvokedBefore', 'Status', 'ExecutionStage', 'DocumentName'] as const;
+type FilterKey = 'InvokedAfter' | 'InvokedBefore' | 'Status' | 'ExecutionStage' | 'DocumentName';
 
 interface Target {
   Key: string;
@@ -88,7 +87,7 @@ interface Target {
 }
 
 interface Filter {
-  key: (typeof FILTER_KEYS)[number];
+  key: FilterKey;
   value: string;
 }
 
@@ -164,8 +163,6 @@ export class SsmService implements Service {
   }
 
   private findCommand(commandId: unknown): SentCommand {
-    checkRequired(commandId, 'commandId');
-    checkLength(commandId, 'commandId', COMMAND_ID_LENGTH, COMMAND_ID_LENGTH);
     const command = this.sent.find((c) => c.commandId === commandId);
     if (!command) throw new AwsError('InvalidCommandId', `Command ${String(commandId)} does not exist.`);
     return command;
@@ -185,7 +182,6 @@ export class SsmService implements Service {
 
   /** Explicit IDs must all be managed instances SSM can reach. */
   private explicitInstances(ids: unknown[]): ManagedInstance[] {
-    for (const [index, id] of ids.entries()) checkPattern(id, `instanceIds.${index + 1}.member`, INSTANCE_ID);
     const unique = [...new Set(ids as string[])];
     const invalid = unique.filter((id) => (this.instances.get(id)?.pingStatus ?? 'Inactive') === 'Inactive');
     if (invalid.length > 0) {
@@ -210,7 +206,6 @@ export class SsmService implements Service {
   }
 
   private checkTargets(value: unknown): Target[] {
-    checkLength(value, 'targets', 0, 5);
     const targets = value as Target[];
     for (const target of targets) {
       const valid =
@@ -228,19 +223,6 @@ export class SsmService implements Service {
   }
 
   private sendCommand(request: Record<string, unknown>): Record<string, unknown> {
-    checkRequired(request.DocumentName, 'documentName');
-    checkLength(request.InstanceIds, 'instanceIds', 0, 50);
-    checkLength(request.Comment, 'comment', 0, 100);
-    checkRange(request.TimeoutSeconds, 'timeoutSeconds', 30, 2_592_000);
-    checkPattern(request.MaxConcurrency, 'maxConcurrency', /^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/);
-    checkPattern(request.MaxErrors, 'maxErrors', /^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$/);
-    checkLength(request.DocumentHash, 'documentHash', 0, 256);
-    checkEnum(request.DocumentHashType, 'documentHashType', ['Sha256', 'Sha1']);
-    checkLength(request.OutputS3BucketName, 'outputS3BucketName', 3, 63);
-    checkLength(request.OutputS3KeyPrefix, 'outputS3KeyPrefix', 0, 500);
-    checkLength(request.OutputS3Region, 'outputS3Region', 3, 20);
-    const cloudWatch = request.CloudWatchOutputConfig as Record<string, unknown> | undefined;
-    checkLength(cloudWatch?.CloudWatchLogGroupName, 'cloudWatchOutputConfig.cloudWatchLogGroupName', 1, 512);
     const targets = this.checkTargets(request.Targets ?? []);
     const ids = (request.InstanceIds as unknown[] | undefined) ?? [];
     if ((ids.length > 0) === (targets.length > 0)) {
@@ -307,16 +289,13 @@ export class SsmService implements Service {
 
   private filters(value: unknown, allowExecutionStage: boolean): Filter[] {
     if (value === undefined) return [];
-    checkLength(value, 'filters', 1, 5);
     const filters = value as Filter[];
     for (const filter of filters) {
-      checkEnum(filter?.key, 'filters.member.key', FILTER_KEYS);
-      checkLength(filter.value, 'filters.member.value', 1, 128);
       if (filter.key === 'ExecutionStage' && !allowExecutionStage) {
         throw new AwsError('InvalidFilterKey', 'The ExecutionStage filter can only be used with ListCommands.');
       }
       if ((filter.key === 'InvokedAfter' || filter.key === 'InvokedBefore') && Number.isNaN(Date.parse(filter.value))) {
-        throw ssmValidation(
+        throw validationException(
           `Value '${filter.value}' of filter ${filter.key} is not a timestamp such as 2021-07-07T00:00:00Z`,
         );
       }
@@ -347,7 +326,6 @@ export class SsmService implements Service {
   }
 
   private listCommands(request: Record<string, unknown>): Record<string, unknown> {
-    checkPattern(request.InstanceId, 'instanceId', INSTANCE_ID);
     const filters = this.filters(request.Filters, true);
     const candidates = request.CommandId === undefined ? this.newestFirst() : [this.findCommand(request.CommandId)];
     const listed = candidates
@@ -364,7 +342,6 @@ export class SsmService implements Service {
   }
 
   private listCommandInvocations(request: Record<string, unknown>): Record<string, unknown> {
-    checkPattern(request.InstanceId, 'instanceId', INSTANCE_ID);
     const filters = this.filters(request.Filters, false);
     const commands = request.CommandId === undefined ? this.newestFirst() : [this.findCommand(request.CommandId)];
     const listed: { command: SentCommand; invocation: InvocationView }[] = [];
@@ -388,11 +365,6 @@ export class SsmService implements Service {
   }
 
   private getCommandInvocation(request: Record<string, unknown>): Record<string, unknown> {
-    checkRequired(request.CommandId, 'commandId');
-    checkLength(request.CommandId, 'commandId', COMMAND_ID_LENGTH, COMMAND_ID_LENGTH);
-    checkRequired(request.InstanceId, 'instanceId');
-    checkPattern(request.InstanceId, 'instanceId', INSTANCE_ID);
-    checkLength(request.PluginName, 'pluginName', 4, Number.POSITIVE_INFINITY);
     const command = this.sent.find((c) => c.commandId === request.CommandId);
     const invocation = command && this.viewOf(command).invocations.find((v) => v.instanceId === request.InstanceId);
     if (!command || !invocation) {
@@ -418,9 +390,7 @@ export class SsmService implements Service {
   /** Stops what has not run and interrupts what is running; a finished command is left as it is. */
   private cancelCommand(request: Record<string, unknown>): Record<string, unknown> {
     const command = this.findCommand(request.CommandId);
-    checkLength(request.InstanceIds, 'instanceIds', 0, 50);
     const ids = (request.InstanceIds as string[] | undefined) ?? [];
-    for (const [index, id] of ids.entries()) checkPattern(id, `instanceIds.${index + 1}.member`, INSTANCE_ID);
     const unknown = ids.filter((id) => !command.resolvedInstanceIds.includes(id));
     if (unknown.length > 0) {
       throw new AwsError('InvalidInstanceId', `Command ${command.commandId} does not target ${unknown.join(', ')}.`);
