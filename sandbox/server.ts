@@ -3,7 +3,7 @@
  * The real SDK clients and the AWS CLI talk to it over HTTP through the standard endpoint settings.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CallLog } from './call-log.js';
 import { ControlApi } from './control.js';
@@ -250,6 +250,19 @@ export class Sandbox {
     for (const fault of this.faults.take(service, operation)) {
       if (fault.kind === 'latency') {
         await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 1000));
+      } else if (fault.kind === 'hang') {
+        record(0, 'Hung');
+        // Never answered: held until the client closes the connection, or stop() destroys the socket.
+        await new Promise<void>((resolve) => {
+          if (req.socket.destroyed) return resolve();
+          req.socket.once('close', () => resolve());
+        });
+        return true;
+      } else if (fault.kind === 'html') {
+        const status = fault.status ?? 502;
+        record(status, 'HtmlPage');
+        res.writeHead(status, { 'content-type': 'text/html' }).end(htmlErrorPage(status));
+        return true;
       } else if (fault.kind === 'drop') {
         record(0, 'ConnectionDropped');
         req.socket.destroy();
@@ -269,6 +282,12 @@ export class Sandbox {
     }
     return false;
   }
+}
+
+/** What nginx, in front of a service, answers when the service fails it: CRLF lines, as nginx writes them. */
+export function htmlErrorPage(status: number): string {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 }
 
 function accessKeyOf(req: IncomingMessage): string | undefined {
