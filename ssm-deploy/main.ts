@@ -12,6 +12,7 @@ import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
 import { showFailedOutput } from './failed-output.js';
 import { readInputs } from './inputs.js';
 import { prepareDocument } from './manage-document.js';
+import { explainSendFailure } from './send-failure.js';
 import { decideOutcome, stepOutputs, type Outcome } from './outcome.js';
 import { waitForCommand } from './wait-for-command.js';
 
@@ -37,7 +38,9 @@ export async function run(): Promise<void> {
       log: core.info,
     });
     const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
-    const sent = await ssm.send(new SendCommandCommand(request), { abortSignal: signal });
+    const sent = await ssm.send(new SendCommandCommand(request), { abortSignal: signal }).catch((error: unknown) => {
+      throw new Error(explainSendFailure(error, inputs.awsRegion));
+    });
     const commandId = sent.Command?.CommandId;
     if (!commandId) throw new Error('SendCommand answered without a command ID');
     core.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
@@ -68,8 +71,9 @@ export async function run(): Promise<void> {
       log: core.info,
     });
     const outcome = decideOutcome(ending, targets);
-    // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report.
-    if (ending.kind !== 'aborted' && ending.state) {
+    // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report; after
+    // the wait lost sight of the command, SSM is failing, and more calls would only delay the report.
+    if ((ending.kind === 'done' || ending.kind === 'timeout') && ending.state) {
       await showFailedOutput(ssm, commandId, ending.state.instances, core.info, signal);
     }
     setOutputs(stepOutputs(commandId, ending.state?.status ?? 'Pending', ending.state));
