@@ -20,9 +20,12 @@ export function explainSendFailure(error: unknown, region: string): string {
   const message = errorMessage(error);
   if ((error as Error | undefined)?.name !== 'InvalidInstanceId') return `SendCommand failed: ${message}`;
   const ids = refusedInstances(message);
-  const which = ids.length > 0 ? `${ids.length === 1 ? 'Instance' : 'Instances'} ${ids.join(', ')} ${ids.length === 1 ? 'is' : 'are'}` : 'An instance in instance-ids is';
+  const which =
+    ids.length > 1
+      ? `Instances ${ids.join(', ')} are not online SSM managed nodes`
+      : `${ids.length === 1 ? `Instance ${ids[0]}` : 'An instance in instance-ids'} is not an online SSM managed node`;
   return (
-    `SendCommand refused the command (${message}). ${which} not an online SSM managed node in ${region} for these ` +
+    `SendCommand refused the command (${message}). ${which} in ${region} for these ` +
     'credentials: the instance is stopped or terminated, its SSM Agent is stopped, not registered or too old, its ' +
     'instance profile lacks AmazonSSMManagedInstanceCore, or it is in another region or account (Fleet Manager ' +
     'lists the managed nodes). Nothing was sent to any instance.'
