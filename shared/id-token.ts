@@ -1,5 +1,7 @@
 /** The job's GitHub OIDC ID token, and the claims in it that are safe to show. */
 import * as core from '@actions/core';
+import { HttpClient } from '@actions/http-client';
+import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
 import { attemptTimeouts } from './aws-clients.js';
 import { quoteForeign } from './errors.js';
 import { retry } from './retry.js';
@@ -41,10 +43,11 @@ export interface IdTokenOptions {
 }
 
 /**
- * The token for `audience`, masked before it is returned. Requested as `@actions/core`'s `getIDToken` does
- * (`GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token as a bearer, answer `{"value": ...}`),
- * but with a per-attempt timeout (`attemptTimeouts`) and retries bounded by `budgetMs`: `getIDToken` waits up to three
- * minutes of silence per attempt and does not retry a timeout.
+ * The token for `audience`, masked before it is returned. Requested as `@actions/core`'s `getIDToken` does, through
+ * the same HTTP client (so `https_proxy` and `no_proxy` are honoured on self-hosted runners): `GET
+ * $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token as a bearer, answer `{"value": ...}`. Unlike
+ * `getIDToken`, which waits up to three minutes of silence per attempt and never retries a timeout, each attempt is
+ * abandoned after the per-attempt timeout (`attemptTimeouts`) and retried within `budgetMs`.
  */
 export async function requestIdToken(
   audience: string,
@@ -57,14 +60,19 @@ export async function requestIdToken(
   const url = new URL(requestUrl);
   if (audience) url.searchParams.set('audience', audience);
   const log = options.log ?? core.info;
+  const { attemptMs } = attemptTimeouts(env);
+  // The client takes no signal: its socket timeout closes a hung request a second after `retry` abandoned the attempt
+  // (later, so that the abandonment, a retryable TimeoutError, always comes first).
+  const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(requestToken)], {
+    allowRetries: false,
+    socketTimeout: attemptMs + 1_000,
+  });
   const token = await retry(
-    async (_attempt, signal) => {
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json' },
-        signal,
-      });
-      const text = await response.text();
-      if (!response.ok) throw new IdTokenRequestError(response.status, text);
+    async () => {
+      const response = await client.get(url.toString(), { accept: 'application/json' });
+      const text = await response.readBody();
+      const status = response.message.statusCode ?? 0;
+      if (status < 200 || status > 299) throw new IdTokenRequestError(status, text);
       const value = parseTokenAnswer(text);
       if (!value) throw new Error(`The GitHub OIDC token service answered without a token: ${quoteForeign(text)}`);
       return value;
@@ -72,15 +80,17 @@ export async function requestIdToken(
     {
       ...ID_TOKEN_RETRY,
       budgetMs: options.budgetMs ?? ID_TOKEN_RETRY.budgetMs,
-      attemptTimeoutMs: attemptTimeouts(env).attemptMs,
+      attemptTimeoutMs: attemptMs,
       isRetryable: isTransientError,
       signal: options.signal,
       onRetry: (error, attempt, delayMs) =>
         log(`OIDC token request attempt ${attempt} failed (${describeFailure(error)}); retrying in ${delayMs} ms`),
     },
-  ).catch((error: unknown) => {
-    throw new Error(`Could not get the job's OIDC ID token: ${describeFailure(error)}`, { cause: error });
-  });
+  )
+    .catch((error: unknown) => {
+      throw new Error(`Could not get the job's OIDC ID token: ${describeFailure(error)}`, { cause: error });
+    })
+    .finally(() => client.dispose());
   core.setSecret(token);
   return token;
 }
@@ -94,11 +104,11 @@ function parseTokenAnswer(text: string): string | undefined {
   }
 }
 
-/** fetch's own failures say only `fetch failed`; the cause names the network error. */
+/** Node's network errors say `read ECONNRESET`; the code is what a user searches for. */
 function describeFailure(error: unknown): string {
-  const e = error as { message?: string; cause?: { code?: string; message?: string } } | undefined;
-  if (e?.message === 'fetch failed' && e.cause) return `${e.message}: ${e.cause.code ?? e.cause.message ?? ''}`.trim();
-  return e?.message ?? String(error);
+  const e = error as { message?: string; code?: string } | undefined;
+  const message = e?.message ?? String(error);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
 /** The claims a trust policy is written against; none of them is secret. */
