@@ -2,9 +2,10 @@
  * `latency` holds a request for `latencyMs`, then answers it as usual; `hang` holds it, unanswered and not carried
  * out, until the client gives up and closes the connection (or the sandbox stops), as a black-holed route or a
  * stuck load balancer does; `html` answers as a proxy in front of AWS does when it fails: an HTML page with the
- * status `status` (default 502), not AWS's XML or JSON, and the call is not carried out.
+ * status `status` (default 502), not AWS's XML or JSON, and the call is not carried out; `lost-answer` carries the call
+ * out and then holds its answer as `hang` does, as when a connection dies after AWS acted on a request.
  */
-export type FaultKind = 'throttle' | 'server-error' | 'drop' | 'latency' | 'hang' | 'html';
+export type FaultKind = 'throttle' | 'server-error' | 'drop' | 'latency' | 'hang' | 'html' | 'lost-answer';
 
 export interface FaultSpec {
   kind: FaultKind;

@@ -222,12 +222,21 @@ export class Sandbox {
         userAgent,
       });
 
-    if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record)) return;
+    let answerLost = false;
+    const lose = () => {
+      answerLost = true;
+    };
+    if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record, lose)) return;
     const handler = service?.operations[operation];
     try {
       this.sts.rejectExpired(accessKeyId, service?.protocol);
       if (!handler) throw answer.unknown();
       const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
+      if (answerLost) {
+        record(200, 'AnswerLost');
+        await untilClosed(req);
+        return;
+      }
       record(200);
       answer.ok(result);
     } catch (error) {
@@ -246,17 +255,18 @@ export class Sandbox {
     res: ServerResponse,
     fail: (error: AwsError) => void = (error) => res.writeHead(error.status).end(error.message),
     record: (status: number, errorCode?: string) => void = () => undefined,
+    loseAnswer: () => void = () => undefined,
   ): Promise<boolean> {
     for (const fault of this.faults.take(service, operation)) {
+      if (fault.kind === 'lost-answer') {
+        loseAnswer();
+        continue;
+      }
       if (fault.kind === 'latency') {
         await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 1000));
       } else if (fault.kind === 'hang') {
         record(0, 'Hung');
-        // Never answered: held until the client closes the connection, or stop() destroys the socket.
-        await new Promise<void>((resolve) => {
-          if (req.socket.destroyed) return resolve();
-          req.socket.once('close', () => resolve());
-        });
+        await untilClosed(req);
         return true;
       } else if (fault.kind === 'html') {
         const status = fault.status ?? 502;
@@ -288,6 +298,14 @@ export class Sandbox {
 export function htmlErrorPage(status: number): string {
   const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** Never answered: held until the client closes the connection, or stop() destroys the socket. */
+function untilClosed(req: IncomingMessage): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (req.socket.destroyed) return resolve();
+    req.socket.once('close', () => resolve());
+  });
 }
 
 function accessKeyOf(req: IncomingMessage): string | undefined {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
+import { clientFactory } from '../shared/aws-clients.js';
 import { installCancellation } from '../shared/cancellation.js';
 import { errorMessage } from '../shared/errors.js';
 import { setOutputs } from '../shared/outputs.js';
@@ -12,7 +13,7 @@ import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
 import { showFailedOutput } from './failed-output.js';
 import { readInputs } from './inputs.js';
 import { prepareDocument } from './manage-document.js';
-import { explainSendFailure } from './send-failure.js';
+import { sendCommandOnce } from './send-command.js';
 import { decideOutcome, stepOutputs, type Outcome } from './outcome.js';
 import { waitForCommand } from './wait-for-command.js';
 
@@ -26,7 +27,7 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const targets = inputs.instanceIds.length > 0 ? inputs.instanceIds.join(', ') : describeTargets(inputs.targets);
-    const { clients } = await actionClients(inputs, { signal });
+    const { clients, assumed } = await actionClients(inputs, { signal });
     const ssm = clients(SSMClient);
 
     const document = await prepareDocument(ssm, {
@@ -38,11 +39,13 @@ export async function run(): Promise<void> {
       log: core.info,
     });
     const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
-    const sent = await ssm.send(new SendCommandCommand(request), { abortSignal: signal }).catch((error: unknown) => {
-      throw new Error(explainSendFailure(error, inputs.awsRegion));
-    });
-    const commandId = sent.Command?.CommandId;
-    if (!commandId) throw new Error('SendCommand answered without a command ID');
+    // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
+    const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
+      SSMClient,
+    );
+    const sent = await sendCommandOnce(sendOnce, request, { region: inputs.awsRegion, signal, log: core.info });
+    sendOnce.destroy();
+    const commandId = sent.CommandId ?? '';
     core.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
     const report = (outcome: Outcome, state: CommandState | undefined) =>
       writeSummary(
@@ -59,7 +62,7 @@ export async function run(): Promise<void> {
       );
 
     if (!inputs.wait) {
-      setOutputs(stepOutputs(commandId, sent.Command?.Status ?? 'Pending', undefined));
+      setOutputs(stepOutputs(commandId, sent.Status ?? 'Pending', undefined));
       await report({ ok: true, message: `Sent the command ${commandId}; not waiting for it (wait: false).` }, undefined);
       return;
     }

@@ -123,6 +123,19 @@ describe('ssm-deploy', () => {
     expect(sandbox.ssm.commands).toHaveLength(1);
   });
 
+  it('follows the command an unanswered SendCommand created, instead of deploying twice', async () => {
+    addInstances(2);
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'SendCommand', count: 1 });
+    const result = await deploy();
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(outcomes('SendCommand')).toEqual(['AnswerLost']);
+    expect(sandbox.ssm.commands).toHaveLength(1);
+    const commandId = sandbox.ssm.commands[0].commandId;
+    expect(result.logLines).toContain(`The unanswered SendCommand had created the command ${commandId}: following it, not sending again.`);
+    expect(result.outputs).toMatchObject({ 'command-id': commandId, status: 'Success', 'succeeded-count': '2' });
+  });
+
   it.each<[string, () => void]>([
     ['an instance SSM knows but that is not online (stopped agent, deregistered)', () => sandbox.ssm.addInstance({ instanceId: instanceId(2), pingStatus: 'Inactive' })],
     ['an instance SSM does not know (wrong region or account, no instance profile)', () => undefined],
