@@ -4,7 +4,8 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { setOutputs } from '../shared/outputs.js';
-import { poll, PollError } from '../shared/poller.js';
+import { errorMessage } from '../shared/errors.js';
+import { poll } from '../shared/poller.js';
 import { carryOutAbort } from './abort.js';
 import { describeRefresh } from './auto-scaling.js';
 import type { InstanceRefreshInputs } from './inputs.js';
@@ -22,22 +23,14 @@ export async function follow(
 ): Promise<void> {
   const { refreshId, versions } = deploy;
   const groupName = inputs.autoScalingGroupName;
-  let result;
-  try {
-    result = await poll({
-      check: (attempt) => describeRefresh(asg, groupName, refreshId, attempt),
-      done: (refresh) => verdict(refresh, versions).kind !== 'waiting',
-      describe: progressLine,
-      intervalMs: inputs.pollIntervalSeconds * 1000,
-      timeoutMs: wait.timeoutMs,
-      signal: wait.signal,
-    });
-  } catch (error) {
-    if (error instanceof PollError) {
-      throw new Error(`Lost sight of instance refresh ${refreshId}, which may still be running: ${error.message}`);
-    }
-    throw error;
-  }
+  const result = await poll({
+    check: (attempt) => describeRefresh(asg, groupName, refreshId, attempt),
+    done: (refresh) => verdict(refresh, versions).kind !== 'waiting',
+    describe: progressLine,
+    intervalMs: inputs.pollIntervalSeconds * 1000,
+    timeoutMs: wait.timeoutMs,
+    signal: wait.signal,
+  });
   report.timeline.push(...result.timeline);
   if (result.last) {
     report.status = result.last.Status;
@@ -53,10 +46,13 @@ export async function follow(
     }
     return;
   }
+  // Every other ending leaves the refresh running unwatched: on-abort applies to all of them alike.
   const why =
     result.outcome === 'timeout'
       ? `Instance refresh ${refreshId} did not end within ${inputs.timeoutMinutes} minutes`
-      : `The run was cancelled while instance refresh ${refreshId} was running`;
+      : result.outcome === 'aborted'
+        ? `The run was cancelled while instance refresh ${refreshId} was running`
+        : `Lost sight of instance refresh ${refreshId} (${errorMessage(result.error)})`;
   const done = await carryOutAbort(asg, { groupName, refreshId, sourceVersion: versions.source }, inputs.onAbort);
   throw new Error(`${why}. ${done}`);
 }

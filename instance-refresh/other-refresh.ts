@@ -8,6 +8,7 @@ import {
   type AutoScalingClient,
   type StartInstanceRefreshCommandInput,
 } from '@aws-sdk/client-auto-scaling';
+import { errorMessage } from '../shared/errors.js';
 import { poll, type TimelineEntry } from '../shared/poller.js';
 import { activeRefresh, describeGroup, describeRefresh, startRefresh, stopRefresh } from './auto-scaling.js';
 import { ACTIVE_STATUSES, inProgressAction, progressLine, type InProgressAction } from './refresh-status.js';
@@ -54,6 +55,9 @@ export async function clearOtherRefresh(asg: AutoScalingClient, options: OtherRe
   if (waited.outcome === 'timeout') throw new Error(`Timed out waiting for instance refresh ${id} to end: ${doneSoFar}.`);
   if (waited.outcome === 'aborted') {
     throw new Error(`The run was cancelled while waiting for instance refresh ${id} to end: ${doneSoFar}.`);
+  }
+  if (waited.outcome === 'failed') {
+    throw new Error(`Lost sight of instance refresh ${id} while waiting for it to end (${errorMessage(waited.error)}): ${doneSoFar}.`);
   }
   return waited.timeline;
 }

@@ -3,7 +3,7 @@
  * The real SDK clients and the AWS CLI talk to it over HTTP through the standard endpoint settings.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CallLog } from './call-log.js';
 import { ControlApi } from './control.js';
@@ -225,7 +225,11 @@ export class Sandbox {
         userAgent,
       });
 
-    if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record)) return;
+    let answerLost = false;
+    const lose = () => {
+      answerLost = true;
+    };
+    if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record, lose)) return;
     const handler = service?.operations[operation];
     try {
       this.sts.rejectExpired(accessKeyId, service?.protocol);
@@ -234,6 +238,11 @@ export class Sandbox {
       const refused = isModeled(serviceName) ? validateRequest(serviceName, operation, params, service?.refineValidation) : undefined;
       if (refused) throw refused;
       const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
+      if (answerLost) {
+        record(200, 'AnswerLost');
+        await untilClosed(req);
+        return;
+      }
       record(200);
       answer.ok(result);
     } catch (error) {
@@ -252,10 +261,24 @@ export class Sandbox {
     res: ServerResponse,
     fail: (error: AwsError) => void = (error) => res.writeHead(error.status).end(error.message),
     record: (status: number, errorCode?: string) => void = () => undefined,
+    loseAnswer: () => void = () => undefined,
   ): Promise<boolean> {
     for (const fault of this.faults.take(service, operation)) {
+      if (fault.kind === 'lost-answer') {
+        loseAnswer();
+        continue;
+      }
       if (fault.kind === 'latency') {
         await new Promise((resolve) => setTimeout(resolve, fault.latencyMs ?? 1000));
+      } else if (fault.kind === 'hang') {
+        record(0, 'Hung');
+        await untilClosed(req);
+        return true;
+      } else if (fault.kind === 'html') {
+        const status = fault.status ?? 502;
+        record(status, 'HtmlPage');
+        res.writeHead(status, { 'content-type': 'text/html' }).end(htmlErrorPage(status));
+        return true;
       } else if (fault.kind === 'drop') {
         record(0, 'ConnectionDropped');
         req.socket.destroy();
@@ -275,6 +298,20 @@ export class Sandbox {
     }
     return false;
   }
+}
+
+/** What nginx, in front of a service, answers when the service fails it: CRLF lines, as nginx writes them. */
+export function htmlErrorPage(status: number): string {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/** Never answered: held until the client closes the connection, or stop() destroys the socket. */
+function untilClosed(req: IncomingMessage): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (req.socket.destroyed) return resolve();
+    req.socket.once('close', () => resolve());
+  });
 }
 
 function accessKeyOf(req: IncomingMessage): string | undefined {

@@ -7,7 +7,7 @@ import {
   STSClient,
   type AssumeRoleWithWebIdentityCommandOutput,
 } from '@aws-sdk/client-sts';
-import { clientFactory } from './aws-clients.js';
+import { attemptTimeouts, clientFactory } from './aws-clients.js';
 import { errorMessage } from './errors.js';
 import { publicClaims, requestIdToken } from './id-token.js';
 import { maskSecrets } from './mask.js';
@@ -50,6 +50,7 @@ export interface StsApi {
 
 export interface RoleDependencies {
   sts?: StsApi;
+  /** Default `requestIdToken`, within what is left of `STS_RETRY.budgetMs`. */
   idToken?: (audience: string) => Promise<string>;
   log?: (line: string) => void;
 }
@@ -61,14 +62,22 @@ export interface RoleDependencies {
 export const isRetryableStsError = (error: unknown): boolean =>
   isTransientError(error) || (error as Error | undefined)?.name === 'IDPCommunicationErrorException';
 
-/** Bounded so that an STS outage fails the job in well under a minute. */
+/**
+ * Bounded so that an STS outage fails the job in well under a minute. `budgetMs` is a deadline for the whole of
+ * `assumeRoleWithOidc`, the ID token request included: each attempt is cut off at the per-attempt timeout
+ * (`attemptTimeouts`) or at the deadline, whichever comes first, so a hung connection cannot stretch it.
+ */
 export const STS_RETRY = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4_000, budgetMs: 30_000 };
 
 export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDependencies = {}): Promise<AssumedRole> {
   const log = deps.log ?? info;
+  const deadline = Date.now() + STS_RETRY.budgetMs;
   // The SDK's own retries are off: this call's retry policy is the one above, in one place.
   const sts = deps.sts ?? clientFactory({ region: request.region, maxAttempts: 1, retryMode: 'standard' })(STSClient);
-  const token = await (deps.idToken ?? requestIdToken)(request.audience);
+  const idToken =
+    deps.idToken ??
+    ((audience: string) => requestIdToken(audience, process.env, { signal: request.signal, budgetMs: STS_RETRY.budgetMs, log }));
+  const token = await idToken(request.audience);
   maskSecrets(token);
   const command = new AssumeRoleWithWebIdentityCommand({
     RoleArn: request.roleArn,
@@ -83,8 +92,10 @@ export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDepende
 
   let answer: AssumeRoleWithWebIdentityCommandOutput;
   try {
-    answer = await retry(() => sts.send(command, { abortSignal: request.signal }), {
+    answer = await retry((_attempt, signal) => sts.send(command, { abortSignal: signal }), {
       ...STS_RETRY,
+      budgetMs: Math.max(0, deadline - Date.now()),
+      attemptTimeoutMs: attemptTimeouts().attemptMs,
       isRetryable: isRetryableStsError,
       signal: request.signal,
       onRetry: (error, attempt, delayMs) =>

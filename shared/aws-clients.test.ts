@@ -4,7 +4,17 @@ import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
-import { clientConfig, clientFactory, DEFAULT_MAX_ATTEMPTS, type ClientFactory } from './aws-clients.js';
+import {
+  ATTEMPT_TIMEOUT_MS,
+  attemptTimeouts,
+  clientConfig,
+  clientFactory,
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  TEST_TIMEOUT_VARIABLE,
+  type ClientFactory,
+} from './aws-clients.js';
+import { errorMessage } from './errors.js';
 import { PROJECT_ID } from './version.js';
 
 describe('clientConfig', () => {
@@ -20,6 +30,28 @@ describe('clientConfig', () => {
     // is harmless today but says "no credentials" to a reader.
     expect(Object.keys(config)).not.toContain('endpoint');
     if (!('credentials' in options)) expect(Object.keys(config)).not.toContain('credentials');
+  });
+});
+
+describe('attemptTimeouts', () => {
+  it.each<[string, string | undefined, { connectMs: number; attemptMs: number }]>([
+    ['the defaults', undefined, { connectMs: CONNECT_TIMEOUT_MS, attemptMs: ATTEMPT_TIMEOUT_MS }],
+    ['a test override shortens both', '300', { connectMs: 300, attemptMs: 300 }],
+    ['an override between the two shortens only the longer', '8000', { connectMs: CONNECT_TIMEOUT_MS, attemptMs: 8000 }],
+    ['an override cannot lengthen them', '600000', { connectMs: CONNECT_TIMEOUT_MS, attemptMs: ATTEMPT_TIMEOUT_MS }],
+    ['nor switch them off', '0', { connectMs: CONNECT_TIMEOUT_MS, attemptMs: ATTEMPT_TIMEOUT_MS }],
+    ['nonsense is ignored', 'soon', { connectMs: CONNECT_TIMEOUT_MS, attemptMs: ATTEMPT_TIMEOUT_MS }],
+  ])('%s', (_case, value, expected) => {
+    expect(attemptTimeouts(value === undefined ? {} : { [TEST_TIMEOUT_VARIABLE]: value })).toEqual(expected);
+  });
+
+  it('reach the request handler, which throws (not warns) when an attempt runs over', () => {
+    expect(clientConfig({ region: 'us-east-1' }, {}).requestHandler).toEqual({
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: ATTEMPT_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      socketTimeout: ATTEMPT_TIMEOUT_MS,
+    });
   });
 });
 
@@ -101,5 +133,54 @@ describe('clients against the sandbox, through the endpoint variables', () => {
     await call(clientFactory({ region: general.region, maxAttempts: 1 })).catch(() => undefined);
     expect(specific.calls.all()).toEqual([]);
     expect(general.calls.all()).toEqual([expect.objectContaining({ service, userAgent: expect.stringContaining(PROJECT_ID) })]);
+  });
+});
+
+describe('clients when the network misbehaves', () => {
+  const sandbox = new Sandbox();
+  const saved = { ...process.env };
+  beforeAll(() => sandbox.start());
+  afterAll(() => sandbox.stop());
+  beforeEach(() => {
+    sandbox.reset();
+    for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+    // Long enough for a loaded machine to answer a call that is not held, short enough to keep the test quick.
+    Object.assign(process.env, sandbox.env(), { [TEST_TIMEOUT_VARIABLE]: '1000' });
+  });
+  afterEach(() => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it.each(SERVICES)('%s: an attempt that hangs is abandoned at its timeout and retried', async (service, _suffix, call) => {
+    sandbox.faults.add({ kind: 'hang', service, count: 2 });
+    await call(clientFactory({ region: sandbox.region })).catch(() => undefined);
+    // Answered or refused by the sandbox, the next attempt got an answer: the two hung ones were let go.
+    const outcomes = sandbox.calls.all().map((c) => c.errorCode ?? 'answered');
+    expect(outcomes.slice(0, 2)).toEqual(['Hung', 'Hung']);
+    expect(outcomes.length).toBeGreaterThanOrEqual(3);
+    expect(outcomes[outcomes.length - 1]).not.toBe('Hung');
+  });
+
+  /** The operation each call of SERVICES makes, and the service name the SDK's client gives. */
+  const NAMES: Record<string, string> = {
+    sts: 'GetCallerIdentity (STS)',
+    ec2: 'DescribeLaunchTemplates (EC2)',
+    autoscaling: 'DescribeAutoScalingGroups (AutoScaling)',
+    ssm: 'ListCommands (SSM)',
+  };
+
+  it.each(SERVICES)('%s: an HTML page from a proxy is named as such, with the call, the status and the body', async (service, _suffix, call) => {
+    sandbox.faults.add({ kind: 'html', service, status: 502, rate: 1 });
+    const error = await call(clientFactory({ region: sandbox.region, maxAttempts: 2 })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(errorMessage(error)).toBe(
+      `${NAMES[service]} got HTTP 502 with a body that is not AWS's XML or JSON: ` +
+        '"<html> <head><title>502 Bad Gateway</title></head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center> </body> </html>"',
+    );
+    // A 502 is worth another attempt, whatever its body.
+    expect(sandbox.calls.all()).toHaveLength(2);
   });
 });

@@ -35,6 +35,35 @@ export interface ClientOptions {
  */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
+/**
+ * How long one attempt may take to connect. AWS endpoints (and VPC endpoints) accept a TCP connection in
+ * milliseconds; five seconds is a dead route, a black-holed proxy or a saturated NAT, all worth a new attempt.
+ */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * How long one attempt may take from sending the request to the answer's headers, and how long the socket may then
+ * stay silent while the body arrives. The SDK's own defaults are none and five minutes of silence, so a call that
+ * hangs holds a deploy for five minutes per attempt. Every call of these actions is a small control-plane request
+ * that AWS answers in well under a second (a page of 50 invocations with details in about one); fifteen seconds is
+ * an outage, and the attempt is abandoned with a `TimeoutError`, which the SDK retries like any transient error.
+ */
+export const ATTEMPT_TIMEOUT_MS = 15_000;
+
+/**
+ * For tests only: a shorter per-attempt timeout (milliseconds), so that a test can hang a request and see the retry
+ * within a fraction of a second. It applies to AWS calls and the OIDC token request, and can only shorten: a value
+ * above the defaults, or not a positive number, is ignored.
+ */
+export const TEST_TIMEOUT_VARIABLE = 'NIXOS_AWS_TEST_ATTEMPT_TIMEOUT_MS';
+
+/** The per-attempt timeouts in force: the defaults, or shorter ones from {@link TEST_TIMEOUT_VARIABLE}. */
+export function attemptTimeouts(env: NodeJS.ProcessEnv = process.env): { connectMs: number; attemptMs: number } {
+  const override = Number(env[TEST_TIMEOUT_VARIABLE]);
+  const shorten = (ms: number) => (Number.isFinite(override) && override > 0 ? Math.min(ms, override) : ms);
+  return { connectMs: shorten(CONNECT_TIMEOUT_MS), attemptMs: shorten(ATTEMPT_TIMEOUT_MS) };
+}
+
 /** What every client gets; a subset of every SDK v3 client's configuration. */
 export interface SharedClientConfig {
   region: string;
@@ -43,15 +72,27 @@ export interface SharedClientConfig {
   maxAttempts: number;
   /** Appended to the SDK's own user agent as `nixos-aws/<version>`, so CloudTrail shows who called. */
   customUserAgent: Array<[string, string]>;
+  /** The options of the SDK's Node HTTP handler: per-attempt timeouts (see {@link ATTEMPT_TIMEOUT_MS}). */
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    throwOnRequestTimeout: true;
+    socketTimeout: number;
+  };
 }
 
-export function clientConfig(options: ClientOptions): SharedClientConfig {
+export function clientConfig(options: ClientOptions, env: NodeJS.ProcessEnv = process.env): SharedClientConfig {
+  const { connectMs, attemptMs } = attemptTimeouts(env);
   return {
     region: options.region,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     retryMode: options.retryMode ?? 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     customUserAgent: [[PROJECT_NAME, PROJECT_VERSION]],
+    // requestTimeout alone only logs a warning (smithy node-http-handler 4.x): throwOnRequestTimeout makes it end
+    // the attempt. socketTimeout bounds a silence after the headers, which requestTimeout no longer watches.
+    // Options rather than a handler: each client builds its own, so destroying one closes no other's sockets.
+    requestHandler: { connectionTimeout: connectMs, requestTimeout: attemptMs, throwOnRequestTimeout: true, socketTimeout: attemptMs },
   };
 }
 
@@ -67,9 +108,81 @@ export type ClientFactory = <C>(Client: ClientClass<C>) => C;
 
 export function clientFactory(options: ClientOptions): ClientFactory {
   const made = new Map<ClientClass<unknown>, unknown>();
-  const config = clientConfig(options);
   return <C>(Client: ClientClass<C>): C => {
-    if (!made.has(Client)) made.set(Client, new Client(config));
+    if (!made.has(Client)) {
+      const client = new Client(clientConfig(options));
+      nameFailedCalls(client as unknown as MiddlewareHost);
+      made.set(Client, client);
+    }
     return made.get(Client) as C;
   };
+}
+
+interface MiddlewareHost {
+  middlewareStack: {
+    add(middleware: unknown, options: { step: string; name: string; priority?: string }): void;
+  };
+}
+
+type Next = (args: unknown) => Promise<{ response: unknown; output?: unknown }>;
+interface Context {
+  clientName?: string;
+  commandName?: string;
+}
+interface RawResponse {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** Content types of AWS's own answers: Query and EC2 XML, awsJson. */
+const AWS_CONTENT = /xml|json/i;
+
+/**
+ * Every failed call names its operation and service (`$operation`, `$service`), and an answer that is not AWS's
+ * (an HTML 502 from a proxy) keeps its start as `$responseBodyText`, so that `errorMessage` can say which call got
+ * what. The SDK keeps the body only for XML; for awsJson it has read the stream by the time the error is thrown.
+ */
+function nameFailedCalls(client: MiddlewareHost): void {
+  client.middlewareStack.add(
+    (next: Next, context: Context) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === 'object' && error !== null && !('$operation' in error)) {
+          Object.defineProperties(error, {
+            $operation: { value: context.commandName?.replace(/Command$/, '') },
+            $service: { value: context.clientName?.replace(/Client$/, '') },
+          });
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'nixosAwsNameFailedCalls', priority: 'high' },
+  );
+  // Innermost: sees the raw answer of each attempt before the deserializer reads it.
+  client.middlewareStack.add(
+    (next: Next) => async (args: unknown) => {
+      const result = await next(args);
+      const response = result.response as RawResponse;
+      const type = Object.entries(response.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+      if (type !== undefined && !AWS_CONTENT.test(type) && isStream(response.body)) {
+        const bytes = await readAll(response.body);
+        Object.defineProperty(response, '$foreignBodyText', { value: bytes.toString('utf8'), configurable: true });
+        response.body = new Uint8Array(bytes);
+      }
+      return result;
+    },
+    { step: 'deserialize', name: 'nixosAwsKeepForeignBody', priority: 'low' },
+  );
+}
+
+function isStream(body: unknown): body is AsyncIterable<Uint8Array> {
+  return typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }

@@ -1,5 +1,12 @@
 /** The job's GitHub OIDC ID token, and the claims in it that are safe to show. */
 import * as core from '@actions/core';
+import { HttpClient } from '@actions/http-client';
+import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
+import { attemptTimeouts } from './aws-clients.js';
+import { quoteForeign } from './errors.js';
+import { retry } from './retry.js';
+import { isTransientError } from './transient.js';
+import { info } from './log.js';
 
 export const NO_ID_TOKEN_HELP = [
   'This job cannot get a GitHub OIDC ID token: ACTIONS_ID_TOKEN_REQUEST_URL is not set.',
@@ -12,12 +19,97 @@ export const NO_ID_TOKEN_HELP = [
   'A reusable workflow also needs it granted by its caller, and pull requests from forks never get a token.',
 ].join('\n');
 
-/** The token for `audience`; `@actions/core` masks it before returning it. */
-export async function requestIdToken(audience: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    throw new Error(NO_ID_TOKEN_HELP);
+/**
+ * Retries of the token request: the runner's token service answers in well under a second; 5xx, 429, timeouts and
+ * dropped connections are retried, a 401/403 (a request token that is not this job's) is not.
+ */
+export const ID_TOKEN_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000, budgetMs: 30_000 };
+
+/** The token service answered with an error status. `$metadata` lets `isTransientError` judge the status. */
+export class IdTokenRequestError extends Error {
+  override readonly name = 'IdTokenRequestError';
+  readonly $metadata: { httpStatusCode: number };
+
+  constructor(status: number, body: string) {
+    super(`The GitHub OIDC token service answered HTTP ${status}: ${quoteForeign(body)}`);
+    this.$metadata = { httpStatusCode: status };
   }
-  return core.getIDToken(audience);
+}
+
+export interface IdTokenOptions {
+  signal?: AbortSignal;
+  /** All attempts together; default `ID_TOKEN_RETRY.budgetMs`. */
+  budgetMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * The token for `audience`, masked before it is returned. Requested as `@actions/core`'s `getIDToken` does, through
+ * the same HTTP client (so `https_proxy` and `no_proxy` are honoured on self-hosted runners): `GET
+ * $ACTIONS_ID_TOKEN_REQUEST_URL&audience=...` with the request token as a bearer, answer `{"value": ...}`. Unlike
+ * `getIDToken`, which waits up to three minutes of silence per attempt and never retries a timeout, each attempt is
+ * abandoned after the per-attempt timeout (`attemptTimeouts`) and retried within `budgetMs`.
+ */
+export async function requestIdToken(
+  audience: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: IdTokenOptions = {},
+): Promise<string> {
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (!requestUrl || !requestToken) throw new Error(NO_ID_TOKEN_HELP);
+  const url = new URL(requestUrl);
+  if (audience) url.searchParams.set('audience', audience);
+  const log = options.log ?? info;
+  const { attemptMs } = attemptTimeouts(env);
+  // The client takes no signal: its socket timeout closes a hung request a second after `retry` abandoned the attempt
+  // (later, so that the abandonment, a retryable TimeoutError, always comes first).
+  const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(requestToken)], {
+    allowRetries: false,
+    socketTimeout: attemptMs + 1_000,
+  });
+  const token = await retry(
+    async () => {
+      const response = await client.get(url.toString(), { accept: 'application/json' });
+      const text = await response.readBody();
+      const status = response.message.statusCode ?? 0;
+      if (status < 200 || status > 299) throw new IdTokenRequestError(status, text);
+      const value = parseTokenAnswer(text);
+      if (!value) throw new Error(`The GitHub OIDC token service answered without a token: ${quoteForeign(text)}`);
+      return value;
+    },
+    {
+      ...ID_TOKEN_RETRY,
+      budgetMs: options.budgetMs ?? ID_TOKEN_RETRY.budgetMs,
+      attemptTimeoutMs: attemptMs,
+      isRetryable: isTransientError,
+      signal: options.signal,
+      onRetry: (error, attempt, delayMs) =>
+        log(`OIDC token request attempt ${attempt} failed (${describeFailure(error)}); retrying in ${delayMs} ms`),
+    },
+  )
+    .catch((error: unknown) => {
+      throw new Error(`Could not get the job's OIDC ID token: ${describeFailure(error)}`, { cause: error });
+    })
+    .finally(() => client.dispose());
+  core.setSecret(token);
+  return token;
+}
+
+function parseTokenAnswer(text: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as { value?: unknown }).value;
+    return typeof value === 'string' && value ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's network errors say `read ECONNRESET`; the code is what a user searches for. */
+function describeFailure(error: unknown): string {
+  const e = error as { message?: string; code?: string } | undefined;
+  const message = e?.message ?? String(error);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
 /** The claims a trust policy is written against; none of them is secret. */

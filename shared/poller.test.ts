@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { poll, PollError, type PollOptions, type PollResult } from './poller.js';
+import { CheckTimeoutError, poll, PollError, type PollOptions, type PollResult } from './poller.js';
 
 const HANG = Symbol('a check that never answers and ignores its signal');
 type Step = string | Error | typeof HANG;
@@ -25,7 +25,8 @@ interface Case {
   abortAtMs?: number;
   expected: {
     outcome?: PollResult<string>['outcome'];
-    thrown?: RegExp;
+    /** For the outcome `failed`: the message of its error. */
+    failed?: RegExp;
     checks: number;
     elapsedMs: number;
     lines?: string[];
@@ -94,16 +95,43 @@ describe('poll (fake timers: interval 10 s, timeout 60 s)', () => {
       },
     ],
     [
-      'gives up after too many failures in a row',
+      'gives up after too many failures in a row, keeping the last state read',
       {
-        steps: [throttled()],
+        steps: ['InProgress', throttled()],
         options: { maxConsecutiveErrors: 3 },
-        expected: { thrown: /^Gave up after 4 failed checks in a row: Throttling: Rate exceeded$/, checks: 4, elapsedMs: 30 * SECOND },
+        expected: {
+          outcome: 'failed',
+          failed: /^Gave up after 4 failed checks in a row: Throttling: Rate exceeded$/,
+          checks: 5,
+          elapsedMs: 40 * SECOND,
+          last: 'InProgress',
+        },
       },
     ],
     [
       'fails at once on an error that waiting cannot fix',
-      { steps: ['InProgress', denied()], expected: { thrown: /^not authorized$/, checks: 2, elapsedMs: 10 * SECOND } },
+      { steps: ['InProgress', denied()], expected: { outcome: 'failed', failed: /^not authorized$/, checks: 2, elapsedMs: 10 * SECOND } },
+    ],
+    [
+      'abandons a check that hangs past checkTimeoutMs, counts it as a failure and goes on',
+      {
+        steps: ['InProgress', HANG, 'Successful'],
+        options: { checkTimeoutMs: 5 * SECOND },
+        expected: {
+          outcome: 'done',
+          checks: 3,
+          elapsedMs: 20 * SECOND,
+          lines: ['InProgress', 'Check failed (1 of 5 failures in a row allowed): the check had no answer within 5 s and was abandoned', 'Successful'],
+        },
+      },
+    ],
+    [
+      'checks that keep hanging end the wait as failed, not as a timeout',
+      {
+        steps: [HANG],
+        options: { checkTimeoutMs: 5 * SECOND, maxConsecutiveErrors: 2 },
+        expected: { outcome: 'failed', failed: /^Gave up after 3 failed checks in a row: the check had no answer within 5 s/, checks: 3, elapsedMs: 25 * SECOND },
+      },
     ],
     [
       'a caller may declare more errors transient',
@@ -166,34 +194,36 @@ describe('poll (fake timers: interval 10 s, timeout 60 s)', () => {
     expect(Date.now()).toBe(expected.elapsedMs);
     expect(checks).toBe(expected.checks);
     if (expected.lines) expect(lines).toEqual(expected.lines);
-    if (expected.thrown) {
-      expect('error' in ended && (ended.error as Error).message).toMatch(expected.thrown);
-      return;
-    }
     if (!('result' in ended)) throw ended.error;
     const { result } = ended;
     expect(result.outcome).toBe(expected.outcome);
+    if (expected.failed) expect(result.outcome === 'failed' && (result.error as Error).message).toMatch(expected.failed);
     expect(result.checks).toBe(expected.checks);
     expect(result.timeline.map((entry) => entry.line)).toEqual(lines.filter((l) => !l.startsWith('Check failed')));
     if (expected.last) expect(result.last).toBe(expected.last);
     if (result.outcome === 'aborted') expect(result.reason).toEqual(new Error('cancelled'));
   });
 
-  it('gives up with a PollError that keeps the last failure as its cause', async () => {
-    const error = throttled();
+  it.each<[string, () => Promise<string>, unknown]>([
+    ['an error', async () => Promise.reject(throttled()), throttled()],
+    ['a check that hangs', () => new Promise<string>(() => undefined), new CheckTimeoutError(SECOND)],
+  ])('gives up with a PollError that keeps the last failure (%s) as its cause', async (_case, check, cause) => {
     const settled = poll({
-      check: async () => Promise.reject(error),
+      check,
       done: () => false,
       describe: String,
       intervalMs: SECOND,
       timeoutMs: 60 * SECOND,
+      checkTimeoutMs: SECOND,
       maxConsecutiveErrors: 0,
       log: () => undefined,
-    }).catch((e: unknown) => e);
+    });
     await jest.runAllTimersAsync();
-    const thrown = await settled;
-    expect(thrown).toBeInstanceOf(PollError);
-    expect(thrown).toMatchObject({ failures: 1, cause: error });
+    const result = await settled;
+    expect(result.outcome).toBe('failed');
+    const error = (result as { error: unknown }).error;
+    expect(error).toBeInstanceOf(PollError);
+    expect(error).toMatchObject({ failures: 1, cause });
   });
 
   it('starts checks one interval apart however long a check takes (fixed rate)', async () => {

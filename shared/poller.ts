@@ -2,12 +2,14 @@
  * The one wait loop of the project: every "wait until AWS says it is finished" goes through `poll`.
  *
  * It checks, then sleeps `intervalMs`, until `done`; a last check falls exactly on the deadline. It ends in one of
- * three typed outcomes (done, timeout, aborted) so that callers must decide what a timeout or a cancellation does
- * (their `on-abort` action); it throws only for errors that waiting cannot fix. The log gets a line only when
- * `describe` says something new, and the same lines come back as a timeline for the job summary.
+ * four typed outcomes (done, timeout, aborted, failed) so that callers must decide what each does (their `on-abort`
+ * action, the outputs and summary so far); it throws only for bad arguments. `failed` is an error waiting cannot fix,
+ * or too many failed checks in a row. The log gets a line only when `describe` says something new, and the same
+ * lines come back as a timeline for the job summary.
  *
- * Bounds: the wait returns within `timeoutMs + intervalMs` even if a check hangs (a check started at the deadline
- * still gets one interval), and at once when `signal` aborts, whatever the check is doing.
+ * Bounds: a check that runs longer than `checkTimeoutMs` is abandoned (its signal aborts) and counts as a failed
+ * check, like a throttled one; the wait returns within `timeoutMs + intervalMs` even if a check hangs (a check
+ * started at the deadline still gets one interval), and at once when `signal` aborts, whatever the check is doing.
  */
 import { errorMessage } from './errors.js';
 import { isTransientError } from './transient.js';
@@ -19,6 +21,22 @@ import { info } from './log.js';
  * retried by the SDK (see aws-clients.ts), so five in a row means minutes of trouble, not a blip.
  */
 export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 5;
+
+/**
+ * How long one check may take before it is abandoned. A check is one AWS call or one page walk, each attempt of which
+ * the SDK already cuts off (aws-clients.ts, 15 s, with 5 attempts); this bounds a check whose calls stall in ways
+ * those timeouts do not see, without cutting off the SDK's own retries of a hung attempt.
+ */
+export const DEFAULT_CHECK_TIMEOUT_MS = 120_000;
+
+/** A check ran past `checkTimeoutMs` and was abandoned. */
+export class CheckTimeoutError extends Error {
+  override readonly name = 'CheckTimeoutError';
+
+  constructor(readonly timeoutMs: number) {
+    super(`the check had no answer within ${timeoutMs / 1000} s and was abandoned`);
+  }
+}
 
 export interface PollOptions<T> {
   /**
@@ -39,6 +57,8 @@ export interface PollOptions<T> {
   log?: (line: string) => void;
   /** Default {@link DEFAULT_MAX_CONSECUTIVE_ERRORS}. */
   maxConsecutiveErrors?: number;
+  /** Default {@link DEFAULT_CHECK_TIMEOUT_MS}. */
+  checkTimeoutMs?: number;
   /** Which check errors to wait through. Default: throttling, 5xx and network errors (`isTransientError`). */
   isTransient?: (error: unknown) => boolean;
 }
@@ -60,7 +80,9 @@ interface Progress<T> {
 export type PollResult<T> =
   | ({ outcome: 'done'; value: T } & Progress<T>)
   | ({ outcome: 'timeout' } & Progress<T>)
-  | ({ outcome: 'aborted'; reason: unknown } & Progress<T>);
+  | ({ outcome: 'aborted'; reason: unknown } & Progress<T>)
+  /** `error`: a {@link PollError} after too many failed checks in a row, or the first error waiting cannot fix. */
+  | ({ outcome: 'failed'; error: unknown } & Progress<T>);
 
 /** Checks kept failing with errors that waiting could fix; `cause` is the last one. */
 export class PollError extends Error {
@@ -82,6 +104,7 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   const log = options.log ?? info;
   const isTransient = options.isTransient ?? isTransientError;
   const maxErrors = options.maxConsecutiveErrors ?? DEFAULT_MAX_CONSECUTIVE_ERRORS;
+  const checkTimeoutMs = options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const progress: Progress<T> = { last: undefined, checks: 0, timeline: [] };
   let lastLine: string | undefined;
@@ -98,18 +121,25 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
     checkStarted = Date.now();
     progress.checks += 1;
     const attempt = new AbortController();
-    const cutOff = setTimeout(() => attempt.abort(), Math.max(deadline - Date.now(), intervalMs));
+    const tooLong = new CheckTimeoutError(checkTimeoutMs);
+    const untilDeadline = Math.max(deadline - Date.now(), intervalMs);
+    const cutOff = setTimeout(
+      () => attempt.abort(checkTimeoutMs < untilDeadline ? tooLong : DEADLINE),
+      Math.min(checkTimeoutMs, untilDeadline),
+    );
     const relay = () => attempt.abort(signal?.reason);
     signal?.addEventListener('abort', relay, { once: true });
     let value: T;
     try {
       value = await untilAborted(() => check(attempt.signal), attempt.signal);
     } catch (error) {
-      if (attempt.signal.aborted) return ended();
-      if (!isTransient(error)) throw error;
+      if (signal?.aborted || attempt.signal.reason === DEADLINE) return ended();
+      // The check's own failure (the SDK's AbortError) says less than why it was abandoned.
+      const failure = attempt.signal.reason === tooLong ? tooLong : error;
+      if (failure !== tooLong && !isTransient(failure)) return { outcome: 'failed', error: failure, ...progress };
       failures += 1;
-      if (failures > maxErrors) throw new PollError(failures, error);
-      log(`Check failed (${failures} of ${maxErrors} failures in a row allowed): ${errorMessage(error)}`);
+      if (failures > maxErrors) return { outcome: 'failed', error: new PollError(failures, failure), ...progress };
+      log(`Check failed (${failures} of ${maxErrors} failures in a row allowed): ${errorMessage(failure)}`);
       if (Date.now() >= deadline) return ended();
       await pause();
       continue;
@@ -131,6 +161,9 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   }
   return ended();
 }
+
+/** The abort reason of a check cut off at the wait's deadline. */
+const DEADLINE = Symbol('deadline');
 
 /** The check's result, or a rejection as soon as `signal` aborts even if the check ignores it. */
 function untilAborted<T>(run: () => Promise<T>, signal: AbortSignal): Promise<T> {

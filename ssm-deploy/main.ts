@@ -1,5 +1,6 @@
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
+import { clientFactory } from '../shared/aws-clients.js';
 import { installCancellation } from '../shared/cancellation.js';
 import { errorMessage } from '../shared/errors.js';
 import { setOutputs } from '../shared/outputs.js';
@@ -11,6 +12,7 @@ import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
 import { showFailedOutput } from './failed-output.js';
 import { readInputs } from './inputs.js';
 import { prepareDocument } from './manage-document.js';
+import { sendCommandOnce } from './send-command.js';
 import { decideOutcome, stepOutputs, type Outcome } from './outcome.js';
 import { waitForCommand } from './wait-for-command.js';
 import * as log from '../shared/log.js';
@@ -25,7 +27,7 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const targets = inputs.instanceIds.length > 0 ? inputs.instanceIds.join(', ') : describeTargets(inputs.targets);
-    const { clients } = await actionClients(inputs, { signal });
+    const { clients, assumed } = await actionClients(inputs, { signal });
     const ssm = clients(SSMClient);
 
     const document = await prepareDocument(ssm, {
@@ -37,9 +39,13 @@ export async function run(): Promise<void> {
       log: log.info,
     });
     const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
-    const sent = await ssm.send(new SendCommandCommand(request), { abortSignal: signal });
-    const commandId = sent.Command?.CommandId;
-    if (!commandId) throw new Error('SendCommand answered without a command ID');
+    // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
+    const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
+      SSMClient,
+    );
+    const sent = await sendCommandOnce(sendOnce, request, { region: inputs.awsRegion, signal, log: log.info });
+    sendOnce.destroy();
+    const commandId = sent.CommandId ?? '';
     log.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
     const report = (outcome: Outcome, state: CommandState | undefined) =>
       writeSummary(
@@ -56,7 +62,7 @@ export async function run(): Promise<void> {
       );
 
     if (!inputs.wait) {
-      setOutputs(stepOutputs(commandId, sent.Command?.Status ?? 'Pending', undefined));
+      setOutputs(stepOutputs(commandId, sent.Status ?? 'Pending', undefined));
       await report({ ok: true, message: `Sent the command ${commandId}; not waiting for it (wait: false).` }, undefined);
       return;
     }
@@ -68,8 +74,9 @@ export async function run(): Promise<void> {
       log: log.info,
     });
     const outcome = decideOutcome(ending, targets);
-    // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report.
-    if (ending.kind !== 'aborted' && ending.state) {
+    // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report; after
+    // the wait lost sight of the command, SSM is failing, and more calls would only delay the report.
+    if ((ending.kind === 'done' || ending.kind === 'timeout') && ending.state) {
       await showFailedOutput(ssm, commandId, ending.state.instances, log.info, signal);
     }
     setOutputs(stepOutputs(commandId, ending.state?.status ?? 'Pending', ending.state));

@@ -132,6 +132,7 @@ async function untilActive(ssm: SSMClient, name: string, version: string, signal
     log: () => undefined,
   });
   if (waited.outcome === 'aborted') throw waited.reason;
+  if (waited.outcome === 'failed') throw waited.error;
   const status = waited.last?.Status;
   if (waited.outcome === 'timeout' || status !== 'Active') {
     const reason = waited.last?.StatusInformation ? `: ${waited.last.StatusInformation}` : '';

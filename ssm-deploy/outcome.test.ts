@@ -33,6 +33,12 @@ describe('decideOutcome', () => {
       'The command did not end within 5 minutes; the command 11111111-2222-3333-4444-555555555555 was cancelled (CancelCommand). 1 of 2 instances had succeeded.',
     ],
     ['the run was cancelled', { kind: 'aborted', cancel: { sent: false, error: 'AccessDeniedException: no' } }, false, 'The run was cancelled; cancelling the command failed: AccessDeniedException: no.'],
+    [
+      'the wait lost sight of the command',
+      { kind: 'failed', error: 'Gave up after 6 failed checks in a row: InternalFailure', cancel: { sent: true }, state: state('InProgress', 'InProgress', [instance('InProgress')]) },
+      false,
+      'Stopped waiting for the command (Gave up after 6 failed checks in a row: InternalFailure); the command 11111111-2222-3333-4444-555555555555 was cancelled (CancelCommand). 0 of 1 instances had succeeded.',
+    ],
   ])('%s', (_case, ending, ok, message) => {
     const outcome = decideOutcome(ending, 'tag:Role=web');
     expect(outcome.ok).toBe(ok);

@@ -8,7 +8,9 @@ import { countInstances, succeeded, type CommandState, type InstanceResult } fro
 export type Ending =
   | { kind: 'done'; state: CommandState }
   | { kind: 'timeout'; state?: CommandState; timeoutMinutes: number; cancel: CancelResult }
-  | { kind: 'aborted'; state?: CommandState; cancel: CancelResult };
+  | { kind: 'aborted'; state?: CommandState; cancel: CancelResult }
+  /** The wait lost sight of the command: SSM kept failing, or failed in a way waiting cannot fix. */
+  | { kind: 'failed'; state?: CommandState; error: string; cancel: CancelResult };
 
 /** Whether CancelCommand was accepted; the error message when it was not. */
 export type CancelResult = { sent: true } | { sent: false; error: string };
@@ -74,6 +76,10 @@ export function decideOutcome(ending: Ending, targets: string): Outcome {
   }
   if (ending.kind === 'aborted') {
     return { ok: false, message: `The run was cancelled; ${cancelText(ending.cancel, state?.commandId)}.${progress}` };
+  }
+  if (ending.kind === 'failed') {
+    const cancelled = cancelText(ending.cancel, state?.commandId);
+    return { ok: false, message: `Stopped waiting for the command (${ending.error}); ${cancelled}.${progress}` };
   }
   const { status, statusDetails } = ending.state;
   if (statusDetails === 'NoInstancesInTag') {

@@ -1,7 +1,7 @@
 /**
- * Follows a sent command through the shared poller until it ends, the wait times out or the run is cancelled; in
- * the last two cases the command is cancelled (CancelCommand) before the step ends, so that no instance goes on
- * switching after the workflow said it stopped.
+ * Follows a sent command through the shared poller until it ends, the wait times out, the run is cancelled or the
+ * wait loses sight of it (SSM kept failing); in the last three cases the command is cancelled (CancelCommand) before
+ * the step ends, so that no instance goes on switching after the workflow said it stopped.
  */
 import { CancelCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage } from '../shared/errors.js';
@@ -34,9 +34,11 @@ export async function waitForCommand(ssm: SSMClient, commandId: string, options:
     return { kind: 'done', state: await withDetails(ssm, waited.value, options) };
   }
   const cancel = await cancelCommand(ssm, commandId, options.log);
-  return waited.outcome === 'timeout'
-    ? { kind: 'timeout', state: waited.last, timeoutMinutes: options.timeoutMs / 60_000, cancel }
-    : { kind: 'aborted', state: waited.last, cancel };
+  if (waited.outcome === 'timeout') {
+    return { kind: 'timeout', state: waited.last, timeoutMinutes: options.timeoutMs / 60_000, cancel };
+  }
+  if (waited.outcome === 'failed') return { kind: 'failed', state: waited.last, error: errorMessage(waited.error), cancel };
+  return { kind: 'aborted', state: waited.last, cancel };
 }
 
 /** The ended command again, with exit codes and times for the report; the plain state if that read fails. */
