@@ -13,7 +13,7 @@ import { LOCAL_TIMEOUT_MS, NixCommands } from './nix-commands.js';
 import { buildEnv, cacheEnv } from './nix-env.js';
 import { checkNix, checkStore, probeStore } from './preflight.js';
 import { pushClosures } from './push.js';
-import { buildReport, jobSummary, stepOutputs, type RunReport } from './report.js';
+import { buildReport, jobSummary, pushFailedSummary, stepOutputs, type RunReport } from './report.js';
 import { maskSigningKey, readKeyParameter } from './signing-key.js';
 
 /**
@@ -25,6 +25,8 @@ export async function run(): Promise<void> {
   const cancellation = installCancellation();
   const { signal } = cancellation;
   let cacheDir: string | undefined;
+  /** Set once every build has finished: what a failed push still reports. */
+  let built: { report: RunReport; storeUri: string } | undefined;
   try {
     // Masked before it is parsed, so that no message about it, ours or a library's, can show it in the log.
     const givenKey = core.getInput(Input.SigningKey);
@@ -46,6 +48,7 @@ export async function run(): Promise<void> {
     const builds = await buildAll(local, inputs.installables, inputs.buildArgs, inputs.buildTimeoutSeconds * 1000);
     let report: RunReport = buildReport(builds);
     if (inputs.push) {
+      built = { report, storeUri: inputs.storeUri };
       const aws = inputs.roleToAssume || inputs.signingKeyParameter ? await actionClients(inputs, { signal }) : undefined;
       const key = inputs.sign
         ? inputs.signingKey || (await readKeyParameter(aws!.clients, inputs.signingKeyParameter, signal))
@@ -59,6 +62,8 @@ export async function run(): Promise<void> {
     await writeSummary(jobSummary(report));
   } catch (error) {
     core.setFailed(errorMessage(error));
+    // The step has failed with the error that matters; a summary that cannot be written must not replace it.
+    if (built) await writeSummary(pushFailedSummary(built.report, built.storeUri)).catch(() => undefined);
   } finally {
     if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
     cancellation.dispose();

@@ -450,6 +450,9 @@ describe('build-and-push against an HTTP binary cache', () => {
     expect((await commands()).filter((command) => command === 'copy')).toHaveLength(4);
     expect(cache.requests.filter((request) => request.startsWith('PUT')).length).toBeGreaterThanOrEqual(4);
     expect(existsSync(result.state['signing-key-file'])).toBe(false);
+    // What was built is still reported.
+    expect(result.summary).toContain('Nix closures built, push failed');
+    expect(result.summary).toContain(await storePathOf('lib'));
   });
 });
 
@@ -513,5 +516,6 @@ describe('build-and-push with bad inputs', () => {
     expect(errors(result)).toEqual([expect.stringContaining('Could not read the signing key from the SSM parameter /nix/missing: ParameterNotFound')]);
     expect(await commands()).toEqual(['--version', 'store ping', 'build', 'path-info']);
     expect(result.state).toEqual({});
+    expect(result.summary).toContain('Nix closures built, push failed');
   });
 });
