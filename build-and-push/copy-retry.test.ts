@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { isTransientCopyFailure } from './copy-retry.js';
-import { NixError } from './nix-process.js';
+import { isTransientCacheFailure } from './copy-retry.js';
+import { NixError, NixTimeoutError } from './nix-process.js';
 
-describe('isTransientCopyFailure', () => {
+describe('isTransientCacheFailure', () => {
   it.each<[string, string, boolean]>([
     ['S3 throttling', "error: AWS error uploading 'nar/1.nar.zst': Please reduce your request rate.", true],
     ["Nix's own retry log of SlowDown", "AWS error 'SlowDown' (Please reduce your request rate.), will retry in 400 ms", true],
@@ -13,10 +13,14 @@ describe('isTransientCopyFailure', () => {
     ['a missing bucket', "error: AWS error fetching 'nix-cache-info': The specified bucket does not exist", false],
     ['a bad key file', "error: opening file '/tmp/key': No such file or directory", false],
   ])('%s: %s', (_case, stderr, transient) => {
-    expect(isTransientCopyFailure(new NixError('copy', 1, stderr))).toBe(transient);
+    expect(isTransientCacheFailure(new NixError('copy', 1, stderr))).toBe(transient);
+  });
+
+  it('holds for an attempt stopped at its bound', () => {
+    expect(isTransientCacheFailure(new NixTimeoutError('copy --to http://cache', 30_000, ''))).toBe(true);
   });
 
   it('holds only for a failed nix command', () => {
-    expect(isTransientCopyFailure(new Error('SlowDown'))).toBe(false);
+    expect(isTransientCacheFailure(new Error('SlowDown'))).toBe(false);
   });
 });

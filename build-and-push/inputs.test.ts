@@ -21,6 +21,8 @@ describe('build-and-push inputs', () => {
       signingKeyParameter: '',
       compression: 'zstd',
       buildArgs: [],
+      buildTimeoutSeconds: 5 * 3600,
+      cacheTimeoutSeconds: 120,
     });
   });
 
@@ -31,6 +33,9 @@ describe('build-and-push inputs', () => {
     ['the key from a parameter, with the region from the environment', { ...VALID, 'signing-key': '', 'signing-key-parameter': '/nix/key' }, { AWS_DEFAULT_REGION: 'eu-west-1' }, { signingKeyParameter: '/nix/key', awsRegion: 'eu-west-1' }],
     ['build arguments, one a line', { ...VALID, 'build-args': '--option\nsubstitute false\n-L' }, {}, { buildArgs: ['--option', 'substitute false', '-L'] }],
     ['a compression in any case', { ...VALID, compression: 'XZ' }, {}, { compression: 'xz' }],
+    ['timeouts as durations', { ...VALID, 'build-timeout': '90m', 'cache-timeout': '45' }, {}, { buildTimeoutSeconds: 5400, cacheTimeoutSeconds: 45 }],
+    ['an HTTP cache', { ...VALID, 'store-uri': 'http://127.0.0.1:8080' }, {}, { storeUri: 'http://127.0.0.1:8080' }],
+    ['an S3 cache with every push setting', { ...VALID, 'store-uri': 's3://cache?region=eu-west-1&endpoint=minio.local:9000&scheme=http&profile=ci&compression=xz&parallel-compression=true&compression-level=9&multipart-upload=true&write-nar-listing=1&ls-compression=br&narinfo-compression=br&log-compression=br' }, {}, { push: true }],
   ])('reads %s', (_case, values, env, expected) => {
     expect(read(values, env)).toMatchObject(expected);
   });
@@ -41,8 +46,17 @@ describe('build-and-push inputs', () => {
     ['a key parameter ARN longer than GetParameter takes', { ...VALID, 'signing-key': '', 'signing-key-parameter': `arn:aws:ssm:eu-west-1:123456789012:parameter/${'k'.repeat(2048 - 44)}` }, { AWS_REGION: 'eu-west-1' }, "Input 'signing-key-parameter' must be an SSM parameter name"],
     ['a key parameter without a region', { ...VALID, 'signing-key': '', 'signing-key-parameter': '/nix/key' }, {}, 'No AWS region'],
     ['a public key given as the secret one', { ...VALID, 'signing-key': `cache-1:${'A'.repeat(43)}=` }, {}, "Input 'signing-key' must be a Nix secret key name:base64, as nix key generate-secret writes it, got a value of 52 characters"],
-    ['a store URI that is not one', { ...VALID, 'store-uri': 'my-bucket' }, {}, "Input 'store-uri' must be a Nix store URI"],
-    ['a store URI with its own key', { ...VALID, 'store-uri': 's3://cache?secret-key=/etc/nix/key' }, {}, "Input 'store-uri' must not set secret-key: give the key as 'signing-key' or 'signing-key-parameter'"],
+    ['a store URI that is not one', { ...VALID, 'store-uri': 'my-bucket' }, {}, "Input 'store-uri' must be a binary cache URI (s3, https, http, file)"],
+    ['a store URI with its own key', { ...VALID, 'store-uri': 's3://cache?secret-key=/etc/nix/key' }, {}, "Input 'store-uri' must not set secret-key: it must be a binary cache URI"],
+    ['its own key, with the hint', { ...VALID, 'store-uri': 's3://cache?secret-key=/etc/nix/key' }, {}, "give the key as 'signing-key' or 'signing-key-parameter'"],
+    ['a trusted cache', { ...VALID, 'store-uri': 'file:///srv/cache?trusted=1' }, {}, "Input 'store-uri' must not set trusted:"],
+    ['a setting percent-encoded', { ...VALID, 'store-uri': 'https://cache?%74rusted=1' }, {}, "Input 'store-uri' must not set trusted:"],
+    ['settings of substituters only', { ...VALID, 'store-uri': 's3://cache?region=eu-west-1&priority=10&want-mass-query=true' }, {}, "Input 'store-uri' must not set priority, want-mass-query:"],
+    ['a local store by path', { ...VALID, 'store-uri': '/srv/nix-store' }, {}, "Input 'store-uri' must be a binary cache URI"],
+    ['a local store with a root', { ...VALID, 'store-uri': 'local?root=/srv/nix' }, {}, "Input 'store-uri' must not set root:"],
+    ['an SSH store', { ...VALID, 'store-uri': 'ssh-ng://builder' }, {}, "Input 'store-uri' must be a binary cache URI"],
+    ['a build timeout of nothing', { ...VALID, 'build-timeout': '0' }, {}, "Input 'build-timeout' must be a duration of 1-432000 seconds"],
+    ['a cache timeout in days', { ...VALID, 'cache-timeout': '2d' }, {}, "Input 'cache-timeout' must be a duration of 1-3600 seconds"],
   ])('rejects %s', (_case, values, env, message) => {
     expect(failure(values, env)).toContain(message);
   });

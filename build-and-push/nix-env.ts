@@ -1,26 +1,57 @@
 /**
- * The environment of the `nix` child processes. With `role-to-assume`, the assumed role's credentials are set here
- * and nowhere else: Nix's S3 client reads them from its environment (first in the AWS SDK's default chain), and
- * neither later steps nor this process's own environment see them.
+ * The environments of the `nix` child processes. What a build runs is code from outside: a fixed-output derivation
+ * reads the variables its `impureEnvVars` names from the environment of the Nix that builds it (single-user Nix:
+ * this child's), and an `--impure` evaluation reads any variable with `builtins.getEnv`, then can put it into a
+ * store path that this action signs and pushes. So no Nix process gets this step's secrets in its environment, and
+ * only the processes that talk to the cache get AWS credentials, after every build has ended.
  */
 import type { RoleCredentials } from '../shared/assume-role-with-oidc.js';
 
-export function nixEnv(env: NodeJS.ProcessEnv, credentials?: RoleCredentials): NodeJS.ProcessEnv {
-  if (!credentials) return { ...env };
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: credentials.sessionToken,
-  };
+/**
+ * Variables no `nix` process of this step gets: the step's inputs (the signing key is one) and saved state, AWS
+ * settings and credentials of every kind (keys, profiles, web identity and container credential sources), the
+ * runner's tokens (the OIDC token request, the runtime and cache tokens), GitHub tokens, and the file-command
+ * files through which a process could set later steps' environment, outputs or PATH.
+ */
+const WITHHELD = [
+  /^INPUT_/,
+  /^STATE_/,
+  /^AWS_/,
+  /^ACTIONS_/,
+  /^(?:GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|GITHUB_ENTERPRISE_TOKEN)$/,
+  /^GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY)$/,
+];
+
+export function isWithheld(name: string): boolean {
+  return WITHHELD.some((pattern) => pattern.test(name.toUpperCase()));
+}
+
+/** For `nix build` and every other Nix process that does not talk to the cache: the environment without secrets. */
+export function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !isWithheld(name)));
 }
 
 /**
- * Role sessions last an hour by default, and a NixOS build that substitutes little can take longer: credentials
- * this close to their end are renewed before the push, so that no upload of many minutes runs out of them.
+ * Whose AWS credentials a cache-side Nix process gets: the assumed role's, the step's own `AWS_*` variables (from an
+ * earlier assume-role step, say), or none (before the build, when no credentials exist yet).
  */
-export const RENEW_BEFORE_MS = 15 * 60_000;
+export type CacheCredentials = RoleCredentials | 'step' | 'none';
 
-export function needsRenewal(credentials: RoleCredentials, nowMs: number): boolean {
-  return credentials.expiration.getTime() - nowMs < RENEW_BEFORE_MS;
+/**
+ * For the Nix processes that talk to the cache (`store ping`, `path-info --store`, `copy`): {@link buildEnv}, the
+ * AWS credentials of `credentials` (Nix's S3 client reads them from its environment first), and `XDG_CACHE_HOME`
+ * set to `cacheDir`, a folder of this run's own: Nix remembers for a week that a cache exists, and then neither
+ * reads nor writes its `nix-cache-info`, in `$XDG_CACHE_HOME/nix`, which a self-hosted runner keeps between runs.
+ */
+export function cacheEnv(env: NodeJS.ProcessEnv, cacheDir: string, credentials: CacheCredentials): NodeJS.ProcessEnv {
+  let aws: NodeJS.ProcessEnv = {};
+  if (credentials === 'step') aws = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('AWS_')));
+  else if (credentials !== 'none') {
+    aws = {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    };
+  }
+  return { ...buildEnv(env), ...aws, XDG_CACHE_HOME: cacheDir };
 }

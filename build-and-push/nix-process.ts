@@ -19,6 +19,11 @@ export const KILL_AFTER_MS = 5_000;
 export interface NixOptions {
   /** The child's whole environment. */
   env: NodeJS.ProcessEnv;
+  /**
+   * This attempt's bound, in milliseconds: past it Nix is interrupted as on cancellation (SIGINT, then SIGKILL
+   * {@link KILL_AFTER_MS} later) and the call rejects with a {@link NixTimeoutError}.
+   */
+  timeoutMs: number;
   signal?: AbortSignal;
   /** Where Nix's log goes as it comes; by default it is only kept for the error message. */
   onLog?: (chunk: string) => void;
@@ -43,11 +48,28 @@ export class NixError extends Error {
   }
 }
 
+/** `nix` ran past its {@link NixOptions.timeoutMs} and was stopped; `stderr` is the tail of its log so far. */
+export class NixTimeoutError extends Error {
+  override readonly name = 'NixTimeoutError';
+
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+    readonly stderr: string,
+  ) {
+    super(`nix ${command} did not finish within ${formatSeconds(timeoutMs)}: stopped it${nixErrorLines(stderr)}`);
+  }
+}
+
 /** `nix` is not on PATH. */
 export class NixMissingError extends Error {
   override readonly name = 'NixMissingError';
 }
 
+/**
+ * Runs `nix <args>` in `options.env`. Rejects with a {@link NixError} on a non-zero exit, a {@link NixTimeoutError}
+ * past `options.timeoutMs`, `signal.reason` when cancelled, a {@link NixMissingError} without `nix` on PATH.
+ */
 export function runNix(args: string[], options: NixOptions): Promise<NixOutput> {
   const { signal, onLog } = options;
   return new Promise((resolve, reject) => {
@@ -56,10 +78,16 @@ export function runNix(args: string[], options: NixOptions): Promise<NixOutput> 
     let stdout = '';
     let stderr = '';
     let killer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const interrupt = () => {
+      if (killer) return;
       child.kill('SIGINT');
       killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
     };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      interrupt();
+    }, options.timeoutMs);
     signal?.addEventListener('abort', interrupt, { once: true });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -67,6 +95,7 @@ export function runNix(args: string[], options: NixOptions): Promise<NixOutput> 
       onLog?.(chunk);
     });
     const settle = () => {
+      clearTimeout(deadline);
       clearTimeout(killer);
       signal?.removeEventListener('abort', interrupt);
     };
@@ -77,10 +106,33 @@ export function runNix(args: string[], options: NixOptions): Promise<NixOutput> 
     child.on('close', (code) => {
       settle();
       if (signal?.aborted) reject(signal.reason);
+      else if (timedOut) reject(new NixTimeoutError(describeCommand(args), options.timeoutMs, stderr));
       else if (code === 0) resolve({ stdout, stderr });
-      else reject(new NixError(args[0] === 'store' ? `store ${args[1]}` : args[0], code, stderr));
+      else reject(new NixError(subcommand(args), code, stderr));
     });
   });
+}
+
+/** `build`, `store ping`, `path-info`: the subcommand, which is all a failure message needs. */
+function subcommand(args: string[]): string {
+  return args[0] === 'store' ? `store ${args[1]}` : args[0];
+}
+
+/**
+ * The subcommand and the cache it talks to (`store ping --store http://cache`, `copy --to s3://bucket`), without the
+ * URI's settings, or the installable of a build: enough to say which call hung.
+ */
+export function describeCommand(args: string[]): string {
+  const at = args.findIndex((arg) => arg === '--store' || arg === '--to');
+  if (at >= 0 && args[at + 1]) return `${subcommand(args)} ${args[at]} ${args[at + 1].split('?')[0]}`;
+  return args[0] === 'build' ? `build ${args[args.length - 1]}` : subcommand(args);
+}
+
+/** `90 s`, `2.5 s`, `5 min`: a bound as a person would say it. */
+export function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds >= 120 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }
 
 const NIX_MISSING =

@@ -3,7 +3,8 @@
  * the binary cache. A Nix built without S3 support (Debian's and Ubuntu's packages) only finds out when it opens an
  * `s3://` store, which would otherwise be after a build of many minutes.
  */
-import { NixError, nixErrorLines, runNix, type NixOptions } from './nix-process.js';
+import type { NixCommands } from './nix-commands.js';
+import { NixError, nixErrorLines, NixTimeoutError, runNix, type NixOptions } from './nix-process.js';
 
 /** `nix build --json`, `nix path-info --json` with signatures, `nix store sign` and `nix store ping`: Nix 2.4. */
 export const MIN_NIX_VERSION = [2, 4] as const;
@@ -29,7 +30,7 @@ export function isSupported(version: NixVersion): boolean {
 }
 
 /** Nix 2.19 renamed `nix store ping` to `nix store info` and keeps the old name only as a deprecated alias. */
-export function storeInfoCommand(version: NixVersion): string {
+export function storeInfoCommand(version: NixVersion): 'ping' | 'info' {
   return version.major > 2 || version.minor >= 19 ? 'info' : 'ping';
 }
 
@@ -64,12 +65,33 @@ export function explainStoreFailure(uri: string, version: NixVersion, stderr: st
   return `Nix could not open the binary cache ${uri}${nixErrorLines(stderr)}`;
 }
 
-/** Opens the store as `nix copy` will, before anything is built. */
-export async function checkStore(uri: string, version: NixVersion, options: NixOptions): Promise<void> {
+/** Opens the store as `nix copy` will; fails with what to do about it. */
+export async function checkStore(nix: NixCommands, uri: string, version: NixVersion): Promise<void> {
   try {
-    await runNix(['store', storeInfoCommand(version), '--store', uri], options);
+    await nix.ping(uri, storeInfoCommand(version));
   } catch (error) {
-    if (!(error instanceof NixError)) throw error;
-    throw new Error(explainStoreFailure(uri, version, error.stderr));
+    throw storeFailure(error, uri, version);
   }
+}
+
+/**
+ * Before the build, without credentials (none exist yet: see nix-env.ts). `true` when the cache opened; `false` when
+ * it is an S3 cache that Nix can open but may need credentials to read, to be checked again with them after the
+ * build. A Nix that cannot open the store type, a cache that does not answer, and any other store that fails, fail
+ * here, before a build of many minutes.
+ */
+export async function probeStore(nix: NixCommands, uri: string, version: NixVersion): Promise<boolean> {
+  try {
+    await nix.ping(uri, storeInfoCommand(version));
+    return true;
+  } catch (error) {
+    const unsupported = error instanceof NixError && /don't know how to open Nix store/.test(error.stderr);
+    if (storeScheme(uri) === 's3' && error instanceof NixError && !unsupported) return false;
+    throw storeFailure(error, uri, version);
+  }
+}
+
+function storeFailure(error: unknown, uri: string, version: NixVersion): unknown {
+  if (error instanceof NixTimeoutError) return new Error(`Nix could not open the binary cache ${uri}: ${error.message}`);
+  return error instanceof NixError ? new Error(explainStoreFailure(uri, version, error.stderr)) : error;
 }

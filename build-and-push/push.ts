@@ -1,6 +1,7 @@
 /**
  * Signs what the key has not signed yet and uploads what the cache lacks. The key file exists only for this part
- * of the step; the post step removes it should this process be killed before it does.
+ * of the step, after every build; the post step removes it should this process be killed before it does. `local`
+ * runs the Nix commands that need no cache (signing), `cache` those that talk to it, with the push's credentials.
  */
 import type { Builds } from './build.js';
 import { writeKeyFile } from './key-file.js';
@@ -18,7 +19,11 @@ export interface PushTarget {
   key?: string;
 }
 
-export async function pushClosures(nix: NixCommands, target: PushTarget, builds: Builds): Promise<RunReport> {
+export async function pushClosures(
+  nix: { local: NixCommands; cache: NixCommands },
+  target: PushTarget,
+  builds: Builds,
+): Promise<RunReport> {
   const { storeUri, key } = target;
   const { results, infos } = builds;
   const all = [...new Set(results.flatMap((item) => item.closure))];
@@ -27,11 +32,11 @@ export async function pushClosures(nix: NixCommands, target: PushTarget, builds:
     if (key && keyFile) {
       const unsigned = unsignedBy(keyName(key), all, infos);
       log.info(`Signing ${unsigned.length} of ${all.length} store paths with the key ${keyName(key)}.`);
-      if (unsigned.length > 0) await nix.sign(keyFile.path, unsigned);
+      if (unsigned.length > 0) await nix.local.sign(keyFile.path, unsigned);
     }
     const plan = planPush(
       results.map((item) => item.closure),
-      await nix.present(storeUri, all),
+      await nix.cache.present(storeUri, all),
     );
     log.info(`The cache lacks ${plan.pushed} of the ${all.length} store paths.`);
     const uri = pushUri(storeUri, { compression: target.compression, keyFile: keyFile?.path });
@@ -40,11 +45,12 @@ export async function pushClosures(nix: NixCommands, target: PushTarget, builds:
       const upload = plan.uploads[i];
       const started = Date.now();
       // Nix copies the closure of what it is given and skips the paths the cache has.
-      if (upload.length > 0) await nix.copy(uri, item.built.outputs, `Uploading ${item.installable} to ${storeUri}`);
+      const uploadedBytes = narSize(upload, infos);
+      if (upload.length > 0) await nix.cache.copy(uri, item.built.outputs, `Uploading ${item.installable} to ${storeUri}`, uploadedBytes);
       installables.push({
         ...installableFacts(item, infos),
         uploaded: upload.length,
-        uploadedBytes: narSize(upload, infos),
+        uploadedBytes,
         skipped: item.closure.length - upload.length,
         pushMs: Date.now() - started,
       });

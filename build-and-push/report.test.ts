@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatBytes, formatDuration, jobSummary, stepOutputs, type RunReport } from './report.js';
+import { formatBytes, formatDuration, jobSummary, pushFailedSummary, stepOutputs, type RunReport } from './report.js';
 
 const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
 const WORKER = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-worker';
@@ -31,6 +31,15 @@ describe('stepOutputs', () => {
       'pushed-paths': 4,
       'skipped-paths': 1,
     });
+  });
+});
+
+describe('pushFailedSummary', () => {
+  it('shows what was built, and says the push did not finish', () => {
+    const summary = pushFailedSummary({ ...PUSHED, push: undefined, installables: [item('.#web', WEB)] }, 's3://cache');
+    expect(summary.title).toBe('Nix closures built, push failed');
+    expect(summary.text).toBe('Built 1 installable; the push to s3://cache did not finish (see the error), so the cache may hold only part of the closures.');
+    expect(summary.tables?.[0].rows[0]).toContainEqual({ text: WEB, code: true });
   });
 });
 

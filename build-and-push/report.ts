@@ -103,6 +103,19 @@ export function jobSummary(report: RunReport): JobSummary {
   };
 }
 
+/**
+ * The summary of a step whose builds finished and whose push did not: what was built, and that the cache may hold
+ * only part of it (an interrupted `nix copy` leaves the paths it uploaded; a later run skips them).
+ */
+export function pushFailedSummary(built: RunReport, storeUri: string): JobSummary {
+  const count = built.installables.length;
+  return {
+    ...jobSummary(built),
+    title: 'Nix closures built, push failed',
+    text: `Built ${count} installable${count === 1 ? '' : 's'}; the push to ${storeUri} did not finish (see the error), so the cache may hold only part of the closures.`,
+  };
+}
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 export function formatBytes(bytes: number): string {

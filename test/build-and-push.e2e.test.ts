@@ -1,14 +1,17 @@
 /**
  * build-and-push end to end: the bundle, run as the runner runs it, with real Nix (Debian's 2.8, without S3
- * support) on a temporary store, pushing to `file://` binary caches, and the sandbox's STS and SSM for the role and
- * the key parameter. A `nix` shim first on PATH records each Nix call and, for `nix copy`, can play S3's
- * throttling or hang; everything else is the real Nix. Every step's output is scanned for the keys at the end.
+ * support) on a temporary store, pushing to `file://` binary caches and to a real HTTP binary cache on 127.0.0.1,
+ * and the sandbox's STS and SSM for the role and the key parameter. A `nix` shim first on PATH records each Nix call
+ * (and which secret-bearing variables it was given) and, for `nix copy`, can play S3's throttling or hang;
+ * everything else is the real Nix. Every step's output is scanned for the keys at the end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../sandbox/server.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { startHttpCache, type HttpCache } from '../build-and-push/fixtures/http-cache.js';
 import { nixShim, type NixShim } from '../build-and-push/fixtures/nix-shim.js';
 import { currentSystem, generateKey, tempNix, writeFlake, type SigningKey, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import { Job, runAction, type StepResult } from './harness/runner.js';
@@ -39,6 +42,7 @@ beforeAll(async () => {
   key = await generateKey(nix, 'cache.example.org-1');
   otherKey = await generateKey(nix, 'cache.example.org-2');
   for (const k of [key, otherKey]) secrets.add(k.secret).add(k.secret.split(':')[1]);
+  secrets.add(STATIC_CREDENTIALS.secretAccessKey).add(sandbox.oidc.requestToken);
 });
 
 afterAll(async () => {
@@ -60,12 +64,13 @@ const commands = async () => (await shim.calls()).map((call) => call.command);
 
 async function step(
   inputs: Record<string, string>,
-  options: { env?: Record<string, string>; copy?: string; signal?: { afterLine: RegExp } } = {},
+  options: { env?: Record<string, string>; copy?: string; signal?: { afterLine: RegExp }; timeoutMs?: number } = {},
 ): Promise<StepResult> {
   const result = await runAction('build-and-push', {
     env: { ...sandbox.env(), NIX_CONFIG: nix.nixConfig, ...shim.env(options.copy), ...options.env },
     inputs,
     signal: options.signal,
+    timeoutMs: options.timeoutMs,
   });
   results.push(result);
   return result;
@@ -156,7 +161,7 @@ describe('build-and-push with real Nix', () => {
     await expect(substitute(uri, await storePathOf('worker'), otherKey.public)).resolves.toBeUndefined();
   });
 
-  it('gives the credentials of role-to-assume to the nix processes only', async () => {
+  it("gives the role's credentials to the nix processes that talk to the cache only, after the build", async () => {
     const roleArn = sandbox.sts.addRole({
       name: 'nix-cache-writer',
       trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }),
@@ -172,9 +177,16 @@ describe('build-and-push with real Nix', () => {
     const [issued] = [...sandbox.sts.issued.values()];
     expect(sandbox.calls.of('GetParameter').map((call) => call.caller)).toEqual([issued.assumedRoleArn]);
     const calls = await shim.calls();
-    expect(calls.filter((call) => call.command !== '--version').map((call) => call.awsAccessKeyId)).toEqual(
-      calls.slice(1).map(() => issued.accessKeyId),
-    );
+    const roleKeys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+    expect(calls.map((call) => [call.command, call.awsAccessKeyId, call.secretVariables])).toEqual([
+      ['--version', undefined, []],
+      ['store ping', undefined, []],
+      ['build', undefined, []],
+      ['path-info', undefined, []],
+      // (No `store sign`: an earlier test signed this closure with the same key.)
+      ['path-info', issued.accessKeyId, roleKeys],
+      ['copy', issued.accessKeyId, roleKeys],
+    ]);
     expect(result.exportedEnv).toEqual({});
     expect(result.masks).toEqual(expect.arrayContaining([issued.accessKeyId, issued.secretAccessKey, issued.sessionToken]));
   });
@@ -193,6 +205,15 @@ describe('build-and-push with real Nix', () => {
     expect(errors(result)).toEqual([expect.stringMatching(/nix build failed \(exit code 1\):\nerror: builder for .*broken\.drv' failed with exit code 3/)]);
     expect(result.logLines).toContain('broken> the build of broken fails');
     expect(await commands()).toEqual(['--version', 'store ping', 'build', 'build']);
+  });
+
+  it('stops a build that runs past build-timeout, and pushes nothing', async () => {
+    const result = await step({ installable: `${flake}#slow`, 'store-uri': await cacheUri(), 'signing-key': key.secret, 'build-timeout': '3s' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(/^The builds did not finish within 'build-timeout' \(3 s\): nix build path:.*#slow did not finish within 3 s: stopped it/)]);
+    expect(await commands()).toEqual(['--version', 'store ping', 'build']);
+    expect(running('slow build started')).toBe(false);
+    expect(result.state).toEqual({});
   });
 
   it('retries nix copy through S3 throttling, a bounded number of times', async () => {
@@ -229,6 +250,212 @@ describe('build-and-push with real Nix', () => {
   });
 });
 
+/** The variables hostile build code looks for, and one it may see (proof that the probes can see anything). */
+const PROBED = [
+  'INPUT_SIGNING-KEY',
+  'INPUT_SIGNING-KEY-PARAMETER',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'GITHUB_TOKEN',
+  'GITHUB_ENV',
+  'PROBE_CONTROL',
+];
+const nixList = (names: string[]) => `[ ${names.map((name) => JSON.stringify(name)).join(' ')} ]`;
+const reversed = (text: string) => [...text].reverse().join('');
+
+/**
+ * A flake of two probes, named with `tag` so that each test builds them anew: a fixed-output derivation that asks
+ * for every probed variable with `impureEnvVars` and prints the names of those it finds (with their values
+ * reversed, as an attacker dodging the runner's masking would), and a derivation whose `--impure` evaluation reads
+ * every probed variable with `builtins.getEnv` and writes `NAME=value` of those it finds into its output.
+ */
+async function probeFlake(tag: string): Promise<string> {
+  const probeOut = 'probe\n';
+  return writeFlake(await nix.folder(`probe-${tag}`), await currentSystem(nix), [
+    {
+      name: `fod-probe-${tag}`,
+      // From /proc, not the shell's variables: sh drops names it cannot hold (`INPUT_SIGNING-KEY`).
+      script:
+        'for v in $probed; do x="$(tr \'\\000\' \'\\n\' < /proc/$$/environ | sed -n "s/^$v=//p")"; ' +
+        'if [ -n "$x" ]; then echo "saw $v $(echo "$x" | rev)"; fi; done; printf "probe\\n" > $out',
+      attrs: `probed = ${nixList(PROBED)}; impureEnvVars = ${nixList(PROBED)}; outputHashMode = "flat"; outputHashAlgo = "sha256"; outputHash = "${createHash('sha256').update(probeOut).digest('hex')}";`,
+    },
+    {
+      name: `impure-probe-${tag}`,
+      script: 'echo "seen: $seen" > $out',
+      attrs: 'inherit seen;',
+      wrap: (derivation) =>
+        `let seen = builtins.concatStringsSep " " (builtins.filter (s: s != "") (map (n: let v = builtins.getEnv n; in if v == "" then "" else n + "=" + v) ${nixList(PROBED)})); in ${derivation}`,
+    },
+  ]);
+}
+
+/** Every file the cache holds, NARs as Nix unpacks them (`nix store dump-path` from the cache): what readers get. */
+async function pushedFiles(cache: HttpCache): Promise<Array<[string, string]>> {
+  const files: Array<[string, string]> = [...cache.objects].map(([name, body]) => [name, body.toString('latin1')]);
+  for (const [name, body] of cache.objects) {
+    const path = /^StorePath: (\S+)$/m.exec(body.toString('utf8'))?.[1];
+    if (!name.endsWith('.narinfo') || !path) continue;
+    const nar = await nix.nix(['store', 'dump-path', ...FRESH, '--store', cache.url, path]);
+    files.push([`NAR of ${path}`, nar]);
+  }
+  return files;
+}
+
+/** For the test's own Nix: ask the cache, not Nix's memory of it. */
+const FRESH = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0'];
+
+describe('build-and-push and hostile build code', () => {
+  let cache: HttpCache;
+  beforeEach(async () => {
+    cache = await startHttpCache();
+  });
+  afterEach(() => cache.stop());
+
+  /** The secrets of a step: its key, the sandbox's static credentials, the runner's tokens; then the role's. */
+  const tokens = () => ({ ACTIONS_RUNTIME_TOKEN: `runtime-${randomBytes(12).toString('hex')}`, GITHUB_TOKEN: `ghs_${randomBytes(18).toString('hex')}` });
+
+  async function probe(tag: string, inputs: Record<string, string>, env: Record<string, string>) {
+    for (const value of Object.values(env)) secrets.add(value);
+    const probes = await probeFlake(tag);
+    const result = await step(
+      { installable: `${probes}#fod-probe-${tag}\n${probes}#impure-probe-${tag}`, 'build-args': '--impure', 'store-uri': cache.url, ...inputs },
+      { env: { ...env, PROBE_CONTROL: 'visible' } },
+    );
+    expect(errors(result)).toEqual([]);
+    const stepSecrets = [...secrets, ...Object.values(env), ...sandbox.sts.issuedSecrets()];
+    // The probes work: each saw the one variable meant for it, and nothing else.
+    expect(result.logLines.filter((line) => /> saw /.test(line))).toEqual([expect.stringMatching(new RegExp(`^fod-probe-${tag}> saw PROBE_CONTROL elbisiv$`))]);
+    const impure = JSON.parse(result.outputs['store-paths'])[1] as string;
+    expect(await nix.nix(['store', 'cat', ...FRESH, '--store', cache.url, `${impure}`])).toBe('seen: PROBE_CONTROL=visible\n');
+    // Nor does anything the cache holds, signed and pushed, carry a secret, as it is or reversed.
+    const files = await pushedFiles(cache);
+    expect(files.filter(([name]) => name.startsWith('NAR of'))).toHaveLength(2);
+    const leaks = files.flatMap(([name, text]) =>
+      stepSecrets.filter((secret) => text.includes(secret) || text.includes(reversed(secret))).map((secret) => `${name}: ${secret.slice(0, 4)}...`),
+    );
+    expect(leaks).toEqual([]);
+    for (const line of result.logLines) for (const secret of stepSecrets) expect(line).not.toContain(reversed(secret));
+    // No Nix process that builds or reads the local store was given a secret-bearing variable.
+    const calls = await shim.calls();
+    expect(calls.filter((call) => ['build', 'store sign', '--version'].includes(call.command)).flatMap((call) => call.secretVariables)).toEqual([]);
+    return { result, calls };
+  }
+
+  it('a signing-key input, the step’s AWS credentials and the runner’s tokens: the builds find none of them', async () => {
+    const env = tokens();
+    const { calls } = await probe('input', { 'signing-key': key.secret }, env);
+    // The cache-side commands get the step's own AWS variables, and nothing else of its secrets.
+    for (const call of calls.filter((c) => c.command === 'copy' || c.args.includes('--store'))) {
+      expect(call.secretVariables.every((name) => name.startsWith('AWS_'))).toBe(true);
+    }
+    expect(calls.filter((c) => c.command === 'copy').map((c) => c.awsAccessKeyId)).toEqual([STATIC_CREDENTIALS.accessKeyId, STATIC_CREDENTIALS.accessKeyId]);
+  });
+
+  it('role-to-assume and signing-key-parameter: neither is read before the last build has ended', async () => {
+    const roleArn = sandbox.sts.addRole({
+      name: 'nix-cache-writer',
+      trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }),
+    });
+    sandbox.ssm.putParameter({ name: '/nix/cache-key', value: otherKey.secret, type: 'SecureString' });
+    // At each AWS call, the Nix commands started so far.
+    const nixSoFar: Array<[string, string[]]> = [];
+    const add = sandbox.calls.add.bind(sandbox.calls);
+    sandbox.calls.add = (record) => {
+      nixSoFar.push([record.operation, shim.callsSync().map((call) => call.command)]);
+      return add(record);
+    };
+    try {
+      await probe('role', { 'signing-key-parameter': '/nix/cache-key', 'role-to-assume': roleArn }, tokens());
+    } finally {
+      sandbox.calls.add = add;
+    }
+    // Both builds, and the query of their closure, which starts only once the last build has ended.
+    const afterBuilds = ['--version', 'store ping', 'build', 'build', 'path-info'];
+    expect(nixSoFar).toEqual([
+      ['AssumeRoleWithWebIdentity', afterBuilds],
+      ['GetParameter', afterBuilds],
+    ]);
+  });
+});
+
+describe('build-and-push against an HTTP binary cache', () => {
+  let cache: HttpCache;
+  beforeEach(async () => {
+    cache = await startHttpCache();
+  });
+  afterEach(() => cache.stop());
+
+  it('asks the cache itself: after the cache was emptied, a second run on the same HOME pushes everything again', async () => {
+    const job = new Job({ env: { ...sandbox.env(), NIX_CONFIG: nix.nixConfig, ...shim.env() } });
+    try {
+      const inputs = { installable: `${flake}#web`, 'store-uri': cache.url, 'signing-key': key.secret };
+      const first = await job.step('build-and-push', { inputs });
+      results.push(first);
+      expect(first.outputs).toMatchObject({ 'pushed-paths': '3', 'skipped-paths': '0' });
+      const again = await job.step('build-and-push', { inputs });
+      results.push(again);
+      expect(again.outputs).toMatchObject({ 'pushed-paths': '0', 'skipped-paths': '3' });
+
+      cache.empty();
+      await shim.clear();
+      const afterEmptied = await job.step('build-and-push', { inputs });
+      results.push(afterEmptied);
+      expect(errors(afterEmptied)).toEqual([]);
+      expect(afterEmptied.outputs).toMatchObject({ 'pushed-paths': '3', 'skipped-paths': '0' });
+      expect(await commands()).toEqual(['--version', 'store ping', 'build', 'path-info', 'path-info', 'copy']);
+      // Each run keeps Nix's memory of caches in a folder of its own, gone after the step.
+      const folders = (await shim.calls()).filter((call) => call.xdgCacheHome).map((call) => call.xdgCacheHome);
+      expect(new Set(folders).size).toBe(1);
+      expect(existsSync(folders[0]!)).toBe(false);
+      // The cache is whole again: its nix-cache-info too, which a client needs before anything else.
+      expect(cache.objects.has('nix-cache-info')).toBe(true);
+      const web = await storePathOf('web');
+      await expect(substitute(cache.url, web, key.public)).resolves.toBeUndefined();
+    } finally {
+      await job.cleanup();
+    }
+  });
+
+  it('a cache that accepts connections and never answers: the step ends after 3 attempts of cache-timeout, naming the call', async () => {
+    cache.hang('all');
+    const result = await step(
+      { installable: `${flake}#web`, 'store-uri': cache.url, 'signing-key': key.secret, 'cache-timeout': '3s' },
+      { timeoutMs: 120_000 },
+    );
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(/^Nix could not open the binary cache http:\/\/127\.0\.0\.1:\d+: nix store ping --store http:\/\/127\.0\.0\.1:\d+ did not finish within 3 s: stopped it/)]);
+    expect(warnings(result)).toEqual([1, 2].map((n) => expect.stringContaining(`nix store ping failed with a transient error (attempt ${n} of 3)`)));
+    expect(await commands()).toEqual(['--version', 'store ping', 'store ping', 'store ping']);
+    expect(result.durationMs).toBeGreaterThanOrEqual(3 * 3_000);
+    expect(result.state).toEqual({});
+  });
+
+  it('a cache that hangs on uploads: each nix copy attempt is stopped at its bound and retried, 4 in all', async () => {
+    cache.objects.set('nix-cache-info', Buffer.from('StoreDir: /nix/store\n'));
+    cache.hang('put');
+    const result = await step(
+      { installable: `${flake}#lib`, 'store-uri': cache.url, 'signing-key': key.secret, 'cache-timeout': '2s' },
+      { timeoutMs: 120_000 },
+    );
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(1);
+    // 2 s, and 1 s for the NAR of under 1 MiB it uploads.
+    expect(errors(result)).toEqual([expect.stringContaining(`nix copy --to ${cache.url} did not finish within 3 s: stopped it`)]);
+    expect((await commands()).filter((command) => command === 'copy')).toHaveLength(4);
+    expect(cache.requests.filter((request) => request.startsWith('PUT')).length).toBeGreaterThanOrEqual(4);
+    expect(existsSync(result.state['signing-key-file'])).toBe(false);
+    // What was built is still reported.
+    expect(result.summary).toContain('Nix closures built, push failed');
+    expect(result.summary).toContain(await storePathOf('lib'));
+  });
+});
+
 describe('build-and-push killed', () => {
   it('leaves the key file to the post step, which removes it', async () => {
     const job = new Job({ env: { ...sandbox.env(), NIX_CONFIG: nix.nixConfig, ...shim.env('hang') } });
@@ -262,6 +489,11 @@ describe('build-and-push with bad inputs', () => {
     [{ 'store-uri': '' }, 'store-uri'],
     [{ 'store-uri': 'nix-cache' }, 'store-uri'],
     [{ 'store-uri': 'file:///tmp/nix-cache?secret-key=/tmp/key' }, 'store-uri'],
+    [{ 'store-uri': 'file:///tmp/nix-cache?trusted=1' }, 'store-uri'],
+    [{ 'store-uri': 's3://nix-cache?region=eu-west-1&priority=1' }, 'store-uri'],
+    [{ 'store-uri': '/srv/nix-store' }, 'store-uri'],
+    [{ 'build-timeout': 'forever' }, 'build-timeout'],
+    [{ 'cache-timeout': '0' }, 'cache-timeout'],
     [{ push: 'yes' }, 'push'],
     [{ sign: 'no' }, 'sign'],
     [{ 'signing-key': '' }, 'signing-key'],
@@ -279,9 +511,11 @@ describe('build-and-push with bad inputs', () => {
     expect(await shim.calls()).toEqual([]);
   });
 
-  it('fails before building when the key parameter does not exist', async () => {
+  it('fails after building, pushing nothing, when the key parameter does not exist (it is read only then)', async () => {
     const result = await step({ ...VALID, installable: `${flake}#web`, 'store-uri': await cacheUri(), 'signing-key': '', 'signing-key-parameter': '/nix/missing' });
     expect(errors(result)).toEqual([expect.stringContaining('Could not read the signing key from the SSM parameter /nix/missing: ParameterNotFound')]);
-    expect(await commands()).toEqual(['--version', 'store ping']);
+    expect(await commands()).toEqual(['--version', 'store ping', 'build', 'path-info']);
+    expect(result.state).toEqual({});
+    expect(result.summary).toContain('Nix closures built, push failed');
   });
 });

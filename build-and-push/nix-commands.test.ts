@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { cacheSettings, copyTimeoutMs } from './nix-commands.js';
+
+describe('copyTimeoutMs', () => {
+  it.each([
+    ['nothing to upload', 120_000, 0, 120_000],
+    ['under 1 MiB', 2_000, 160, 3_000],
+    ['1 GiB of NAR', 120_000, 1024 ** 3, 120_000 + 1024_000],
+  ])('%s: %i ms + %i bytes -> %i ms', (_case, cacheMs, bytes, expected) => {
+    expect(copyTimeoutMs(cacheMs, bytes)).toBe(expected);
+  });
+});
+
+describe('cacheSettings', () => {
+  it('turns off both narinfo caches and bounds connections and stalled transfers by the cache timeout', () => {
+    expect(cacheSettings(120_000)).toEqual([
+      '--option', 'narinfo-cache-positive-ttl', '0',
+      '--option', 'narinfo-cache-negative-ttl', '0',
+      '--option', 'connect-timeout', '120',
+      '--option', 'stalled-download-timeout', '120',
+    ]);
+  });
+
+  it('rounds a bound under a second up to one', () => {
+    expect(cacheSettings(400)).toContain('1');
+  });
+});
