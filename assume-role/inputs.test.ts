@@ -38,6 +38,7 @@ describe('assume-role inputs', () => {
     ['account IDs, comma or newline separated', { 'allowed-account-ids': '111111111111, 222222222222\n333333333333' }, { allowedAccountIds: ['111111111111', '222222222222', '333333333333'] }],
     ['a policy document', { 'inline-session-policy': '{"Version":"2012-10-17","Statement":[]}' }, { inlineSessionPolicy: '{"Version":"2012-10-17","Statement":[]}' }],
     ['a pretty-printed policy, minified as it is sent', { 'inline-session-policy': '{\n  "Version": "2012-10-17",\n  "Statement": [ { "Sid": "é" } ]\n}' }, { inlineSessionPolicy: '{"Version":"2012-10-17","Statement":[{"Sid":"é"}]}' }],
+    ['a policy kept as written but for whitespace between tokens: spaces and escaped quotes in strings, 1e999, an integer past 2^53', { 'inline-session-policy': '{\n  "Statement": [ { "Sid" : "a \\"b\\"  c", "Condition": { "NumericLessThan": { "k": 1e999, "l": 12345678901234567890 } } } ]\n}' }, { inlineSessionPolicy: '{"Statement":[{"Sid":"a \\"b\\"  c","Condition":{"NumericLessThan":{"k":1e999,"l":12345678901234567890}}}]}' }],
     ['a policy of 2048 characters as sent', { 'inline-session-policy': policyOfLength(2048, true) }, { inlineSessionPolicy: policyOfLength(2048) }],
     ['a role path of 510 characters', { 'role-to-assume': `arn:aws:iam::123456789012:role/${'p'.repeat(510)}/deploy` }, { roleToAssume: `arn:aws:iam::123456789012:role/${'p'.repeat(510)}/deploy` }],
     ['the shortest session name', { 'role-session-name': 'ab' }, { roleSessionName: 'ab' }],
@@ -50,6 +51,7 @@ describe('assume-role inputs', () => {
   it.each<[string, Record<string, string>, NodeJS.ProcessEnv | undefined, string]>([
     ['no region anywhere', {}, {}, "No AWS region: set the 'aws-region' input"],
     ['a policy that is not JSON', { 'inline-session-policy': 'Statement' }, undefined, "Input 'inline-session-policy' must be a JSON IAM policy document: "],
+    ['a policy naming Statement twice (JSON.parse would keep only the Allow)', { 'inline-session-policy': '{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}],"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' }, undefined, "Input 'inline-session-policy' must be a JSON IAM policy document: the object at $ names the key \"Statement\" twice"],
     ['a policy without statements', { 'inline-session-policy': '[]' }, undefined, 'an object with a "Statement"'],
     ['a policy over 2048 characters as sent', { 'inline-session-policy': policyOfLength(2049, true) }, undefined, 'of at most 2048 characters once minified (as sent to STS), got 2049'],
     ['a policy with a character STS refuses', { 'inline-session-policy': '{"Statement":[{"Sid":"☃"}]}' }, undefined, "of characters U+0020-U+00FF, tab and line breaks only (STS refuses others), got U+2603 '☃'"],

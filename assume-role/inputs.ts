@@ -1,5 +1,6 @@
 /** The inputs of assume-role: their names, defaults and the typed object the action works with. */
 import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
+import { minifyJson } from '../shared/json-text.js';
 import { resolveRegion } from '../shared/region.js';
 import { defaultSessionName, readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 
@@ -32,7 +33,8 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const POLICY_ARN = /^arn:aws(?:-[a-z]+)*:iam::(?:\d{12}|aws):policy\/[\x21-\x7e]{1,1024}$/;
 /**
  * STS's `sessionPolicyDocumentType`: 1-2048 characters of `\u0009\u000A\u000D\u0020-\u00FF`, measured on the
- * document as sent. The action sends it minified, so a pretty-printed policy's indentation does not count.
+ * document as sent. The action sends it without the whitespace between tokens, so a pretty-printed policy's
+ * indentation does not count.
  */
 const MAX_INLINE_POLICY = 2048;
 const POLICY_CHARACTER = /[^\t\n\r\u0020-\u00FF]/u;
@@ -69,21 +71,21 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   return { ...inputs, inlineSessionPolicy: policy.sent, awsRegion: resolveRegion(inputs.awsRegion, env) };
 }
 
-/** The policy as STS will receive it (minified JSON), or why STS would refuse it. */
+/**
+ * The policy as STS will receive it: the text as written, less the whitespace between JSON tokens (see
+ * `minifyJson`: no key dropped, no number rewritten), or why STS would refuse it or read it otherwise than written.
+ */
 function minifiedPolicy(policy: string): { sent: string } | { problem: string } {
   if (!policy) return { sent: '' };
   const failed = (problem: string) => ({ problem });
   const prefix = `Input '${Input.InlineSessionPolicy}' must be a JSON IAM policy document`;
-  let document: unknown;
-  try {
-    document = JSON.parse(policy);
-  } catch (error) {
-    return failed(`${prefix}: ${(error as Error).message}`);
-  }
+  const minified = minifyJson(policy);
+  if ('problem' in minified) return failed(`${prefix}: ${minified.problem}`);
+  const sent = minified.text;
+  const document: unknown = JSON.parse(sent);
   if (typeof document !== 'object' || document === null || Array.isArray(document) || !('Statement' in document)) {
     return failed(`${prefix}: an object with a "Statement"`);
   }
-  const sent = JSON.stringify(document);
   if (sent.length > MAX_INLINE_POLICY) {
     return failed(`${prefix} of at most ${MAX_INLINE_POLICY} characters once minified (as sent to STS), got ${sent.length}`);
   }

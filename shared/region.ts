@@ -4,9 +4,13 @@
  */
 import { InputError } from './inputs.js';
 
-/** `us-east-1`, `us-gov-west-1`, `cn-northwest-1`, `eusc-de-east-1`. */
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
-const FORM = 'an AWS region such as eu-central-1';
+/**
+ * `us-east-1`, `us-gov-west-1`, `cn-northwest-1`, `eusc-de-east-1`; at most 20 characters, the tightest member the
+ * region is sent in (ssm-deploy's SendCommand `OutputS3Region`, 3-20), so that no action is looser than that. The
+ * SDK clients' endpoint host labels allow 63; the longest region today has 14.
+ */
+const REGION = /^(?=.{3,20}$)[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+const FORM = 'an AWS region such as eu-central-1, of at most 20 characters';
 
 export const REGION_INPUT = 'aws-region';
 export const REGION_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const;

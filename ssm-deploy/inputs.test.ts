@@ -6,6 +6,12 @@ const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web
 const VALID = { targets: 'tag:Role=web', 'store-path': STORE_PATH };
 const ENV = { AWS_REGION: 'eu-central-1' };
 const PUBLIC_KEY = `cache-1:${'A'.repeat(43)}=`;
+/** Units of 248 characters (a 240-character name), and keys of 52, space separated as the document receives them. */
+const UNIT_240 = `${'u'.repeat(240)}.service`;
+const units = (count: number, last = UNIT_240) => [...Array<string>(count - 1).fill(UNIT_240), last].join('\n');
+const keys = (count: number) => Array<string>(count).fill(PUBLIC_KEY).join(' ');
+/** http://localhost/ and a path: `length` characters in all. */
+const urlOf = (length: number) => `http://localhost/${'a'.repeat(length - 17)}`;
 const read = (values: Record<string, string>) => readInputs((name) => values[name] ?? '', ENV);
 const failure = (values: Record<string, string>): string => inputErrorOf(() => read(values));
 
@@ -53,6 +59,9 @@ describe('ssm-deploy inputs', () => {
     ['a shared document by ARN, not managed', { 'manage-document': 'false', 'document-name': 'arn:aws:ssm:eu-central-1:123456789012:document/NixOS-Deploy' }, { documentName: 'arn:aws:ssm:eu-central-1:123456789012:document/NixOS-Deploy' }],
     ['a managed document name of 128 characters', { 'document-name': 'D'.repeat(128) }, { documentName: 'D'.repeat(128) }],
     ['a reboot', { action: 'reboot' }, { action: 'reboot' }],
+    ['a health-check URL at the document\'s maxChars (2048)', { 'health-check-url': urlOf(2048) }, { healthCheckUrl: urlOf(2048) }],
+    ['units filling the document\'s 4096 characters once joined', { 'health-check-units': units(17, `${'u'.repeat(104)}.service`) }, { healthCheckUnits: expect.arrayContaining([UNIT_240]) }],
+    ['77 trusted keys (4080 characters once joined)', { 'trusted-public-keys': keys(77) }, { trustedPublicKeys: expect.arrayContaining([PUBLIC_KEY]) }],
     ['a timeout in a fraction of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
   ])('reads %s', (_case, values, expected) => {
     expect(read({ ...VALID, ...values })).toMatchObject(expected);
@@ -88,6 +97,12 @@ describe('ssm-deploy inputs', () => {
     ['a document name with a space', { 'manage-document': 'false', 'document-name': 'NixOS Deploy' }, "Input 'document-name' must be an SSM document name"],
     ['a timeout of no time', { 'timeout-minutes': '0.0' }, "Input 'timeout-minutes' must be more than 0"],
     ['a timeout in words', { 'timeout-minutes': 'an hour' }, "Input 'timeout-minutes' must be a number of minutes"],
+    ['a health-check URL of 2049 characters (the document\'s maxChars is 2048)', { 'health-check-url': urlOf(2049) }, "Input 'health-check-url' (the document's healthCheckUrl) must be at most 2048 characters (the document's maxChars), got 2049"],
+    ['a health-check URL of 2100 characters', { 'health-check-url': urlOf(2100) }, 'got 2100'],
+    ['one character past 4096 once the units are joined', { 'health-check-units': units(17, `${'u'.repeat(105)}.service`) }, "Input 'health-check-units', its items joined by spaces as the document's healthCheckUnits, must be at most 4096 characters (the document's maxChars), got 4097"],
+    ['17 units of 240 characters', { 'health-check-units': units(17) }, "Input 'health-check-units', its items joined by spaces"],
+    ['100 trusted public keys', { 'trusted-public-keys': keys(100) }, "Input 'trusted-public-keys', its items joined by spaces as the document's trustedPublicKeys, must be at most 4096 characters (the document's maxChars), got 5299"],
+    ['substituters past 4096 characters once joined', { substituters: Array<string>(100).fill(`https://cache-${'c'.repeat(30)}.example.org`).join(' ') }, "Input 'substituters', its items joined by spaces as the document's substituters, must be at most 4096"],
     ['a bucket name with capitals', { 'output-s3-bucket': 'My-Bucket' }, "Input 'output-s3-bucket' must be an S3 bucket name"],
   ])('rejects %s', (_case, values, message) => {
     expect(failure({ ...VALID, ...values })).toContain(message);

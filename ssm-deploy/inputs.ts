@@ -3,6 +3,8 @@ import { InputError, parseInputs, shown, type InputSource } from '../shared/inpu
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+import { DOCUMENT, documentParameters, type DocumentParameterName } from './document.js';
+import { documentParameterProblems } from './parameter-checks.js';
 import { refusedSettingsNote, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
 
 export const Input = {
@@ -31,6 +33,21 @@ export const Input = {
 } as const;
 
 export const ACTIONS = ['switch', 'boot', 'reboot', 'dry-activate'] as const;
+
+/** The input each document parameter's value comes from. */
+const PARAMETER_INPUT: Record<DocumentParameterName, string> = {
+  storePath: Input.StorePath,
+  action: Input.Action,
+  substituters: Input.Substituters,
+  trustedPublicKeys: Input.TrustedPublicKeys,
+  healthCheckUnits: Input.HealthCheckUnits,
+  healthCheckUrl: Input.HealthCheckUrl,
+  healthCheckTimeoutSeconds: Input.HealthCheckTimeoutSeconds,
+  rollbackOnFailure: Input.RollbackOnFailure,
+  executionTimeout: Input.ExecutionTimeoutSeconds,
+};
+/** Lists that travel space separated in one parameter value (see `documentParameters`). */
+const JOINED_INPUTS: ReadonlySet<string> = new Set([Input.Substituters, Input.TrustedPublicKeys, Input.HealthCheckUnits]);
 
 /** One `Targets` entry of `SendCommand`: `{ Key: 'tag:Role', Values: ['web', 'api'] }`. */
 export interface TagTarget {
@@ -159,7 +176,10 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
     }),
     source,
   );
-  const problems = crossCheck(inputs);
+  const problems = [
+    ...crossCheck(inputs),
+    ...documentParameterProblems(DOCUMENT.parameters, documentParameters(inputs), PARAMETER_INPUT, JOINED_INPUTS),
+  ];
   if (problems.length > 0) throw new InputError(problems);
   return { ...inputs, awsRegion: resolveRegion(inputs.awsRegion, env) };
 }

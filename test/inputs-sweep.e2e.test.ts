@@ -48,6 +48,14 @@ const SESSION_NAME_64 = 'Aa0_+=,.@-'.repeat(7).slice(0, 64);
 const LONG_GROUP = 'g'.repeat(255);
 const LONG_TEMPLATE = 'T'.repeat(128);
 const EMOJI_GROUP = `Größe-${'😀'.repeat(124)}`;
+/** The NixOS-Deploy document's maxChars: 2048 for the URL, 4096 for each space-joined list. */
+const urlOf = (length: number) => `http://localhost/${'a'.repeat(length - 17)}`;
+const UNIT_240 = `${'u'.repeat(240)}.service`;
+/** 16 units of 248 characters and one of 112: 4096 characters once joined by spaces. */
+const UNITS_4096 = [...Array<string>(16).fill(UNIT_240), `${'u'.repeat(104)}.service`].join('\n');
+const PUBLIC_KEY = `cache-1:${'A'.repeat(43)}=`;
+/** 20 characters, the most SendCommand's OutputS3Region takes. */
+const REGION_20 = 'abcd-efghijklmnopq-1';
 
 describe('assume-role: accepted edges reach STS and are accepted', () => {
   let roleArn: string;
@@ -92,6 +100,37 @@ describe('assume-role: accepted edges reach STS and are accepted', () => {
   });
 });
 
+describe('assume-role: the session policy reaches STS as written', () => {
+  it('less only the whitespace between tokens: spaces and escaped quotes in strings, 1e999 and an integer past 2^53 kept', async () => {
+    const roleArn = sandbox.sts.addRole({
+      name: 'deploy',
+      trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/octo-repo:environment:production' }),
+    });
+    sandbox.oidc.setClaims({ environment: 'production' });
+    const written = [
+      '{',
+      '  "Version": "2012-10-17",',
+      '  "Statement": [',
+      '    { "Effect": "Deny", "Action": "s3:*", "Resource": "*",',
+      '      "Condition": { "StringEquals": { "aws:PrincipalTag/team": "say \\"hi\\"  twice" },',
+      '                     "NumericGreaterThan": { "s3:max-keys": 1e999, "s3:object-lock-remaining-retention-days": 12345678901234567890 } } }',
+      '  ]',
+      '}',
+    ].join('\n');
+    const result = await runAction('assume-role', {
+      env: { ...sandbox.env(), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      inputs: { 'role-to-assume': roleArn, 'inline-session-policy': written },
+    });
+    expect(errors(result)).toEqual([]);
+    const [call] = sandbox.calls.of('AssumeRoleWithWebIdentity');
+    expect(call.status).toBe(200);
+    expect(call.params.Policy).toBe(
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",' +
+        '"Condition":{"StringEquals":{"aws:PrincipalTag/team":"say \\"hi\\"  twice"},"NumericGreaterThan":{"s3:max-keys":1e999,"s3:object-lock-remaining-retention-days":12345678901234567890}}}]}',
+    );
+  });
+});
+
 describe('ssm-deploy: accepted edges reach Systems Manager and are accepted', () => {
   const CONTENT = readFileSync(`${REPO_ROOT}/ssm-deploy/nixos-deploy.json`, 'utf8');
   const deploy = (inputs: Record<string, string>) =>
@@ -116,6 +155,11 @@ describe('ssm-deploy: accepted edges reach Systems Manager and are accepted', ()
       { Role: 'web' },
     ],
     ['a 7-digit error count, a 1-digit percentage of concurrency', { 'max-errors': '9999999', 'max-concurrency': '1%', targets: 'tag:Role=web' }, { Role: 'web' }],
+    [
+      "a health-check URL and units at the document's maxChars, a region of 20 characters with S3 output",
+      { 'health-check-url': urlOf(2048), 'health-check-units': UNITS_4096, 'aws-region': REGION_20, 'output-s3-bucket': 'abc', targets: 'tag:Role=web' },
+      { Role: 'web' },
+    ],
   ])('%s', async (_case, inputs, tags) => {
     sandbox.ssm.createDocument({ name: 'Shared.NixOS_Deploy-1', content: CONTENT });
     sandbox.ssm.addInstance({ instanceId: 'i-0123456789abcdef0', tags });
@@ -148,7 +192,7 @@ describe('instance-refresh: accepted edges reach Auto Scaling and EC2 and are ac
     ],
     ['a group name of any script with emoji (254 UTF-16 units), no healthy maximum', EMOJI_GROUP, { 'min-healthy-percentage': '0', wait: 'false' }],
   ])('%s', async (_case, group, inputs) => {
-    const template = sandbox.ec2.createLaunchTemplate({ name: LONG_TEMPLATE, data: { ImageId: 'ami-0123456789abcdef0' } });
+    const template = sandbox.ec2.createLaunchTemplate({ name: LONG_TEMPLATE, data: { ImageId: 'ami-0123456789abcdef0', MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' } } });
     sandbox.autoscaling.createGroup({ name: group, launchTemplate: { id: template.id, version: '1' }, desiredCapacity: 2 });
     const result = await runAction('instance-refresh', {
       env: sandbox.env(),
@@ -165,11 +209,23 @@ describe('refused forms fail the step before any call', () => {
   it.each<[string, string, Record<string, string>, string]>([
     ['assume-role', 'a policy with ☃ (STS takes Latin-1 only)', { 'inline-session-policy': '{"Statement":[{"Sid":"☃"}]}' }, "Input 'inline-session-policy'"],
     ['assume-role', 'a policy of 2049 characters as sent', { 'inline-session-policy': prettyPolicyOfLength(2049) }, 'got 2049'],
+    [
+      'assume-role',
+      'a policy naming Statement twice (a parser would keep the Allow, drop the Deny)',
+      { 'inline-session-policy': '{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}],\n "Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' },
+      'names the key "Statement" twice',
+    ],
+    ['assume-role', 'a policy repeating a condition key', { 'inline-session-policy': '{"Statement":[{"Condition":{"StringEquals":{"aws:username":"a","aws:username":"b"}}}]}' }, 'names the key "aws:username" twice'],
     ['assume-role', 'a session name of 65 characters', { 'role-session-name': `${SESSION_NAME_64}x` }, "Input 'role-session-name'"],
     ['ssm-deploy', 'max-errors: 05%', { targets: 'tag:Role=web', 'max-errors': '05%' }, "Input 'max-errors'"],
     ['ssm-deploy', 'max-concurrency: 0%', { targets: 'tag:Role=web', 'max-concurrency': '0%' }, "Input 'max-concurrency'"],
     ['ssm-deploy', 'document-name: team/NixOS-Deploy, managed', { targets: 'tag:Role=web', 'document-name': 'team/NixOS-Deploy' }, "Input 'document-name'"],
     ['ssm-deploy', 'a target key SendCommand refuses', { targets: 'tag:Role!=web' }, "Input 'targets'"],
+    ['ssm-deploy', "a health-check URL of 2100 characters (the document's maxChars is 2048)", { targets: 'tag:Role=web', 'health-check-url': urlOf(2100) }, "Input 'health-check-url'"],
+    ['ssm-deploy', '17 units of 240 characters (over 4096 joined)', { targets: 'tag:Role=web', 'health-check-units': Array<string>(17).fill(UNIT_240).join('\n') }, "Input 'health-check-units'"],
+    ['ssm-deploy', '100 trusted public keys (over 4096 joined)', { targets: 'tag:Role=web', 'trusted-public-keys': Array<string>(100).fill(PUBLIC_KEY).join(' ') }, "Input 'trusted-public-keys'"],
+    ['ssm-deploy', 'a region of 22 characters with S3 output (OutputS3Region takes 3-20)', { targets: 'tag:Role=web', 'aws-region': 'abcd-efghijklmnopqrs-1', 'output-s3-bucket': 'abc' }, "Input 'aws-region'"],
+    ['instance-refresh', 'a region of 21 characters', { 'auto-scaling-group-name': 'web', 'aws-region': `${REGION_20.slice(0, -2)}x-1` }, "Input 'aws-region'"],
     ['instance-refresh', 'a group name of 256 characters', { 'auto-scaling-group-name': 'g'.repeat(256) }, "Input 'auto-scaling-group-name'"],
     ['instance-refresh', 'an alarm name of 256 characters', { 'auto-scaling-group-name': 'web', alarms: 'a'.repeat(256) }, "Input 'alarms'"],
   ])('%s: %s', async (action, _case, inputs, message) => {
@@ -238,6 +294,7 @@ describe('each input is as strict as its API member, no stricter without a reaso
     { action: 'ssm-deploy', input: 'delivery-timeout-seconds', accepted: '30', refused: '29', request: (v) => send({ TimeoutSeconds: Number(v) }) },
     { action: 'ssm-deploy', input: 'delivery-timeout-seconds', accepted: '2592000', refused: '2592001', request: (v) => send({ TimeoutSeconds: Number(v) }) },
     { action: 'ssm-deploy', input: 'output-s3-bucket', accepted: 'abc', refused: 'ab', request: (v) => send({ OutputS3BucketName: v, OutputS3Region: 'us-east-1' }) },
+    { action: 'ssm-deploy', input: 'aws-region', accepted: REGION_20, refused: `${REGION_20.slice(0, -2)}x-1`, request: (v) => send({ OutputS3BucketName: 'abc', OutputS3Region: v }), with: { 'output-s3-bucket': 'abc' } },
     { action: 'ssm-deploy', input: 'cloudwatch-log-group', accepted: 'g'.repeat(512), refused: 'g'.repeat(513), request: (v) => send({ CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: v } }) },
     {
       action: 'ssm-deploy', input: 'instance-ids', accepted: 'i-0123456789abcdef0', refused: 'i-0123456789ABCDEF0',

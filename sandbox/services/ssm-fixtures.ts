@@ -16,6 +16,7 @@ export const DEPLOY_DOCUMENT = {
       type: 'String',
       default: '',
       allowedPattern: '^$|^https?://[A-Za-z0-9./:_-]+( https?://[A-Za-z0-9./:_-]+)*$',
+      maxChars: 4096,
     },
     units: { type: 'StringList', default: [], maxItems: 3 },
     executionTimeout: { type: 'String', default: '3600', allowedPattern: '^[1-9][0-9]{0,5}$' },

@@ -149,6 +149,7 @@ describe('errors', () => {
     ['InvalidDocumentVersion', () => send({ InstanceIds: [id(1)], DocumentVersion: '3' })],
     ['InvalidParameters', () => send({ InstanceIds: [id(1)], Parameters: { storePath: ['/nix/store/x; reboot'] } })],
     ['InvalidParameters', () => send({ InstanceIds: [id(1)], Parameters: {} })],
+    ['InvalidParameters', () => send({ InstanceIds: [id(1)], Parameters: { storePath: [STORE_PATH], substituters: [`https://${'a'.repeat(4089)}`] } })],
     ['InvalidParameters', () => send({ InstanceIds: [id(1)], Parameters: { storePath: [STORE_PATH], extra: ['x'] } })],
     ['InvalidInstanceId', () => send({ InstanceIds: [id(99)] })],
     ['InvalidInstanceId', () => send({ InstanceIds: [id(2)] })],
@@ -173,6 +174,18 @@ describe('errors', () => {
     );
     expect(error).toMatchObject({ name: code, $metadata: { httpStatusCode: 400 } });
     expect(error!.message).not.toBe('');
+  });
+
+  it('holds a value to its maxChars though its pattern takes it: 4096 characters pass, 4097 do not', async () => {
+    await withDocument();
+    fleet(1);
+    const substituters = (length: number) => ({ storePath: [STORE_PATH], substituters: [`https://${'a'.repeat(length - 8)}`] });
+    await expect(send({ InstanceIds: [id(1)], Parameters: substituters(4096) })).resolves.toMatchObject({ Status: 'Pending' });
+    await expect(send({ InstanceIds: [id(1)], Parameters: substituters(4097) })).rejects.toMatchObject({
+      name: 'InvalidParameters',
+      message: expect.stringContaining('at most 4096 characters'),
+    });
+    expect(sandbox.ssm.commands).toHaveLength(1);
   });
 
   it('sends nothing when a parameter fails its pattern', async () => {
