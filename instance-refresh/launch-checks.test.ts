@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { launchProblems, PUBLIC_KEY_SOURCE, tagKeyProblem, tagValueProblem, type LaunchCheck } from './launch-checks.js';
+import { PUBLIC_KEY_SOURCE } from '../shared/store-uri.js';
+import { launchProblems, tagKeyProblem, tagValueProblem, type LaunchCheck } from './launch-checks.js';
 
 const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
 const KEY = `cache-1:${'A'.repeat(43)}=`;
@@ -43,7 +44,11 @@ describe('tag values', () => {
     ['Substituters', 's3://a\ts3://b', 'has control characters'],
     ['TrustedPublicKeys', `${KEY} other-1:${'B'.repeat(43)}=`, undefined],
     ['TrustedPublicKeys', 'cache-1:short=', 'has "cache-1:short=", which the user data refuses'],
-    ['TrustedPublicKeys', `me@cache:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['TrustedPublicKeys', `me@cache-1:${'A'.repeat(43)}=`, undefined],
+    ['TrustedPublicKeys', `me cache-1:${'A'.repeat(43)}=`, 'has "me", which the user data refuses'],
+    ['TrustedPublicKeys', `$(reboot):${'A'.repeat(43)}=`, 'which the user data refuses: each item must be a Nix public key, name:<44 characters of base64>'],
+    ['TrustedPublicKeys', `a/b:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['TrustedPublicKeys', `:${'A'.repeat(43)}=`, 'which the user data refuses'],
     ['NixStorePath', STORE_PATH, undefined],
     ['NixStorePath', 'garbage', 'is "garbage", which the user data refuses (powering the instance off): it must be a full store path'],
     ['NixStorePath', '', 'is "", which the user data refuses'],
@@ -58,9 +63,9 @@ describe('tag values', () => {
     else expect(tagValueProblem(key, value)).toContain(problem);
   });
 
-  it("checks public keys with user-data.sh's own pattern", () => {
+  it("checks public keys with user-data.sh's own pattern, the one public-key rule (shared/store-uri.ts)", () => {
     const script = readFileSync(new URL('./user-data.sh', import.meta.url), 'utf8');
-    expect(script).toContain(`PUBLIC_KEY_PATTERN='${PUBLIC_KEY_SOURCE}'`);
+    expect(script).toContain(`PUBLIC_KEY_PATTERN='^${PUBLIC_KEY_SOURCE}$'`);
   });
 });
 

@@ -16,7 +16,7 @@
  *   instances would hand them to another environment's roles.
  */
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
-import { refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
+import { PUBLIC_KEY, PUBLIC_KEY_FORM, refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
 import { MAX_TAGS_PER_RESOURCE, type Tag } from './tag-specifications.js';
 
 /** The tags `user-data.sh` reads, by its default names (`store-path-tag` defaults to the first). */
@@ -25,10 +25,6 @@ export const SUBSTITUTERS_TAG = 'Substituters';
 export const TRUSTED_PUBLIC_KEYS_TAG = 'TrustedPublicKeys';
 /** The tag the IAM policies in `iam/` condition on. */
 export const ENVIRONMENT_TAG = 'Environment';
-
-/** `user-data.sh`'s `PUBLIC_KEY_PATTERN`: one Nix public key, `name:` and 32 bytes of base64. */
-export const PUBLIC_KEY_SOURCE = '^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$';
-const PUBLIC_KEY = new RegExp(PUBLIC_KEY_SOURCE);
 
 /** The characters instance metadata serves in a tag key. */
 const IMDS_KEY_CHAR = /[A-Za-z0-9+\-=.,_:@]/;
@@ -106,7 +102,7 @@ export function tagValueProblem(key: string, value: string): string | undefined 
       return `has ${shown(item)}${why}, which the user data refuses: each item must be ${SUBSTITUTER_FORM}`;
     }
     if (key === TRUSTED_PUBLIC_KEYS_TAG && !PUBLIC_KEY.test(item)) {
-      return `has ${shown(item)}, which the user data refuses: each item must be a Nix public key, name:<44 characters of base64>`;
+      return `has ${shown(item)}, which the user data refuses: each item must be ${PUBLIC_KEY_FORM}`;
     }
   }
   return undefined;

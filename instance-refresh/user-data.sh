@@ -54,7 +54,8 @@ STORE_PATH_PATTERN='^/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}$'
 # on its allow-list, so that `trusted=1` (no signature needed), `require-sigs`, `secret-key` and any setting this
 # script does not know are refused.
 SUBSTITUTER_PATTERN='^(s3|https|http|file)://[A-Za-z0-9._~:/%+,@-]+([?](region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*(&(region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*)*)?$'
-PUBLIC_KEY_PATTERN='^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$'
+# The same rule as every public key input (shared/store-uri.ts, PUBLIC_KEY): names of inert characters only.
+PUBLIC_KEY_PATTERN='^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$'
 REQUIRED_TOOLS=(curl nix nix-store nix-env timeout readlink mkdir mv sleep systemctl)
 
 log() { printf 'nixos-aws: %s\n' "$*" >&2; }

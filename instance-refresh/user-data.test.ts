@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { STORE_PATH } from '../shared/store-path.js';
-import { SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
+import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'user-data.sh');
@@ -241,6 +241,11 @@ describe('user-data.sh', () => {
     expect(line?.[1]).toBe(`^${SUBSTITUTER_SOURCE}$`);
   });
 
+  it('checks public keys with the rule of every public key input (shared/store-uri.ts)', () => {
+    const line = /^PUBLIC_KEY_PATTERN='(.*)'$/m.exec(readFileSync(SCRIPT, 'utf8'));
+    expect(line?.[1]).toBe(`^${PUBLIC_KEY_SOURCE}$`);
+  });
+
   it.each<[string, Record<string, string>, (path: string) => string[]]>([
     ['kexec', {}, bootCalls],
     ['reboot', { NIXOS_AWS_BOOT: 'reboot' }, () => ['switch-to-configuration boot', 'systemctl reboot']],
@@ -375,6 +380,19 @@ describe('user-data.sh', () => {
         expect(existsSync(join(caseDir, 'profiles/system'))).toBe(false);
         expect(existsSync(join(caseDir, 'state/booting-store-path'))).toBe(false);
       });
+    });
+
+    it('takes a key whose name has @, as every public key input does (shared/store-uri.ts)', async () => {
+      const key = join(dir, `at-key-${randomUUID()}`);
+      await writeFile(key, await nix('nix', 'key', 'generate-secret', '--key-name', 'deploy@nixos-aws-test-2'), { mode: 0o600 });
+      const fetched = await closureIn('at-cache', key);
+      const outcome = await runScript({
+        NixStorePath: fetched,
+        Substituters: `file://${join(dir, 'at-cache')}`,
+        TrustedPublicKeys: await convertToPublic(await readFile(key, 'utf8')),
+      });
+      expect(outcome.stderr).not.toContain('FAILED');
+      expect(outcome.calls).toEqual(bootCalls(fetched));
     });
 
     it('boots a system in the store that a trusted key signed, with no cache to fetch from', async () => {

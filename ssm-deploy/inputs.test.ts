@@ -53,6 +53,7 @@ describe('ssm-deploy inputs', () => {
     ['a shared document by ARN, not managed', { 'manage-document': 'false', 'document-name': 'arn:aws:ssm:eu-central-1:123456789012:document/NixOS-Deploy' }, { documentName: 'arn:aws:ssm:eu-central-1:123456789012:document/NixOS-Deploy' }],
     ['a managed document name of 128 characters', { 'document-name': 'D'.repeat(128) }, { documentName: 'D'.repeat(128) }],
     ['a reboot', { action: 'reboot' }, { action: 'reboot' }],
+    ['a key named with @', { 'trusted-public-keys': `deploy@example.org-1:${'A'.repeat(43)}=` }, { trustedPublicKeys: [`deploy@example.org-1:${'A'.repeat(43)}=`] }],
     ['a timeout in a fraction of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
   ])('reads %s', (_case, values, expected) => {
     expect(read({ ...VALID, ...values })).toMatchObject(expected);
@@ -69,6 +70,9 @@ describe('ssm-deploy inputs', () => {
     ['an unknown setting', { substituters: 'https://c.example.org?want-mass-query=1' }, '(it sets "want-mass-query", which a deploy never sets)'],
     ['a percent-encoded setting', { substituters: 'https://c.example.org?%74rusted=1' }, '(it sets "trusted", which a deploy never sets)'],
     ['a secret key given as a public one', { 'trusted-public-keys': `cache-1:${'A'.repeat(86)}==` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
+    ['a key name with a command', { 'trusted-public-keys': `$(reboot):${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key, name:<44 characters of base64> (name from A-Z a-z 0-9 . _ + @ -)"],
+    ['a key name with a quote', { 'trusted-public-keys': `a'b:${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
+    ['a key with no name', { 'trusted-public-keys': `:${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
     ['a unit that is not one', { 'health-check-units': 'nginx; reboot' }, "Input 'health-check-units' items must each be a systemd unit name"],
     ['an https health check URL', { 'health-check-url': 'https://localhost/' }, "Input 'health-check-url' must be a URL on the instance itself"],
     ['a look-alike host', { 'health-check-url': 'http://localhost.evil.example/' }, "Input 'health-check-url' must be a URL on the instance itself"],
