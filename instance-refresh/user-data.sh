@@ -208,7 +208,8 @@ fi
 # check must pass it.
 path_info=$(timeout 120 nix --extra-experimental-features nix-command path-info --json "${nix_options[@]}" "$store_path")
 # A `"` inside a JSON string is escaped, so `"ca":` and `,"<name>:` are found only as a key and as a string's start.
-[[ $path_info != *'"ca":'* ]] ||
+# Nix 2.19 and later write `"ca":null` for an input-addressed path.
+! [[ $path_info =~ \"ca\":[[:space:]]*[^[:space:]n] ]] ||
   fail "$store_path is content-addressed (nix path-info shows a ca), which Nix takes with no signature: a NixOS system is input-addressed, so it must be signed by a trusted key"
 trusted=()
 while IFS= read -r setting; do
