@@ -6,6 +6,7 @@ import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
 import {
   environmentKeyProblem,
   ownedKeyProblem,
+  STORE_PATH_TAG,
   SUBSTITUTERS_TAG,
   TAG_KEY_FORM,
   tagKeyProblem,
@@ -97,7 +98,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       }),
       storePath: read.string(Input.StorePath, { required: true, pattern: STORE_PATH, form: STORE_PATH_FORM }),
       // Keys are checked in crossCheck, each refusal with its reason.
-      storePathTag: read.string(Input.StorePathTag, { default: 'NixStorePath' }),
+      storePathTag: read.string(Input.StorePathTag, { default: STORE_PATH_TAG }),
       tags: read.keyValues(Input.Tags),
       launchTemplate: read.string(Input.LaunchTemplate, {
         pattern: LAUNCH_TEMPLATE,

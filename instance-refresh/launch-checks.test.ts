@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { launchProblems, PUBLIC_KEY_SOURCE, tagKeyProblem, tagValueProblem, type LaunchCheck } from './launch-checks.js';
+import { PUBLIC_KEY_SOURCE } from '../shared/store-uri.js';
+import { launchProblems, tagKeyProblem, tagValueProblem, type LaunchCheck } from './launch-checks.js';
 
 const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
 const KEY = `cache-1:${'A'.repeat(43)}=`;
@@ -43,7 +44,17 @@ describe('tag values', () => {
     ['Substituters', 's3://a\ts3://b', 'has control characters'],
     ['TrustedPublicKeys', `${KEY} other-1:${'B'.repeat(43)}=`, undefined],
     ['TrustedPublicKeys', 'cache-1:short=', 'has "cache-1:short=", which the user data refuses'],
-    ['TrustedPublicKeys', `me@cache:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['TrustedPublicKeys', `me@cache-1:${'A'.repeat(43)}=`, undefined],
+    ['TrustedPublicKeys', `me cache-1:${'A'.repeat(43)}=`, 'has "me", which the user data refuses'],
+    ['TrustedPublicKeys', `$(reboot):${'A'.repeat(43)}=`, 'which the user data refuses: each item must be a Nix public key, name:<44 characters of base64>'],
+    ['TrustedPublicKeys', `a/b:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['TrustedPublicKeys', `:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['NixStorePath', STORE_PATH, undefined],
+    ['NixStorePath', 'garbage', 'is "garbage", which the user data refuses (powering the instance off): it must be a full store path'],
+    ['NixStorePath', '', 'is "", which the user data refuses'],
+    ['NixStorePath', `${STORE_PATH}\n`, 'which the user data refuses'],
+    ['NixStorePath', '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpe-x', 'which the user data refuses'],
+    ['nixstorepath', 'garbage', undefined],
     ['Note', 'x'.repeat(256), undefined],
     ['Note', 'x'.repeat(257), 'is 257 characters long; EC2 takes at most 256'],
     ['Note', 's3://cache?trusted=1', undefined],
@@ -52,9 +63,9 @@ describe('tag values', () => {
     else expect(tagValueProblem(key, value)).toContain(problem);
   });
 
-  it("checks public keys with user-data.sh's own pattern", () => {
+  it("checks public keys with user-data.sh's own pattern, the one public-key rule (shared/store-uri.ts)", () => {
     const script = readFileSync(new URL('./user-data.sh', import.meta.url), 'utf8');
-    expect(script).toContain(`PUBLIC_KEY_PATTERN='${PUBLIC_KEY_SOURCE}'`);
+    expect(script).toContain(`PUBLIC_KEY_PATTERN='^${PUBLIC_KEY_SOURCE}$'`);
   });
 });
 
@@ -122,6 +133,21 @@ describe('a launch from the new version', () => {
       ['Tag "NixStorePath" is a tag of group web with PropagateAtLaunch, which Auto Scaling puts on new instances over the launch template\'s: the value this deploy sets would never reach them.'],
     ],
     [
+      'a template store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', tagSpecifications: instanceTags([{ Key: 'NixStorePath', Value: 'garbage' }]) },
+      ['The value of tag "NixStorePath" (an instance tag of launch template lt-0123456789abcdef0 version 3) is "garbage", which the user data refuses'],
+    ],
+    [
+      'a tags input store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', tags: [{ key: 'NixStorePath', value: 'garbage' }] },
+      ['The value of tag "NixStorePath" (input \'tags\') is "garbage", which the user data refuses'],
+    ],
+    [
+      'a propagated group store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', groupTags: [{ Key: 'NixStorePath', Value: '/nix/store/x', PropagateAtLaunch: true }] },
+      ['The value of tag "NixStorePath" (a tag of group web with PropagateAtLaunch) is "/nix/store/x", which the user data refuses'],
+    ],
+    [
       'a group tag over a tags input',
       { groupTags: [{ Key: 'Role', Value: 'api', PropagateAtLaunch: true }] },
       ['Tag "Role" is a tag of group web with PropagateAtLaunch'],
@@ -140,6 +166,11 @@ describe('a launch from the new version', () => {
     const problems = launchProblems({ ...fine, ...change });
     expect(problems).toHaveLength(expected.length);
     expected.forEach((text, i) => expect(problems[i]).toContain(text));
+  });
+
+  it('passes a valid store path in NixStorePath when another tag carries the store path', () => {
+    const check = { ...fine, storePathTag: 'Name', tagSpecifications: instanceTags([{ Key: 'NixStorePath', Value: STORE_PATH }]) };
+    expect(launchProblems(check)).toEqual([]);
   });
 
   it('counts 50 tags as within the limit, AWS-owned ones aside', () => {

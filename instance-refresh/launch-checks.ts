@@ -8,24 +8,23 @@
  *   has a character outside `A-Za-z0-9 + - = . , _ : @`, or is `.`, `..` or `_index`, is not launched (EC2 user
  *   guide, "View tags for your EC2 instances using instance metadata"); and at most 50 user tags per resource, keys
  *   1-128 characters, values up to 256, no `aws:` prefix (AWS's own).
- * - The instance, at boot: `user-data.sh` needs the tags through instance metadata, and refuses a `Substituters` or
- *   `TrustedPublicKeys` value it would not use (then it powers the instance off).
+ * - The instance, at boot: `user-data.sh` needs the tags through instance metadata, and refuses a `NixStorePath`,
+ *   `Substituters` or `TrustedPublicKeys` value it would not use (then it powers the instance off). It reads them by
+ *   its default names whatever `store-path-tag` says, unless its image sets other names.
  * - IAM: the deploy and ssm-deploy roles in `iam/` act only on resources whose `Environment` tag names their
  *   environment (`aws:ResourceTag/Environment`, `ssm:resourceTag/Environment`), so a deploy that wrote that tag onto
  *   instances would hand them to another environment's roles.
  */
-import { refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
+import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+import { PUBLIC_KEY, PUBLIC_KEY_FORM, refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
 import { MAX_TAGS_PER_RESOURCE, type Tag } from './tag-specifications.js';
 
-/** The tags `user-data.sh` reads besides the store path tag, by its default names. */
+/** The tags `user-data.sh` reads, by its default names (`store-path-tag` defaults to the first). */
+export const STORE_PATH_TAG = 'NixStorePath';
 export const SUBSTITUTERS_TAG = 'Substituters';
 export const TRUSTED_PUBLIC_KEYS_TAG = 'TrustedPublicKeys';
 /** The tag the IAM policies in `iam/` condition on. */
 export const ENVIRONMENT_TAG = 'Environment';
-
-/** `user-data.sh`'s `PUBLIC_KEY_PATTERN`: one Nix public key, `name:` and 32 bytes of base64. */
-export const PUBLIC_KEY_SOURCE = '^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$';
-const PUBLIC_KEY = new RegExp(PUBLIC_KEY_SOURCE);
 
 /** The characters instance metadata serves in a tag key. */
 const IMDS_KEY_CHAR = /[A-Za-z0-9+\-=.,_:@]/;
@@ -81,12 +80,17 @@ export function ownedKeyProblem(key: string, storePathTag: string): string | und
 }
 
 /**
- * Why the instance (or EC2) would refuse `value` for the tag `key`; `undefined` when it is fine. `Substituters` and
- * `TrustedPublicKeys` are checked as `user-data.sh` checks them: space separated, no control characters, each item
- * a store URI with only the allowed settings (`shared/store-uri.ts`) or a public key.
+ * Why the instance (or EC2) would refuse `value` for the tag `key`; `undefined` when it is fine. The tags
+ * `user-data.sh` reads by its default names are checked as it checks them, whichever tag carries this deploy's
+ * store path: `NixStorePath` a store path (`shared/store-path.ts`); `Substituters` and `TrustedPublicKeys` space
+ * separated, no control characters, each item a store URI with only the allowed settings (`shared/store-uri.ts`) or
+ * a public key.
  */
 export function tagValueProblem(key: string, value: string): string | undefined {
   if (value.length > MAX_TAG_VALUE) return `is ${value.length} characters long; EC2 takes at most ${MAX_TAG_VALUE}`;
+  if (key === STORE_PATH_TAG && !STORE_PATH.test(value)) {
+    return `is ${shown(value)}, which the user data refuses (powering the instance off): it must be ${STORE_PATH_FORM}`;
+  }
   if (key !== SUBSTITUTERS_TAG && key !== TRUSTED_PUBLIC_KEYS_TAG) return undefined;
   // The script refuses the whole tag for any control character, and splits the rest at spaces.
   if (/\p{Cc}/u.test(value)) return 'has control characters, and the user data refuses it';
@@ -98,7 +102,7 @@ export function tagValueProblem(key: string, value: string): string | undefined 
       return `has ${shown(item)}${why}, which the user data refuses: each item must be ${SUBSTITUTER_FORM}`;
     }
     if (key === TRUSTED_PUBLIC_KEYS_TAG && !PUBLIC_KEY.test(item)) {
-      return `has ${shown(item)}, which the user data refuses: each item must be a Nix public key, name:<44 characters of base64>`;
+      return `has ${shown(item)}, which the user data refuses: each item must be ${PUBLIC_KEY_FORM}`;
     }
   }
   return undefined;

@@ -54,7 +54,8 @@ STORE_PATH_PATTERN='^/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}$'
 # on its allow-list, so that `trusted=1` (no signature needed), `require-sigs`, `secret-key` and any setting this
 # script does not know are refused.
 SUBSTITUTER_PATTERN='^(s3|https|http|file)://[A-Za-z0-9._~:/%+,@-]+([?](region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*(&(region|endpoint|scheme|profile|priority)=[A-Za-z0-9._~:/%+,@-]*)*)?$'
-PUBLIC_KEY_PATTERN='^[A-Za-z0-9._+-]+:[A-Za-z0-9+/]{43}=$'
+# The same rule as every public key input (shared/store-uri.ts, PUBLIC_KEY): names of inert characters only.
+PUBLIC_KEY_PATTERN='^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$'
 REQUIRED_TOOLS=(curl nix nix-store nix-env timeout readlink mkdir mv sleep systemctl)
 
 log() { printf 'nixos-aws: %s\n' "$*" >&2; }
@@ -200,8 +201,31 @@ else
   fi
   fail "could not fetch $store_path with a valid signature from $caches"
 fi
-# A path already in the store (the image's own systems, say) was not fetched, so nothing checked its signature yet:
-# without this, a tag could boot any older system the image holds.
+# Nothing of the path has run yet, fetched or already in the store (the image's own systems, say), and nothing has
+# checked a path that was not fetched. Nix takes a content-addressed path as its own proof: it fetches one with no
+# signature even with require-sigs, and `nix store verify --sigs-needed 1` passes it. A NixOS system is
+# input-addressed, so a `ca` is refused; then a signature under a trusted key's name must be there, and Nix's own
+# check must pass it.
+path_info=$(timeout 120 nix --extra-experimental-features nix-command path-info --json "${nix_options[@]}" "$store_path")
+# A `"` inside a JSON string is escaped, so `"ca":` and `,"<name>:` are found only as a key and as a string's start.
+# Nix 2.19 and later write `"ca":null` for an input-addressed path.
+! [[ $path_info =~ \"ca\":[[:space:]]*[^[:space:]n] ]] ||
+  fail "$store_path is content-addressed (nix path-info shows a ca), which Nix takes with no signature: a NixOS system is input-addressed, so it must be signed by a trusted key"
+trusted=()
+while IFS= read -r setting; do
+  case $setting in 'trusted-public-keys = '*) read -r -a trusted <<<"${setting#* = }" ;; esac
+done < <(timeout 120 nix --extra-experimental-features nix-command show-config "${nix_options[@]}")
+signatures=
+if [[ $path_info == *'"signatures":['* ]]; then
+  signatures=${path_info#*'"signatures":['}
+  signatures=",${signatures%%]*}"
+fi
+signed_by=
+for key in ${trusted[@]+"${trusted[@]}"}; do
+  if [[ $signatures == *',"'"${key%%:*}:"* ]]; then signed_by=${key%%:*}; fi
+done
+[ -n "$signed_by" ] ||
+  fail "$store_path has no valid signature by a trusted key (none under a trusted key's name): present in the store or fetched, a system must be signed"
 timeout 120 nix --extra-experimental-features nix-command store verify --no-contents --sigs-needed 1 \
   "${nix_options[@]}" "$store_path" ||
   fail "$store_path has no valid signature by a trusted key: present in the store or fetched, a system must be signed"

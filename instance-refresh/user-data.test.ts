@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { STORE_PATH } from '../shared/store-path.js';
-import { SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
+import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'user-data.sh');
@@ -115,6 +115,30 @@ function convertToPublic(key: string): Promise<string> {
   });
 }
 
+/**
+ * A stand-in system as `nix-store --add` makes one from a folder: content-addressed (a `ca` in its path info), which
+ * Nix fetches with no signature even with require-sigs, and which `nix store verify --sigs-needed 1` passes. Put in
+ * `cache` (signed with `key` when given) and dropped from the store, or kept in the store when there is no `cache`.
+ * Its switch-to-configuration records its calls as the built stand-in's does.
+ */
+async function contentAddressed(cache?: string, key?: string): Promise<string> {
+  const folder = join(dir, `ca-${randomUUID()}`, 'nixos-system-stand-in');
+  await mkdir(join(folder, 'bin'), { recursive: true });
+  const record = '#!/bin/sh\necho "switch-to-configuration $*" >>"$NIXOS_AWS_TEST_CALLS"\n';
+  await writeFile(join(folder, 'bin/switch-to-configuration'), record, { mode: 0o755 });
+  await writeFile(join(folder, 'init'), '#!/bin/sh\n', { mode: 0o755 });
+  await writeFile(join(folder, 'kernel'), `stand-in kernel ${randomUUID()}\n`);
+  await writeFile(join(folder, 'initrd'), 'stand-in initrd\n');
+  await writeFile(join(folder, 'kernel-params'), 'console=ttyS0 loglevel=4\n');
+  const path = await nix('nix-store', '--add', folder);
+  made.push(path);
+  if (cache !== undefined) {
+    await nix('nix', 'copy', '--to', `file://${join(dir, cache)}${key ? `?secret-key=${key}` : ''}`, path);
+    await nix('nix-store', '--delete', path);
+  }
+  return path;
+}
+
 const isValid = (path: string) => nix('nix-store', '--check-validity', path).then(() => true, () => false);
 
 beforeAll(async () => {
@@ -124,6 +148,8 @@ beforeAll(async () => {
   await writeFile(secretKey, await nix('nix', 'key', 'generate-secret', '--key-name', 'nixos-aws-test-1'), { mode: 0o600 });
   publicKey = await convertToPublic(await readFile(secretKey, 'utf8'));
   await writeFile(join(dir, 'other-key'), await nix('nix', 'key', 'generate-secret', '--key-name', 'someone-else-1'), { mode: 0o600 });
+  // Another secret key under the trusted key's name: its signatures carry a trusted name and are not valid.
+  await writeFile(join(dir, 'forged-key'), await nix('nix', 'key', 'generate-secret', '--key-name', 'nixos-aws-test-1'), { mode: 0o600 });
   signed = await closureIn('cache', secretKey);
   unsigned = await closureIn('unsigned-cache');
   const bin = join(dir, 'bin');
@@ -213,6 +239,11 @@ describe('user-data.sh', () => {
   it('checks substituters with the rule of every store URI input (shared/store-uri.ts)', () => {
     const line = /^SUBSTITUTER_PATTERN='(.*)'$/m.exec(readFileSync(SCRIPT, 'utf8'));
     expect(line?.[1]).toBe(`^${SUBSTITUTER_SOURCE}$`);
+  });
+
+  it('checks public keys with the rule of every public key input (shared/store-uri.ts)', () => {
+    const line = /^PUBLIC_KEY_PATTERN='(.*)'$/m.exec(readFileSync(SCRIPT, 'utf8'));
+    expect(line?.[1]).toBe(`^${PUBLIC_KEY_SOURCE}$`);
   });
 
   it.each<[string, Record<string, string>, (path: string) => string[]]>([
@@ -314,6 +345,7 @@ describe('user-data.sh', () => {
     it.each<[string, (path: string) => Promise<unknown>]>([
       ['signed by no one (built here, as the image holds its systems)', async () => undefined],
       ['signed by a key the instance does not trust', (path) => nix('nix', 'store', 'sign', '--key-file', join(dir, 'other-key'), path)],
+      ["signed by another key under a trusted key's name", (path) => nix('nix', 'store', 'sign', '--key-file', join(dir, 'forged-key'), path)],
     ])('refuses a system in the store %s', async (_case, sign) => {
       const present = await closureHere();
       await sign(present);
@@ -322,6 +354,45 @@ describe('user-data.sh', () => {
       expect(outcome.stderr).toContain(`${present} has no valid signature by a trusted key`);
       expect(outcome.calls).toEqual(['systemctl poweroff']);
       expect(existsSync(join(caseDir, 'profiles/system'))).toBe(false);
+    });
+
+    describe('refuses a content-addressed path, which Nix takes with no signature: a NixOS system is input-addressed', () => {
+      const caCache = () => `file://${join(dir, 'ca-cache')}`;
+      it.each<[string, () => Promise<Record<string, string>>]>([
+        ['fetched unsigned from a cache, with no keys', async () => ({ NixStorePath: await contentAddressed('ca-cache'), Substituters: caCache() })],
+        ['fetched unsigned from a cache, with a trusted key', async () => ({ ...trusted(await contentAddressed('ca-cache')), Substituters: caCache() })],
+        ['fetched from a cache that signed it with a trusted key', async () => trusted(await contentAddressed('cache', secretKey))],
+        ['already in the store, with no cache (a downgrade to any such path the image holds)', async () => ({ NixStorePath: await contentAddressed() })],
+        [
+          'already in the store, signed by a trusted key',
+          async () => {
+            const present = await contentAddressed();
+            await nix('nix', 'store', 'sign', '--key-file', secretKey, present);
+            return { NixStorePath: present, TrustedPublicKeys: publicKey };
+          },
+        ],
+      ])('%s', async (_case, tags) => {
+        const given = await tags();
+        const outcome = await runScript(given);
+        expect(outcome.code).toBe(1);
+        expect(outcome.stderr).toContain(`FAILED: ${given.NixStorePath} is content-addressed`);
+        expect(outcome.calls).toEqual(['systemctl poweroff']);
+        expect(existsSync(join(caseDir, 'profiles/system'))).toBe(false);
+        expect(existsSync(join(caseDir, 'state/booting-store-path'))).toBe(false);
+      });
+    });
+
+    it('takes a key whose name has @, as every public key input does (shared/store-uri.ts)', async () => {
+      const key = join(dir, `at-key-${randomUUID()}`);
+      await writeFile(key, await nix('nix', 'key', 'generate-secret', '--key-name', 'deploy@nixos-aws-test-2'), { mode: 0o600 });
+      const fetched = await closureIn('at-cache', key);
+      const outcome = await runScript({
+        NixStorePath: fetched,
+        Substituters: `file://${join(dir, 'at-cache')}`,
+        TrustedPublicKeys: await convertToPublic(await readFile(key, 'utf8')),
+      });
+      expect(outcome.stderr).not.toContain('FAILED');
+      expect(outcome.calls).toEqual(bootCalls(fetched));
     });
 
     it('boots a system in the store that a trusted key signed, with no cache to fetch from', async () => {

@@ -58,6 +58,19 @@ export const SUBSTITUTER_FORM =
 /** Space-separated substituters, or nothing: the document parameter's `allowedPattern` and the tag value. */
 export const SUBSTITUTER_LIST_SOURCE = `^$|^${SUBSTITUTER_SOURCE}( ${SUBSTITUTER_SOURCE})*$`;
 
+/**
+ * One Nix public key, `name:` and 32 bytes of Ed25519 key in base64, as ssm-deploy's `trusted-public-keys`, the
+ * `TrustedPublicKeys` tag and both instance scripts accept it. Nix takes any name without `:`; this rule keeps names
+ * to characters that are inert everywhere a key goes (bash words and patterns, JSON strings, the four regular
+ * expression dialects): letters, digits and `. _ + @ -`, which cover names like `cache.nixos.org-1` and
+ * `deploy@example.org-1`.
+ */
+export const PUBLIC_KEY_SOURCE = '[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=';
+export const PUBLIC_KEY = new RegExp(`^${PUBLIC_KEY_SOURCE}$`);
+export const PUBLIC_KEY_FORM = 'a Nix public key, name:<44 characters of base64> (name from A-Z a-z 0-9 . _ + @ -)';
+/** Space-separated public keys, or nothing: the document parameter's `allowedPattern`. */
+export const PUBLIC_KEY_LIST_SOURCE = `^$|^${PUBLIC_KEY_SOURCE}( ${PUBLIC_KEY_SOURCE})*$`;
+
 /** Schemes build-and-push writes to (Nix's binary cache stores, and a local store by path). */
 export const PUSH_SCHEMES = ['s3', 'https', 'http', 'file'] as const;
 export const PUSH_STORE_URI = new RegExp(`^${storeUriSource(PUSH_SCHEMES, PUSH_SETTINGS)}$`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandDocument } from '../sandbox/services/ssm-documents.js';
-import { SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
+import { PUBLIC_KEY_LIST_SOURCE, SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
 import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS, documentParameters } from './document.js';
 import { readInputs } from './inputs.js';
 
@@ -53,6 +53,9 @@ const VALUES: Array<[keyof typeof DOCUMENT.parameters, string, boolean]> = [
   ['trustedPublicKeys', `${KEY} ${KEY}`, true],
   ['trustedPublicKeys', `${KEY.slice(0, -1)}==`, false],
   ['trustedPublicKeys', 'k:$(reboot)', false],
+  ['trustedPublicKeys', `deploy@example.org-1:${'A'.repeat(43)}=`, true],
+  ['trustedPublicKeys', `a/b:${'A'.repeat(43)}=`, false],
+  ['trustedPublicKeys', `:${'A'.repeat(43)}=`, false],
   ['healthCheckUnits', 'nginx.service prometheus-node-exporter.service getty@tty1.service', true],
   ['healthCheckUnits', 'multi-user.target', true],
   ['healthCheckUnits', 'nginx', false],
@@ -114,6 +117,11 @@ describe('the NixOS-Deploy document', () => {
   it('holds substituters to the one store-URI rule (shared/store-uri.ts), in its pattern and in its script', () => {
     expect(pattern('substituters')).toBe(SUBSTITUTER_LIST_SOURCE);
     expect(SCRIPT).toContain(`check substituters "$substituters" '${SUBSTITUTER_LIST_SOURCE}'`);
+  });
+
+  it('holds trusted public keys to the one public-key rule (shared/store-uri.ts), in its pattern and in its script', () => {
+    expect(pattern('trustedPublicKeys')).toBe(PUBLIC_KEY_LIST_SOURCE);
+    expect(SCRIPT).toContain(`check trustedPublicKeys "$trusted_keys" '${PUBLIC_KEY_LIST_SOURCE}'`);
   });
 
   it.each(VALUES)('%s %j: accepted %s', (name, value, accepted) => {

@@ -62,6 +62,7 @@ describe('ssm-deploy inputs', () => {
     ['a health-check URL at the document\'s maxChars (2048)', { 'health-check-url': urlOf(2048) }, { healthCheckUrl: urlOf(2048) }],
     ['units filling the document\'s 4096 characters once joined', { 'health-check-units': units(17, `${'u'.repeat(104)}.service`) }, { healthCheckUnits: expect.arrayContaining([UNIT_240]) }],
     ['77 trusted keys (4080 characters once joined)', { 'trusted-public-keys': keys(77) }, { trustedPublicKeys: expect.arrayContaining([PUBLIC_KEY]) }],
+    ['a key named with @', { 'trusted-public-keys': `deploy@example.org-1:${'A'.repeat(43)}=` }, { trustedPublicKeys: [`deploy@example.org-1:${'A'.repeat(43)}=`] }],
     ['a timeout in a fraction of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
   ])('reads %s', (_case, values, expected) => {
     expect(read({ ...VALID, ...values })).toMatchObject(expected);
@@ -78,6 +79,9 @@ describe('ssm-deploy inputs', () => {
     ['an unknown setting', { substituters: 'https://c.example.org?want-mass-query=1' }, '(it sets "want-mass-query", which a deploy never sets)'],
     ['a percent-encoded setting', { substituters: 'https://c.example.org?%74rusted=1' }, '(it sets "trusted", which a deploy never sets)'],
     ['a secret key given as a public one', { 'trusted-public-keys': `cache-1:${'A'.repeat(86)}==` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
+    ['a key name with a command', { 'trusted-public-keys': `$(reboot):${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key, name:<44 characters of base64> (name from A-Z a-z 0-9 . _ + @ -)"],
+    ['a key name with a quote', { 'trusted-public-keys': `a'b:${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
+    ['a key with no name', { 'trusted-public-keys': `:${'A'.repeat(43)}=` }, "Input 'trusted-public-keys' items must each be a Nix public key"],
     ['a unit that is not one', { 'health-check-units': 'nginx; reboot' }, "Input 'health-check-units' items must each be a systemd unit name"],
     ['an https health check URL', { 'health-check-url': 'https://localhost/' }, "Input 'health-check-url' must be a URL on the instance itself"],
     ['a look-alike host', { 'health-check-url': 'http://localhost.evil.example/' }, "Input 'health-check-url' must be a URL on the instance itself"],

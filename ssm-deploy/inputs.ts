@@ -5,7 +5,14 @@ import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-input
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
 import { DOCUMENT, documentParameters, type DocumentParameterName } from './document.js';
 import { documentParameterProblems } from './parameter-checks.js';
-import { refusedSettingsNote, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
+import {
+  PUBLIC_KEY,
+  PUBLIC_KEY_FORM,
+  refusedSettingsNote,
+  SUBSTITUTER,
+  SUBSTITUTER_FORM,
+  SUBSTITUTER_SETTINGS,
+} from '../shared/store-uri.js';
 
 export const Input = {
   ...RoleInput,
@@ -91,9 +98,8 @@ const TARGET_FORM = 'a tag selector tag:Key=Value1,Value2 (at most 50 values)';
 const INSTANCE_ID = /^(?:i-(?:[0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$/;
 /**
  * What reaches the instance's shell environment is held to plain URI and key characters, so that no value can
- * carry quoting or expansion (the document checks the same again). Substituters: shared/store-uri.ts.
+ * carry quoting or expansion (the document checks the same again). Substituters and public keys: shared/store-uri.ts.
  */
-const PUBLIC_KEY = /^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]{43}=$/;
 const UNIT = /^[A-Za-z0-9:_.@-]{1,240}\.(?:service|socket|target|timer|mount|automount|path|swap|slice|scope|device)$/;
 const LOOPBACK_URL = /^http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?(?:\/[A-Za-z0-9._~:/?#@!&+,;=%-]*)?$/;
 /** SendCommand's `DocumentName` (a name, or the ARN of a shared document). */
@@ -133,7 +139,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       trustedPublicKeys: read.list(Input.TrustedPublicKeys, {
         separator: 'whitespace',
         pattern: PUBLIC_KEY,
-        form: 'a Nix public key name:base64',
+        form: PUBLIC_KEY_FORM,
       }),
       healthCheckUnits: read.list(Input.HealthCheckUnits, {
         pattern: UNIT,

@@ -192,6 +192,55 @@ describe('NixOS-Deploy', () => {
       },
     );
 
+    describe('refuses a content-addressed path, which Nix takes with no signature: a NixOS system is input-addressed', () => {
+      it.each<[string, () => Promise<{ storePath: string; parameters: Record<string, string> }>]>([
+        [
+          'fetched unsigned from a cache, with no keys',
+          async () => ({ storePath: await instance.addContentAddressedSystem('ca'), parameters: { substituters: instance.cacheUri } }),
+        ],
+        [
+          'fetched unsigned from a cache, with a trusted key',
+          async () => ({ storePath: await instance.addContentAddressedSystem('ca'), parameters: fetchFromCache() }),
+        ],
+        [
+          'fetched from a cache that signed it with a trusted key',
+          async () => ({ storePath: await instance.addContentAddressedSystem('ca', { signing: 'trusted' }), parameters: fetchFromCache() }),
+        ],
+        [
+          'already in the store, with no cache',
+          async () => ({ storePath: await instance.addContentAddressedSystem('ca', { keepLocal: true }), parameters: {} }),
+        ],
+        [
+          'already in the store, signed by a trusted key',
+          async () => {
+            const storePath = await instance.addContentAddressedSystem('ca', { keepLocal: true });
+            await instance.signLocally(storePath, 'trusted');
+            return { storePath, parameters: { trustedPublicKeys: instance.publicKey } };
+          },
+        ],
+      ])('%s, before changing anything (exit 1)', async (_case, given) => {
+        const { storePath, parameters } = await given();
+        for (const action of ['switch', 'dry-activate', 'reboot']) {
+          const result = await instance.run({ storePath, action, ...parameters });
+          expect(result.code).toBe(1);
+          expect(result.stderr).toContain(`${storePath} is content-addressed`);
+          expect(instance.profile()).toBe(instance.previous);
+          expect(await instance.switches()).toEqual([]);
+          expect(await instance.rebootPending()).toBeUndefined();
+        }
+      });
+    });
+
+    it('refuses a system in the store signed by another key under a trusted key\'s name (exit 1)', async () => {
+      const present = await instance.addSystem('present', { signing: 'none', keepLocal: true });
+      await instance.signLocally(present, 'forged');
+      const result = await instance.run({ storePath: present, trustedPublicKeys: instance.publicKey });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${present} has no valid signature by a trusted key`);
+      expect(instance.profile()).toBe(instance.previous);
+      expect(await instance.switches()).toEqual([]);
+    });
+
     it('switches to a system already in the store that a trusted key signed', async () => {
       const present = await instance.addSystem('present', { signing: 'none', keepLocal: true });
       await instance.signLocally(present, 'trusted');

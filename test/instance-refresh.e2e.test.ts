@@ -380,6 +380,20 @@ describe('tags and settings that would fail every launch or boot', () => {
     expect(sandbox.calls.all()).toEqual([]);
   });
 
+  // The user data reads NixStorePath by its default name whatever 'store-path-tag' says: a value there that is not a
+  // store path powers every new instance off.
+  it.each<[string, string]>([
+    ['garbage', '"garbage"'],
+    [`/nix/store/${'e'.repeat(32)}-nixos-system`, `"/nix/store/${'e'.repeat(32)}-nixos-system"`],
+  ])('tags: NixStorePath=%s is refused before any AWS call when store-path-tag is Name', async (value, shownValue) => {
+    const result = await deploy({ 'store-path-tag': 'Name', tags: `NixStorePath=${value}` });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      expect.stringContaining(`Input 'tags' value of "NixStorePath" is ${shownValue}, which the user data refuses (powering the instance off)`),
+    ]);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
   /** Group `api` of two instances on a template `api` made from `data` over the good one, with these group tags. */
   function seedApi(data: Record<string, unknown>, tags: Record<string, string> = {}, groupOnlyTags: Record<string, string> = {}): string {
     const id = sandbox.ec2.createLaunchTemplate({ name: 'api', data: { ...version(1).data, ...data } }).id;
@@ -434,6 +448,34 @@ describe('tags and settings that would fail every launch or boot', () => {
     expect(calls('CreateLaunchTemplateVersion')).toEqual([]);
     expect(calls('StartInstanceRefresh')).toEqual([]);
     expect(mutations()).toEqual([]);
+  });
+
+  it.each<[string, () => string, RegExp]>([
+    [
+      'a template NixStorePath that is not a store path',
+      () => seedApi(instanceTags({ NixStorePath: 'garbage' })),
+      /^The value of tag "NixStorePath" \(an instance tag of launch template lt-\w+ version 1\) is "garbage", which the user data refuses/,
+    ],
+    [
+      'a group NixStorePath propagated at launch that is not a store path',
+      () => seedApi({}, { NixStorePath: '/nix/store/x' }),
+      /^The value of tag "NixStorePath" \(a tag of group api with PropagateAtLaunch\) is "\/nix\/store\/x", which the user data refuses/,
+    ],
+  ])('%s is refused after the reads when store-path-tag is Name, before any change', async (_case, seed, message) => {
+    seed();
+    const result = await deploy({ 'auto-scaling-group-name': 'api', 'store-path-tag': 'Name' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(sandbox.calls.operations()).toEqual(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplateVersions']);
+    expect(mutations()).toEqual([]);
+  });
+
+  it('deploys with store-path-tag Name and a template NixStorePath that is a store path', async () => {
+    seedApi(instanceTags({ NixStorePath: STORE_PATH }));
+    const result = await deploy({ 'auto-scaling-group-name': 'api', 'store-path-tag': 'Name' });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh']);
   });
 
   it('refuses before cancelling another refresh (if-in-progress: cancel)', async () => {
