@@ -95,6 +95,13 @@ trap 'fail "command failed with status $? at line $LINENO: $BASH_COMMAND"' ERR
 for tool in "${REQUIRED_TOOLS[@]}"; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (or not on PATH: $PATH); this script needs ${REQUIRED_TOOLS[*]}"
 done
+# An older Nix lacks `nix store verify` and `path-info --json` as used below, and would fail there as if the
+# system were unsigned: name the real cause instead.
+nix_version=$(timeout 30 nix --version 2>/dev/null) || nix_version=
+if [[ ! $nix_version =~ ([0-9]+)\.([0-9]+) ]] ||
+  [ "${BASH_REMATCH[1]}" -lt 2 ] || { [ "${BASH_REMATCH[1]}" -eq 2 ] && [ "${BASH_REMATCH[2]}" -lt 8 ]; }; then
+  fail "this script needs Nix 2.8 or later (NixOS 22.05 or later); nix --version says: $(shown "${nix_version:-nothing}")"
+fi
 
 IMDS_DEADLINE=$((SECONDS + NIXOS_AWS_IMDS_WAIT_SECONDS))
 TOKEN=
@@ -226,8 +233,11 @@ for key in ${trusted[@]+"${trusted[@]}"}; do
 done
 [ -n "$signed_by" ] ||
   fail "$store_path has no valid signature by a trusted key (none under a trusted key's name): present in the store or fetched, a system must be signed"
+verify_status=0
 timeout 120 nix --extra-experimental-features nix-command store verify --no-contents --sigs-needed 1 \
-  "${nix_options[@]}" "$store_path" ||
+  "${nix_options[@]}" "$store_path" || verify_status=$?
+[ "$verify_status" -ne 124 ] || fail "nix store verify of $store_path did not finish within 120 s"
+[ "$verify_status" -eq 0 ] ||
   fail "$store_path has no valid signature by a trusted key: present in the store or fetched, a system must be signed"
 [ -x "$store_path/bin/switch-to-configuration" ] || fail "$store_path is not a NixOS system (no bin/switch-to-configuration)"
 

@@ -474,6 +474,23 @@ describe('user-data.sh', () => {
       expect(imds.requests).toEqual([]);
       expect(outcome.calls).toEqual(['systemctl poweroff']);
     });
+
+    it.each(['nix (Nix) 2.3.16', 'nix (Nix) 2.7.0', 'not a version'])(
+      'with a Nix that says %j: fails at once naming the version it needs, before asking instance metadata',
+      async (says) => {
+        const bin = join(caseDir, 'tools');
+        await mkdir(bin);
+        for (const tool of TOOLS.filter((name) => name !== 'nix')) {
+          await symlink((await run('/bin/sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(bin, tool));
+        }
+        await writeFile(join(bin, 'nix'), `#!/bin/sh\n[ "$1" = --version ] && echo '${says}' && exit 0\nexit 1\n`, { mode: 0o755 });
+        for (const name of ['systemctl', 'halt']) await standIn(bin, name);
+        const outcome = await runScript(trusted(), { PATH: bin });
+        expect(outcome.code).toBe(1);
+        expect(outcome.stderr).toContain('FAILED: this script needs Nix 2.8 or later');
+        expect(imds.requests).toEqual([]);
+      },
+    );
   });
 
   describe('powers off by a way that cannot be refused', () => {

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -306,6 +306,21 @@ describe('NixOS-Deploy', () => {
     const result = await instance.run({ storePath: next, ...fetchFromCache() }, { path: tools });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`nixos-deploy: ${missing} is not installed`);
+    expect(instance.profile()).toBe(instance.previous);
+    expect(await instance.switches()).toEqual([]);
+  });
+
+  it.each(['nix (Nix) 2.3.16', 'nix (Nix) 2.7.0'])('with a Nix that says %j: stops at once naming the version it needs (exit 1)', async (says) => {
+    const tools = join(instance.root, 'tools');
+    await mkdir(tools);
+    for (const tool of ['bash', 'nix-store', 'nix-env', 'timeout', 'readlink', 'cat', 'rm', 'mkdir', 'sleep']) {
+      await symlink((await run('/bin/sh', ['-c', `command -v ${tool}`])).stdout.trim(), join(tools, tool));
+    }
+    for (const tool of ['systemd-run', 'systemctl']) await symlink(join(instance.binDir, tool), join(tools, tool));
+    await writeFile(join(tools, 'nix'), `#!/bin/sh\n[ "$1" = --version ] && echo '${says}' && exit 0\nexit 1\n`, { mode: 0o755 });
+    const result = await instance.run({ storePath: next, ...fetchFromCache() }, { path: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('This document needs Nix 2.8 or later');
     expect(instance.profile()).toBe(instance.previous);
     expect(await instance.switches()).toEqual([]);
   });
