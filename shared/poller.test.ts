@@ -262,7 +262,6 @@ describe('poll (real timers)', () => {
     const controller = new AbortController();
     let checkSignal: AbortSignal | undefined;
     setTimeout(() => controller.abort(new Error('SIGINT')), 50);
-    const started = Date.now();
     const result = await poll({
       check: (signal) => {
         checkSignal = signal;
@@ -272,12 +271,12 @@ describe('poll (real timers)', () => {
       done: () => false,
       describe: String,
       intervalMs: 20,
-      timeoutMs: 10_000,
+      // Only the abort can end this wait (the check never answers), so it needs no clock to prove it ended it.
+      timeoutMs: 3_600_000,
       signal: controller.signal,
       log: () => undefined,
     });
     expect(result).toMatchObject({ outcome: 'aborted', reason: new Error('SIGINT'), checks: 1 });
     expect(checkSignal?.aborted).toBe(true);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -461,11 +461,13 @@ describe('build-and-push killed', () => {
     const job = new Job({ env: { ...sandbox.env(), NIX_CONFIG: nix.nixConfig, ...shim.env('hang') } });
     try {
       const inputs = { installable: `${flake}#tool`, 'store-uri': await cacheUri(), 'signing-key': key.secret };
-      const main = await job.step('build-and-push', { inputs, timeoutMs: 3_000 });
+      // Killed once the upload has started (the hanging copy's first line), however long the build took to get there.
+      const main = await job.step('build-and-push', { inputs, signal: { name: 'SIGKILL', afterLine: /copying 1 paths/ } });
       const copy = (await shim.calls()).find((call) => call.command === 'copy');
       // SIGKILL ends the step, not the upload it started: the runner kills the process tree, here the test does.
       if (copy) process.kill(copy.pid, 'SIGKILL');
-      expect(main.timedOut).toBe(true);
+      expect(main.signals.map((s) => s.name)).toEqual(['SIGKILL']);
+      expect(main).toMatchObject({ exitSignal: 'SIGKILL', timedOut: false });
       const keyFile = main.state['signing-key-file'];
       expect(copy?.keyFile).toEqual({ path: keyFile, existed: true, mode: '600' });
       expect(existsSync(keyFile)).toBe(true);

@@ -18,6 +18,7 @@ import { Sandbox } from '../sandbox/server.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
 import { allows, grantedActions, type PermissionPolicy } from './iam-policy.js';
+import { withClockHeld } from './sandbox-env.js';
 
 const IAM = join(REPO_ROOT, 'iam');
 const ROLES = readdirSync(IAM).sort();
@@ -47,6 +48,8 @@ interface Scenario {
   action: string;
   inputs: () => Record<string, string>;
   env?: () => Record<string, string>;
+  /** Sandbox time stands still until the step has made this call (an operation), so what `seed` started is still running then. */
+  holdClockUntil?: string;
   /** The call that shows the path was taken, and the exit code. */
   expectCall?: string;
   exitCode: number;
@@ -62,7 +65,7 @@ function seedGroup(): string {
   return id;
 }
 
-/** A refresh someone else started that runs for sandbox hours (however slow the machine), and cancels quickly. */
+/** A refresh someone else started that runs for sandbox hours (the clock held until the step looks), and cancels quickly. */
 function otherRefresh(templateId: string): void {
   sandbox.autoscaling.scriptRefresh('web', { cancelSeconds: 30 });
   sandbox.autoscaling.operations.StartInstanceRefresh(
@@ -152,6 +155,7 @@ const SCENARIOS: Scenario[] = [
     seed: () => otherRefresh(seedGroup()),
     action: 'instance-refresh',
     inputs: () => ({ ...REFRESH, 'if-in-progress': 'cancel' }),
+    holdClockUntil: 'DescribeInstanceRefreshes',
     expectCall: 'autoscaling:CancelInstanceRefresh',
     exitCode: 0,
   },
@@ -236,10 +240,13 @@ beforeAll(async () => {
     });
     const roleArn = sandbox.sts.addRole({ name: scenario.role, trustPolicy: JSON.stringify(readJson(scenario.role, 'trust-policy.json')) });
     await scenario.seed();
-    const result = await runAction(scenario.action, {
-      env: { ...sandbox.env(), ...scenario.env?.() },
-      inputs: { ...scenario.inputs(), 'role-to-assume': roleArn },
-    });
+    const step = () =>
+      runAction(scenario.action, {
+        env: { ...sandbox.env(), ...scenario.env?.() },
+        inputs: { ...scenario.inputs(), 'role-to-assume': roleArn },
+      });
+    const hold = scenario.holdClockUntil;
+    const result = hold ? await withClockHeld(sandbox, () => sandbox.calls.of(hold).length > 0, step) : await step();
     const session = `arn:aws:sts::${sandbox.accountId}:assumed-role/${scenario.role}/`;
     const calls = sandbox.calls
       .all()

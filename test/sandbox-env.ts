@@ -24,3 +24,25 @@ export function sandboxInEnv(env: Record<string, string | undefined> = {}): Sand
   });
   return sandbox;
 }
+
+/**
+ * Runs `step` (a bundle, usually) with the sandbox's clock stopped until `reached()` holds or the step has ended,
+ * then gives the clock back its speed. What a test set up in sandbox time (a refresh in progress, a command whose
+ * targets are not resolved yet) is then still so when the step gets to the point under test, however long the
+ * bundle takes to start on a busy machine. `reached` is polled every 20 ms; it usually looks at `sandbox.calls`,
+ * whose records are made when a call is answered, so the call it waits for has seen the held state.
+ */
+export async function withClockHeld<T>(sandbox: Sandbox, reached: () => boolean, step: () => Promise<T>): Promise<T> {
+  const speed = sandbox.clock.getSpeed();
+  sandbox.clock.setSpeed(0);
+  let ended = false;
+  const running = step().finally(() => {
+    ended = true;
+  });
+  try {
+    while (!ended && !reached()) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    sandbox.clock.setSpeed(speed);
+  }
+  return running;
+}

@@ -12,6 +12,7 @@ import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
+import { withClockHeld } from './sandbox-env.js';
 
 const SPEED = 60;
 const sandbox = new Sandbox({ speed: SPEED });
@@ -233,11 +234,13 @@ describe('ssm-deploy fails the step unless every instance deployed', () => {
 
 describe('ssm-deploy waits through what SSM does right after a send', () => {
   it('waits for the targets to resolve, and reads the output of an invocation GetCommandInvocation does not know yet', async () => {
-    // Real time: tag targets resolve 2 s after the send, so the first looks find no invocations.
+    // Tag targets resolve 2 sandbox seconds after the send. Sandbox time stands still until the step's first look
+    // (ListCommands, then ListCommandInvocations) has been answered, so that look finds none however slow the
+    // machine; then it runs at real speed.
     sandbox.clock.setSpeed(1);
     addInstances(2, (n) => (n === 1 ? { status: 'Failed', durationSeconds: 1, stdout: 'it broke' } : { status: 'Success', durationSeconds: 1 }));
     sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'GetCommandInvocation', code: 'InvocationDoesNotExist', count: 2 });
-    const result = await deploy({ 'max-errors': '1' });
+    const result = await withClockHeld(sandbox, () => sandbox.calls.of('ListCommandInvocations').length > 0, () => deploy({ 'max-errors': '1' }));
 
     expect(result.logLines).toContain('Command Pending: waiting for the instances to be chosen');
     expect(result.exitCode).toBe(1);

@@ -24,9 +24,13 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const SIGTERM_AFTER_MS = 7500;
 export const KILL_AFTER_MS = 2500;
 
-/** When to send the first cancellation signal: after a delay, or once a line of output matches. */
+/**
+ * When to send the first cancellation signal: after a delay, or once a line of output matches. `SIGKILL` plays a
+ * runner that kills the step outright (its machine lost, the job's timeout past the grace), once the step is
+ * observed to have reached the point under test.
+ */
 export interface SignalPlan {
-  name?: 'SIGINT' | 'SIGTERM';
+  name?: 'SIGINT' | 'SIGTERM' | 'SIGKILL';
   afterMs?: number;
   afterLine?: RegExp;
 }
