@@ -82,7 +82,7 @@ const STEPS: DemoStep[] = [
       'store-path': carried.storePath,
       tags: `TrustedPublicKeys=${stage.key.public}`,
       'checkpoint-percentages': '20,100',
-      'checkpoint-delay': '60',
+      'checkpoint-delay': '300',
       'instance-warmup': '30',
       'poll-interval-seconds': '1',
     }),
