@@ -8,6 +8,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
@@ -445,6 +447,41 @@ describe('build-and-push and a flake that reads the step process’s environment
     expect(await commands()).toEqual(['--version', 'store ping', 'build']);
     expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
     expect(cache.requests.filter((request) => request.startsWith('PUT') && !request.endsWith('nix-cache-info'))).toEqual([]);
+  });
+
+  it.each<[string, boolean, RegExp]>([
+    ['not in flake.lock: Nix would fetch it', false, /requires lock file changes but they're not allowed due to '--no-update-lock-file'/],
+    ['locked with a guessed narHash', true, /NAR hash mismatch in input 'path:/],
+  ])('a flake input path: to a folder of the runner user, %s, is refused; nothing is pushed', async (_case, locked, message) => {
+    const secret = `aws_secret_access_key = ${randomBytes(20).toString('hex')}`;
+    secrets.add(secret);
+    const folder = await nix.folder('dot-aws');
+    await writeFile(join(folder, 'credentials'), `${secret}\n`);
+    const system = await currentSystem(nix);
+    const source = await nix.folder('input-flake');
+    await writeFile(
+      join(source, 'flake.nix'),
+      `{ inputs.aws = { url = "path:${folder}"; flake = false; };
+  outputs = { self, aws }: { packages."${system}".leak = builtins.derivation {
+    name = "leak"; system = "${system}"; builder = "/bin/sh"; PATH = "/usr/bin:/bin";
+    args = [ "-c" "cat \${aws}/credentials > $out" ]; }; }; }
+`,
+    );
+    if (locked) {
+      const node = { type: 'path', path: folder, narHash: `sha256-${Buffer.alloc(32).toString('base64')}`, lastModified: 1 };
+      const lock = { nodes: { aws: { flake: false, locked: node, original: { type: 'path', path: folder } }, root: { inputs: { aws: 'aws' } } }, root: 'root', version: 7 };
+      await writeFile(join(source, 'flake.lock'), JSON.stringify(lock));
+    }
+    const result = await step({ installable: `path:${source}#leak`, 'store-uri': cache.url, 'signing-key': key.secret });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(await commands()).toEqual(['--version', 'store ping', 'build']);
+    expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
+    if (!locked) {
+      // The attack works where Nix may lock the input itself (the test's own Nix, as nix build does by default).
+      const [built] = JSON.parse(await nix.nix(['build', '--no-link', '--json', '--no-write-lock-file', `path:${source}#leak`])) as Array<{ outputs: { out: string } }>;
+      expect(await nix.nix(['store', 'cat', built.outputs.out])).toBe(`${secret}\n`);
+    }
   });
 
   it('an allowed set of build-args still builds and pushes', async () => {
