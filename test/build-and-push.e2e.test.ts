@@ -484,6 +484,23 @@ describe('build-and-push and a flake that reads the step process’s environment
     }
   });
 
+  it.each<[string, (folder: string) => string, RegExp]>([
+    ['builtins.fetchTree of a path', (folder) => `builtins.fetchTree { type = "path"; path = "${folder}"; }`, /in pure evaluation mode, 'fetchTree' requires a locked input/],
+    ['builtins.getFlake of a path', (folder) => `(builtins.getFlake "path:${folder}").outPath`, /cannot call 'getFlake' on unlocked flake reference/],
+    ['builtins.path', (folder) => `builtins.path { path = ${folder}; }`, /access to absolute path '.*' is forbidden in pure eval mode/],
+  ])('%s of a folder of the runner user is refused in pure evaluation; nothing is pushed', async (name, expression, message) => {
+    const folder = await nix.folder('dot-aws');
+    await writeFile(join(folder, 'flake.nix'), '{ outputs = { self }: { }; }\n');
+    const tag = `fetch-${name.replace(/\W+/g, '-')}`;
+    const source = await writeFlake(await nix.folder(tag), await currentSystem(nix), [
+      { name: tag, script: 'cat $leak/flake.nix > $out', attrs: 'inherit leak;', wrap: (derivation) => `let leak = ${expression(folder)}; in ${derivation}` },
+    ]);
+    const result = await step({ installable: `${source}#${tag}`, 'store-uri': cache.url, 'signing-key': key.secret });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
+  });
+
   it('an allowed set of build-args still builds and pushes', async () => {
     const environ = await probeFlake('allowed');
     const result = await step({
