@@ -31,7 +31,7 @@ describe('build-and-push inputs', () => {
     ['an unsigned push', { installable: '.#a', 'store-uri': 's3://cache?region=eu-west-1', sign: 'false' }, {}, { sign: false }],
     ['a key parameter ARN of 2048 characters', { ...VALID, 'signing-key': '', 'signing-key-parameter': `arn:aws:ssm:eu-west-1:123456789012:parameter/${'k'.repeat(2048 - 45)}` }, { AWS_REGION: 'eu-west-1' }, { signingKeyParameter: `arn:aws:ssm:eu-west-1:123456789012:parameter/${'k'.repeat(2048 - 45)}` }],
     ['the key from a parameter, with the region from the environment', { ...VALID, 'signing-key': '', 'signing-key-parameter': '/nix/key' }, { AWS_DEFAULT_REGION: 'eu-west-1' }, { signingKeyParameter: '/nix/key', awsRegion: 'eu-west-1' }],
-    ['build arguments, one a line', { ...VALID, 'build-args': '--option\nsubstitute false\n-L' }, {}, { buildArgs: ['--option', 'substitute false', '-L'] }],
+    ['build arguments, one a line or split at spaces', { ...VALID, 'build-args': '--max-jobs 4\n-L\n--override-input\nnixpkgs github:NixOS/nixpkgs' }, {}, { buildArgs: ['--max-jobs', '4', '-L', '--override-input', 'nixpkgs', 'github:NixOS/nixpkgs'] }],
     ['a compression in any case', { ...VALID, compression: 'XZ' }, {}, { compression: 'xz' }],
     ['timeouts as durations', { ...VALID, 'build-timeout': '90m', 'cache-timeout': '45' }, {}, { buildTimeoutSeconds: 5400, cacheTimeoutSeconds: 45 }],
     ['an HTTP cache', { ...VALID, 'store-uri': 'http://127.0.0.1:8080' }, {}, { storeUri: 'http://127.0.0.1:8080' }],
@@ -55,9 +55,17 @@ describe('build-and-push inputs', () => {
     ['a local store by path', { ...VALID, 'store-uri': '/srv/nix-store' }, {}, "Input 'store-uri' must be a binary cache URI"],
     ['a local store with a root', { ...VALID, 'store-uri': 'local?root=/srv/nix' }, {}, "Input 'store-uri' must not set root:"],
     ['an SSH store', { ...VALID, 'store-uri': 'ssh-ng://builder' }, {}, "Input 'store-uri' must be a binary cache URI"],
+    ['impure evaluation', { ...VALID, 'build-args': '-L\n--impure' }, {}, "Input 'build-args' refuses \"--impure\": impure evaluation"],
+    ['an option', { ...VALID, 'build-args': '--option sandbox false' }, {}, "Input 'build-args' refuses \"--option\""],
+    ['a store URI with a password', { ...VALID, 'store-uri': 'https://writer:hunter22@cache.example.org' }, {}, "Input 'store-uri' must not hold a user name or password (user:password@host): give them to Nix in its netrc file"],
+    ['a store URI with a user name', { ...VALID, 'store-uri': 'http://writer@cache.example.org/nix?compression=xz' }, {}, "Input 'store-uri' must not hold a user name or password"],
     ['a build timeout of nothing', { ...VALID, 'build-timeout': '0' }, {}, "Input 'build-timeout' must be a duration of 1-432000 seconds"],
     ['a cache timeout in days', { ...VALID, 'cache-timeout': '2d' }, {}, "Input 'cache-timeout' must be a duration of 1-3600 seconds"],
   ])('rejects %s', (_case, values, env, message) => {
     expect(failure(values, env)).toContain(message);
+  });
+
+  it.each(['https://writer:hunter22@cache.example.org?trusted=1', 'https://writer:hunter22@cache example'])('never shows the password of %s', (uri) => {
+    expect(failure({ ...VALID, 'store-uri': uri })).not.toContain('hunter22');
   });
 });

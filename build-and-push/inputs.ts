@@ -2,6 +2,7 @@
 import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
+import { checkBuildArgs, splitBuildArgs } from './build-args.js';
 import { PUSH_SETTINGS, PUSH_STORE_URI, PUSH_STORE_URI_FORM, refusedSettings } from '../shared/store-uri.js';
 
 export const Input = {
@@ -82,7 +83,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       signingKey,
       signingKeyParameter,
       compression: read.oneOf(Input.Compression, COMPRESSIONS, 'zstd'),
-      buildArgs: read.list(Input.BuildArgs),
+      buildArgs: splitBuildArgs(read.list(Input.BuildArgs)),
       buildTimeoutSeconds: read.seconds(Input.BuildTimeout, { min: 1, max: MAX_BUILD_TIMEOUT_SECONDS, default: DEFAULT_BUILD_TIMEOUT_SECONDS })!,
       cacheTimeoutSeconds: read.seconds(Input.CacheTimeout, { min: 1, max: 3600, default: DEFAULT_CACHE_TIMEOUT_SECONDS })!,
     };
@@ -100,6 +101,10 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
  * is refused too: a folder binary cache is `file:///path`.
  */
 export function checkStoreUri(uri: string): string | undefined {
+  // Checked first, so that no message shows the password. Nix reads an HTTP cache's credentials from netrc.
+  if (USER_INFO.test(uri)) {
+    return `must not hold a user name or password (user:password@host): give them to Nix in its netrc file (the netrc-file setting)`;
+  }
   const refused = refusedSettings(uri, PUSH_SETTINGS);
   if (refused.length > 0) {
     const hint = refused.includes('secret-key') ? `; give the key as '${Input.SigningKey}' or '${Input.SigningKeyParameter}'` : '';
@@ -109,12 +114,17 @@ export function checkStoreUri(uri: string): string | undefined {
   return undefined;
 }
 
+/** `scheme://user:password@host`: user info before the host, in the authority. */
+const USER_INFO = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/;
+
 /** What no single input shows: how the key inputs and the store URI go together. */
 function checkTogether(inputs: BuildAndPushInputs): { input: string; message: string } | undefined {
   const [key, parameter] = [`'${Input.SigningKey}'`, `'${Input.SigningKeyParameter}'`];
   if (inputs.signingKey && inputs.signingKeyParameter) {
     return { input: Input.SigningKey, message: `Inputs ${key} and ${parameter} exclude each other: give one of the two` };
   }
+  const argsProblem = checkBuildArgs(inputs.buildArgs);
+  if (argsProblem) return { input: Input.BuildArgs, message: `Input '${Input.BuildArgs}' ${argsProblem}` };
   const uriProblem = inputs.storeUri ? checkStoreUri(inputs.storeUri) : undefined;
   if (uriProblem) return { input: Input.StoreUri, message: `Input '${Input.StoreUri}' ${uriProblem}` };
   if (inputs.push && inputs.sign && !inputs.signingKey && !inputs.signingKeyParameter) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { cacheSettings, copyTimeoutMs } from './nix-commands.js';
+import { buildCommand, cacheSettings, copyTimeoutMs } from './nix-commands.js';
 
 describe('copyTimeoutMs', () => {
   it.each([
@@ -23,5 +23,14 @@ describe('cacheSettings', () => {
 
   it('rounds a bound under a second up to one', () => {
     expect(cacheSettings(400)).toContain('1');
+  });
+});
+
+describe('buildCommand', () => {
+  it.each<[string[], string[]]>([
+    [[], ['build', '--no-link', '--json', '--print-build-logs', '--no-update-lock-file', '.#web']],
+    [['--max-jobs', '2'], ['build', '--no-link', '--json', '--print-build-logs', '--no-update-lock-file', '--max-jobs', '2', '.#web']],
+  ])('with %j: %j (no input fetched that flake.lock does not pin)', (buildArgs, expected) => {
+    expect(buildCommand('.#web', buildArgs)).toEqual(expected);
   });
 });

@@ -48,6 +48,17 @@ export function cacheSettings(cacheTimeoutMs: number): string[] {
   ].flatMap(([name, value]) => ['--option', name, value]);
 }
 
+/**
+ * `nix build` of one installable, its outputs not linked, as JSON. `--no-update-lock-file`: a flake input missing
+ * from `flake.lock` (or locked without a `narHash`) is refused rather than fetched, so that a flake cannot have the
+ * evaluating Nix, unsandboxed as the runner's user, copy `path:/home/runner/.aws` or any other folder it can read into
+ * the store and build it into what is pushed: a locked input's content must match a hash written before the run.
+ * `buildArgs` come through the allow-list of build-args.ts.
+ */
+export function buildCommand(installable: string, buildArgs: string[]): string[] {
+  return ['build', '--no-link', '--json', '--print-build-logs', '--no-update-lock-file', ...buildArgs, installable];
+}
+
 const UNTRUSTED_HELP =
   'The runner user must be one of the Nix daemon\'s trusted-users to sign store paths: the installer actions ' +
   '(DeterminateSystems/nix-installer-action, cachix/install-nix-action) make it one by default; elsewhere add ' +
@@ -66,7 +77,7 @@ export class NixCommands {
 
   /** Builds one installable within `timeoutMs`, Nix's log streamed into a group; its outputs, not linked. */
   async build(installable: string, buildArgs: string[], timeoutMs: number): Promise<Built> {
-    const args = ['build', '--no-link', '--json', '--print-build-logs', ...buildArgs, installable];
+    const args = buildCommand(installable, buildArgs);
     const { stdout } = await this.streamed(`Building ${installable}`, args, timeoutMs);
     return parseBuildOutput(stdout, installable);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildEnv, cacheEnv, isWithheld } from './nix-env.js';
+import { buildEnv, cacheEnv, isWithheld, PROTECTED_SETTINGS, protectedNixConfig } from './nix-env.js';
 
 const credentials = { accessKeyId: 'ASIAROLE', secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date('2026-05-01T12:00:00Z') };
 
@@ -27,7 +27,7 @@ const STEP = {
   GITHUB_ENV: '/runner/_temp/env',
   GITHUB_OUTPUT: '/runner/_temp/output',
 };
-const KEPT = { PATH: '/usr/bin', HOME: '/home/runner', NIX_CONFIG: 'sandbox = true', GITHUB_SHA: 'a1b2c3' };
+const KEPT = { PATH: '/usr/bin', HOME: '/home/runner', NIX_CONFIG: `sandbox = true\n${PROTECTED_SETTINGS}`, GITHUB_SHA: 'a1b2c3' };
 
 describe('buildEnv', () => {
   it('keeps what Nix needs and withholds every secret of the step', () => {
@@ -45,6 +45,19 @@ describe('buildEnv', () => {
     ['SSL_CERT_FILE', false],
   ])('%s withheld: %s', (name, withheld) => {
     expect(isWithheld(name)).toBe(withheld);
+  });
+});
+
+describe('protectedNixConfig', () => {
+  it.each<[string, string | undefined, string]>([
+    ['no NIX_CONFIG', undefined, 'pure-eval = true\naccept-flake-config = false\nallow-unsafe-native-code-during-evaluation = false'],
+    [
+      "the step's settings that would re-open evaluation, overridden by later lines",
+      'pure-eval = false\naccept-flake-config = true\nallow-unsafe-native-code-during-evaluation = true',
+      'pure-eval = false\naccept-flake-config = true\nallow-unsafe-native-code-during-evaluation = true\npure-eval = true\naccept-flake-config = false\nallow-unsafe-native-code-during-evaluation = false',
+    ],
+  ])('%s', (_case, given, expected) => {
+    expect(protectedNixConfig(given)).toBe(expected);
   });
 });
 

@@ -26,9 +26,31 @@ export function isWithheld(name: string): boolean {
   return WITHHELD.some((pattern) => pattern.test(name.toUpperCase()));
 }
 
-/** For `nix build` and every other Nix process that does not talk to the cache: the environment without secrets. */
+/**
+ * Settings appended to every Nix process's `NIX_CONFIG`, after the step's own lines and so over them and over every
+ * nix.conf (Nix applies `NIX_CONFIG` last, and a later line wins): evaluation stays pure, a flake's `nixConfig` is
+ * not applied, and no builtin runs programs at evaluation. The evaluating `nix` runs unsandboxed as the runner's user
+ * and could otherwise read this step's secrets from its parent's /proc environ (see build-args.ts). `sandbox` is
+ * left to the runner's configuration: a container often cannot have it (README, "What the builds can see").
+ */
+export const PROTECTED_SETTINGS = [
+  'pure-eval = true',
+  'accept-flake-config = false',
+  'allow-unsafe-native-code-during-evaluation = false',
+].join('\n');
+
+/** `NIX_CONFIG` of `env` with {@link PROTECTED_SETTINGS} after it. */
+export function protectedNixConfig(nixConfig: string | undefined): string {
+  return nixConfig ? `${nixConfig}\n${PROTECTED_SETTINGS}` : PROTECTED_SETTINGS;
+}
+
+/**
+ * For `nix build` and every other Nix process that does not talk to the cache: the environment without secrets, and
+ * `NIX_CONFIG` with {@link PROTECTED_SETTINGS} last.
+ */
 export function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !isWithheld(name)));
+  const kept = Object.fromEntries(Object.entries(env).filter(([name]) => !isWithheld(name)));
+  return { ...kept, NIX_CONFIG: protectedNixConfig(env.NIX_CONFIG) };
 }
 
 /**

@@ -3,9 +3,10 @@
  * instance scripted to fail its health check and roll back, and real Nix on a temporary store with a new signing
  * key pair, an empty `file://` binary cache and the stand-in system's flake.
  */
-import { cp } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateKey, tempNix, type SigningKey, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
+import { currentSystem, generateKey, tempNix, type SigningKey, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import { Sandbox } from '../sandbox/server.js';
 import type { OutcomeContext } from '../sandbox/services/ssm.js';
 import type { InvocationOutcome } from '../sandbox/services/ssm-commands.js';
@@ -46,6 +47,7 @@ export async function setUpStage(): Promise<Stage> {
     const cacheUri = `file://${await nix.folder('cache')}`;
     const flakeDir = await nix.folder('system');
     await cp(fileURLToPath(new URL('fixtures/system', import.meta.url)), flakeDir, { recursive: true });
+    await writeFile(join(flakeDir, 'system'), await currentSystem(nix));
     return {
       sandbox,
       world,

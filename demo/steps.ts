@@ -44,8 +44,6 @@ const STEPS: DemoStep[] = [
       installable: `${stage.flake}#${INSTALLABLE_ATTRIBUTE}`,
       'store-uri': stage.cacheUri,
       'signing-key': stage.key.secret,
-      // The stand-in reads builtins.currentSystem (it has no nixpkgs to name systems with).
-      'build-args': '--impure',
     }),
     async check(result, stage, carried) {
       carried.storePath = result.outputs['store-path'] ?? '';

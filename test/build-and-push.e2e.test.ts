@@ -8,6 +8,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts.js';
@@ -42,7 +44,7 @@ beforeAll(async () => {
   key = await generateKey(nix, 'cache.example.org-1');
   otherKey = await generateKey(nix, 'cache.example.org-2');
   for (const k of [key, otherKey]) secrets.add(k.secret).add(k.secret.split(':')[1]);
-  secrets.add(STATIC_CREDENTIALS.secretAccessKey).add(sandbox.oidc.requestToken);
+  secrets.add(STATIC_CREDENTIALS.secretAccessKey).add(sandbox.oidc.requestToken).add('hunter22');
 });
 
 afterAll(async () => {
@@ -270,8 +272,9 @@ const reversed = (text: string) => [...text].reverse().join('');
 /**
  * A flake of two probes, named with `tag` so that each test builds them anew: a fixed-output derivation that asks
  * for every probed variable with `impureEnvVars` and prints the names of those it finds (with their values
- * reversed, as an attacker dodging the runner's masking would), and a derivation whose `--impure` evaluation reads
- * every probed variable with `builtins.getEnv` and writes `NAME=value` of those it finds into its output.
+ * reversed, as an attacker dodging the runner's masking would), and a derivation whose evaluation reads every probed
+ * variable with `builtins.getEnv` (which finds them only when evaluation is impure) and writes `NAME=value` of
+ * those it finds into its output.
  */
 async function probeFlake(tag: string): Promise<string> {
   const probeOut = 'probe\n';
@@ -323,7 +326,7 @@ describe('build-and-push and hostile build code', () => {
     for (const value of Object.values(env)) secrets.add(value);
     const probes = await probeFlake(tag);
     const result = await step(
-      { installable: `${probes}#fod-probe-${tag}\n${probes}#impure-probe-${tag}`, 'build-args': '--impure', 'store-uri': cache.url, ...inputs },
+      { installable: `${probes}#fod-probe-${tag}\n${probes}#impure-probe-${tag}`, 'store-uri': cache.url, ...inputs },
       { env: { ...env, PROBE_CONTROL: 'visible' } },
     );
     expect(errors(result)).toEqual([]);
@@ -331,7 +334,8 @@ describe('build-and-push and hostile build code', () => {
     // The probes work: each saw the one variable meant for it, and nothing else.
     expect(result.logLines.filter((line) => /> saw /.test(line))).toEqual([expect.stringMatching(new RegExp(`^fod-probe-${tag}> saw PROBE_CONTROL elbisiv$`))]);
     const impure = JSON.parse(result.outputs['store-paths'])[1] as string;
-    expect(await nix.nix(['store', 'cat', ...FRESH, '--store', cache.url, `${impure}`])).toBe('seen: PROBE_CONTROL=visible\n');
+    // Evaluation is pure: getEnv finds nothing, not even the variable meant for the builder.
+    expect(await nix.nix(['store', 'cat', ...FRESH, '--store', cache.url, `${impure}`])).toBe('seen: \n');
     // Nor does anything the cache holds, signed and pushed, carry a secret, as it is or reversed.
     const files = await pushedFiles(cache);
     expect(files.filter(([name]) => name.startsWith('NAR of'))).toHaveLength(2);
@@ -380,6 +384,135 @@ describe('build-and-push and hostile build code', () => {
       ['AssumeRoleWithWebIdentity', afterBuilds],
       ['GetParameter', afterBuilds],
     ]);
+  });
+});
+
+/**
+ * The reviewer's flake: its evaluation reads the parent's PID from /proc/self/status, then the parent's environment,
+ * `/proc/<ppid>/environ` (the step's process, with the key input and the runner's tokens), into the store, and its
+ * build writes it out NUL-free. Only pure evaluation stops it: the evaluating Nix is the runner's user, unsandboxed.
+ */
+async function environFlake(tag: string): Promise<string> {
+  return writeFlake(await nix.folder(`environ-${tag}`), await currentSystem(nix), [
+    {
+      name: `environ-${tag}`,
+      script: "tr '\\000' '\\n' < $envfile > $out",
+      attrs: 'inherit envfile;',
+      wrap: (derivation) =>
+        `let st = builtins.replaceStrings ["\\n"] [" "] (builtins.readFile "/proc/self/status"); ` +
+        `ppid = builtins.head (builtins.match ".*PPid:\\t([0-9]+).*" st); ` +
+        `envfile = builtins.fetchurl "file:///proc/\${ppid}/environ"; in ${derivation}`,
+    },
+  ]);
+}
+
+describe('build-and-push and a flake that reads the step process’s environment', () => {
+  let cache: HttpCache;
+  beforeEach(async () => {
+    cache = await startHttpCache();
+  });
+  afterEach(() => cache.stop());
+
+  it('reads a parent’s environment when evaluated impurely (the test’s own Nix: the attack works)', async () => {
+    const environ = await environFlake('control');
+    const [built] = JSON.parse(await nix.nix(['build', '--impure', '--no-link', '--json', `${environ}#environ-control`])) as Array<{ outputs: { out: string } }>;
+    expect(await nix.nix(['store', 'cat', built.outputs.out])).toMatch(/^PATH=/m);
+  });
+
+  it('build-args --impure is refused before any Nix runs, and so are its siblings', async () => {
+    const environ = await environFlake('refused');
+    for (const args of ['--impure', '-L\n--impure', '--file\ndefault.nix', '--expr 1', '--option sandbox false', '--accept-flake-config', '--no-sandbox', '--extra-sandbox-paths /proc']) {
+      const result = await step({ installable: `${environ}#environ-refused`, 'store-uri': cache.url, 'signing-key': key.secret, 'build-args': args });
+      expect(result.exitCode).toBe(1);
+      expect(errors(result)).toEqual([expect.stringMatching(/^Input 'build-args' refuses "-/)]);
+    }
+    expect(await shim.calls()).toEqual([]);
+    expect(cache.requests).toEqual([]);
+  });
+
+  it.each<[string, string]>([
+    ['evaluated purely', ''],
+    ['with a NIX_CONFIG in the step that turns pure evaluation off and flake config and unsafe builtins on', '\npure-eval = false\naccept-flake-config = true\nallow-unsafe-native-code-during-evaluation = true'],
+  ])('%s: it cannot read /proc, fails, and nothing is pushed', async (_case, extraConfig) => {
+    const env = { ACTIONS_RUNTIME_TOKEN: `runtime-${randomBytes(12).toString('hex')}`, GITHUB_TOKEN: `ghs_${randomBytes(18).toString('hex')}` };
+    for (const value of Object.values(env)) secrets.add(value);
+    const tag = extraConfig ? 'config' : 'pure';
+    const environ = await environFlake(tag);
+    const result = await step(
+      { installable: `${environ}#environ-${tag}`, 'store-uri': cache.url, 'signing-key': key.secret },
+      { env: { ...env, NIX_CONFIG: nix.nixConfig + extraConfig } },
+    );
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining("access to absolute path '/proc/self/status' is forbidden in pure eval mode")]);
+    expect(await commands()).toEqual(['--version', 'store ping', 'build']);
+    expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
+    expect(cache.requests.filter((request) => request.startsWith('PUT') && !request.endsWith('nix-cache-info'))).toEqual([]);
+  });
+
+  it.each<[string, boolean, RegExp]>([
+    ['not in flake.lock: Nix would fetch it', false, /requires lock file changes but they're not allowed due to '--no-update-lock-file'/],
+    ['locked with a guessed narHash', true, /NAR hash mismatch in input 'path:/],
+  ])('a flake input path: to a folder of the runner user, %s, is refused; nothing is pushed', async (_case, locked, message) => {
+    const secret = `aws_secret_access_key = ${randomBytes(20).toString('hex')}`;
+    secrets.add(secret);
+    const folder = await nix.folder('dot-aws');
+    await writeFile(join(folder, 'credentials'), `${secret}\n`);
+    const system = await currentSystem(nix);
+    const source = await nix.folder('input-flake');
+    await writeFile(
+      join(source, 'flake.nix'),
+      `{ inputs.aws = { url = "path:${folder}"; flake = false; };
+  outputs = { self, aws }: { packages."${system}".leak = builtins.derivation {
+    name = "leak"; system = "${system}"; builder = "/bin/sh"; PATH = "/usr/bin:/bin";
+    args = [ "-c" "cat \${aws}/credentials > $out" ]; }; }; }
+`,
+    );
+    if (locked) {
+      const node = { type: 'path', path: folder, narHash: `sha256-${Buffer.alloc(32).toString('base64')}`, lastModified: 1 };
+      const lock = { nodes: { aws: { flake: false, locked: node, original: { type: 'path', path: folder } }, root: { inputs: { aws: 'aws' } } }, root: 'root', version: 7 };
+      await writeFile(join(source, 'flake.lock'), JSON.stringify(lock));
+    }
+    const result = await step({ installable: `path:${source}#leak`, 'store-uri': cache.url, 'signing-key': key.secret });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(await commands()).toEqual(['--version', 'store ping', 'build']);
+    expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
+    if (!locked) {
+      // The attack works where Nix may lock the input itself (the test's own Nix, as nix build does by default).
+      const [built] = JSON.parse(await nix.nix(['build', '--no-link', '--json', '--no-write-lock-file', `path:${source}#leak`])) as Array<{ outputs: { out: string } }>;
+      expect(await nix.nix(['store', 'cat', built.outputs.out])).toBe(`${secret}\n`);
+    }
+  });
+
+  it.each<[string, (folder: string) => string, RegExp]>([
+    ['builtins.fetchTree of a path', (folder) => `builtins.fetchTree { type = "path"; path = "${folder}"; }`, /in pure evaluation mode, 'fetchTree' requires a locked input/],
+    ['builtins.getFlake of a path', (folder) => `(builtins.getFlake "path:${folder}").outPath`, /cannot call 'getFlake' on unlocked flake reference/],
+    ['builtins.path', (folder) => `builtins.path { path = ${folder}; }`, /access to absolute path '.*' is forbidden in pure eval mode/],
+  ])('%s of a folder of the runner user is refused in pure evaluation; nothing is pushed', async (name, expression, message) => {
+    const folder = await nix.folder('dot-aws');
+    await writeFile(join(folder, 'flake.nix'), '{ outputs = { self }: { }; }\n');
+    const tag = `fetch-${name.replace(/\W+/g, '-')}`;
+    const source = await writeFlake(await nix.folder(tag), await currentSystem(nix), [
+      { name: tag, script: 'cat $leak/flake.nix > $out', attrs: 'inherit leak;', wrap: (derivation) => `let leak = ${expression(folder)}; in ${derivation}` },
+    ]);
+    const result = await step({ installable: `${source}#${tag}`, 'store-uri': cache.url, 'signing-key': key.secret });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect([...cache.objects.keys()].filter((name) => name !== 'nix-cache-info')).toEqual([]);
+  });
+
+  it('an allowed set of build-args still builds and pushes', async () => {
+    const environ = await probeFlake('allowed');
+    const result = await step({
+      installable: `${environ}#impure-probe-allowed`,
+      'store-uri': cache.url,
+      'signing-key': key.secret,
+      'build-args': '-L\n--keep-going\n--max-jobs 2\n--cores 1\n--show-trace\n--no-write-lock-file\n--fallback',
+    });
+    expect(errors(result)).toEqual([]);
+    expect(result.outputs['pushed-paths']).toBe('1');
+    const build = (await shim.calls()).find((call) => call.command === 'build');
+    expect(build?.args).toEqual(expect.arrayContaining(['--keep-going', '--max-jobs', '2', '--cores', '1', '--no-write-lock-file']));
   });
 });
 
@@ -505,6 +638,10 @@ describe('build-and-push with bad inputs', () => {
     [{ 'signing-key': '', 'signing-key-parameter': '/nix/key', 'aws-region': 'Frankfurt' }, 'aws-region'],
     [{ 'role-to-assume': 'nix-cache-writer' }, 'role-to-assume'],
     [{ compression: 'lzma' }, 'compression'],
+    [{ 'build-args': '--impure' }, 'build-args'],
+    [{ 'build-args': '--expr\nimport ./default.nix' }, 'build-args'],
+    [{ 'build-args': '--max-jobs' }, 'build-args'],
+    [{ 'store-uri': 'https://writer:hunter22@cache.example.org' }, 'store-uri'],
   ])('%j fails naming %s, before any AWS call or Nix', async (changes, input) => {
     const result = await step({ ...VALID, ...changes });
     expect(result.exitCode).toBe(1);
