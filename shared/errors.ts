@@ -1,3 +1,5 @@
+import { foreign as neutralised } from './log.js';
+
 /**
  * The one way this project turns a thrown value into a message for the log. AWS SDK errors carry their code in
  * `name` (`AccessDenied`, `ThrottlingException`); users search for the code, so it leads the message. An answer that
@@ -62,11 +64,11 @@ export function foreignAnswerMessage(error: unknown): string | undefined {
 }
 
 /**
- * Foreign text made safe for one log line: whitespace runs (`\r` too, which ends a line for the runner) to one
- * space, and `::` and `##[` broken up, so that the runner reads no workflow command in it.
+ * Foreign text on one line for a message: whitespace runs (`\r` too, which ends a line for the runner) to one space,
+ * neutralised by the one function that does so (`shared/log.ts`).
  */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().replace(/::/g, ': :').replace(/##\[/g, '# #[');
+  return neutralised(text.replace(/\s+/g, ' ').trim());
 }
 
 /** The start of a foreign body, quoted on one line for a message (see {@link foreignAnswerMessage}). */
