@@ -53,6 +53,38 @@ export async function activeRefresh(
   return answer.InstanceRefreshes?.find((r) => ACTIVE_STATUSES.has(r.Status ?? ''));
 }
 
+/**
+ * Whether `refresh` is the one `request` started: StartInstanceRefresh takes no client token, so a start whose answer
+ * was lost (the SDK then retries and meets `InstanceRefreshInProgress` from its own refresh) is recognised by what it
+ * asked for, the launch template version this deploy made (a number, never made twice), and its start time, no
+ * earlier than `sinceMs` (the first attempt, less an allowance for clock skew).
+ */
+export function isRequestedRefresh(refresh: InstanceRefresh, request: StartInstanceRefreshCommandInput, sinceMs: number): boolean {
+  const wanted = request.DesiredConfiguration?.LaunchTemplate;
+  const desired = refresh.DesiredConfiguration?.LaunchTemplate;
+  return (
+    wanted !== undefined &&
+    desired?.LaunchTemplateId === wanted.LaunchTemplateId &&
+    desired?.Version === wanted.Version &&
+    (refresh.StartTime?.getTime() ?? 0) >= sinceMs
+  );
+}
+
+/** The group's newest refresh, if it is the one `request` started (see {@link isRequestedRefresh}). */
+export async function findRequestedRefresh(
+  asg: AutoScalingClient,
+  request: StartInstanceRefreshCommandInput,
+  sinceMs: number,
+  signal?: AbortSignal,
+): Promise<InstanceRefresh | undefined> {
+  const answer = await asg.send(
+    new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: request.AutoScalingGroupName, MaxRecords: RECENT_REFRESHES }),
+    { abortSignal: signal },
+  );
+  const newest = [...(answer.InstanceRefreshes ?? [])].sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0))[0];
+  return newest && isRequestedRefresh(newest, request, sinceMs) ? newest : undefined;
+}
+
 export async function startRefresh(asg: AutoScalingClient, request: StartInstanceRefreshCommandInput): Promise<string> {
   const answer = await asg.send(new StartInstanceRefreshCommand(request));
   if (!answer.InstanceRefreshId) throw new Error('StartInstanceRefresh answered without an instance refresh ID.');

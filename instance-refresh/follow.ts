@@ -53,6 +53,8 @@ export async function follow(
       : result.outcome === 'aborted'
         ? `The run was cancelled while instance refresh ${refreshId} was running`
         : `Lost sight of instance refresh ${refreshId} (${errorMessage(result.error)})`;
-  const done = await carryOutAbort(asg, { groupName, refreshId, sourceVersion: versions.source }, inputs.onAbort);
+  const cause = result.outcome === 'timeout' ? 'timeout' : result.outcome === 'aborted' ? 'cancelled' : 'gave-up';
+  const target = { groupName, refreshId, sourceVersion: versions.source };
+  const done = await carryOutAbort(asg, target, inputs.onAbort, cause, log.info);
   throw new Error(`${why}. ${done}`);
 }

@@ -8,9 +8,9 @@ import {
   type AutoScalingClient,
   type StartInstanceRefreshCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, isRefusal } from '../shared/errors.js';
 import { poll, type TimelineEntry } from '../shared/poller.js';
-import { activeRefresh, describeGroup, describeRefresh, startRefresh, stopRefresh } from './auto-scaling.js';
+import { activeRefresh, describeGroup, describeRefresh, findRequestedRefresh, startRefresh, stopRefresh } from './auto-scaling.js';
 import { ACTIVE_STATUSES, inProgressAction, progressLine, type InProgressAction } from './refresh-status.js';
 import { groupTemplate, type TemplateRef } from './template-ref.js';
 import * as log from '../shared/log.js';
@@ -62,6 +62,9 @@ export async function clearOtherRefresh(asg: AutoScalingClient, options: OtherRe
   return waited.timeline;
 }
 
+/** How far AWS's clock may be behind ours when a refresh's start time is compared with the first attempt's. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** Times StartInstanceRefresh may meet a refresh someone else started after this deploy looked. */
 const MAX_START_ATTEMPTS = 3;
 
@@ -76,10 +79,20 @@ export async function startWhenFree(
   made: { groupRef: TemplateRef; timeline: TimelineEntry[] },
 ): Promise<string> {
   const { groupName, doneSoFar } = options;
+  const sinceMs = Date.now() - CLOCK_SKEW_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startRefresh(asg, request);
     } catch (error) {
+      // An attempt that got no answer may have started the refresh: the SDK's retry then meets it as "in progress",
+      // or fails as the first did. Look for it before taking it for another deploy's, or failing.
+      if (error instanceof InstanceRefreshInProgressFault || !isRefusal(error)) {
+        const own = await findRequestedRefresh(asg, request, sinceMs, options.signal).catch(() => undefined);
+        if (own?.InstanceRefreshId) {
+          log.info(`An unanswered StartInstanceRefresh had started instance refresh ${own.InstanceRefreshId}: following it, not starting again.`);
+          return own.InstanceRefreshId;
+        }
+      }
       if (!(error instanceof InstanceRefreshInProgressFault) || attempt >= MAX_START_ATTEMPTS) throw error;
     }
     log.info('Another instance refresh started after this deploy looked.');

@@ -76,3 +76,9 @@ export function quoteForeign(text: string): string {
   const line = oneLine(text);
   return `"${line.length > QUOTED_BODY_CHARS ? `${line.slice(0, QUOTED_BODY_CHARS)}...` : line}"`;
 }
+
+/** True when AWS answered with a refusal (a 4xx service error): such an attempt changed nothing. */
+export function isRefusal(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return '$fault' in ((error as object | undefined) ?? {}) && status !== undefined && status >= 400 && status < 500;
+}

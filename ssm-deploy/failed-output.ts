@@ -6,7 +6,8 @@
 import { GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage } from '../shared/errors.js';
 import { showUntrusted } from '../shared/log.js';
-import { retry } from '../shared/retry.js';
+import { attemptTimeouts } from '../shared/aws-clients.js';
+import { AttemptTimeoutError, retry } from '../shared/retry.js';
 import { isTransientError } from '../shared/transient.js';
 import { succeeded, type InstanceResult } from './command-state.js';
 import { DEPLOY_STEP } from './document.js';
@@ -19,7 +20,16 @@ export const MAX_OUTPUTS = 20;
  * SSM lists an invocation a moment before GetCommandInvocation knows it (`InvocationDoesNotExist`); that answer
  * is a "not yet", like throttling.
  */
-const FETCH_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 2000, budgetMs: 10_000 };
+const FETCH_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 2000 };
+
+/**
+ * All the reads together, from the end of the wait: the command has ended and its status is known, so a hung or
+ * failing SSM costs the report at most this long (whatever the number of failed instances). Each attempt is cut at
+ * a third of it, or the client's own per-attempt timeout if shorter: the client's five attempts of 15 s each would
+ * otherwise hold one read for 77 s.
+ */
+export const OUTPUT_BUDGET_MS = 30_000;
+
 const isRetryable = (error: unknown) =>
   isTransientError(error) || (error as Error | undefined)?.name === 'InvocationDoesNotExist';
 
@@ -36,15 +46,24 @@ export async function showFailedOutput(
   signal?: AbortSignal,
 ): Promise<void> {
   const ran = instancesWithOutput(instances);
-  for (const instance of ran.slice(0, MAX_OUTPUTS)) {
+  const shown = ran.slice(0, MAX_OUTPUTS);
+  const deadline = Date.now() + OUTPUT_BUDGET_MS;
+  const attemptTimeoutMs = Math.min(Math.floor(OUTPUT_BUDGET_MS / 3), attemptTimeouts().attemptMs);
+  for (const [index, instance] of shown.entries()) {
+    const budgetMs = deadline - Date.now();
+    if (budgetMs <= 0) {
+      const unread = shown.slice(index).map((i) => i.instanceId);
+      log(`Reading output took the whole ${OUTPUT_BUDGET_MS / 1000} s; not read: ${unread.join(', ')} (see the Run Command console).`);
+      break;
+    }
     try {
       const answer = await retry(
-        () =>
+        (_attempt, attemptSignal) =>
           ssm.send(
             new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instance.instanceId, PluginName: DEPLOY_STEP }),
-            { abortSignal: signal },
+            { abortSignal: attemptSignal },
           ),
-        { ...FETCH_RETRY, isRetryable, signal },
+        { ...FETCH_RETRY, isRetryable, signal, budgetMs, attemptTimeoutMs },
       );
       const text = [
         answer.StandardOutputContent ?? '',
@@ -55,7 +74,8 @@ export async function showFailedOutput(
       await showUntrusted(`Output of ${describeInstance(instance)}`, text || '(no output)');
     } catch (error) {
       if (signal?.aborted) return;
-      log(`Could not read the output of ${instance.instanceId}: ${errorMessage(error)}`);
+      const why = error instanceof AttemptTimeoutError ? `GetCommandInvocation had ${error.message}` : errorMessage(error);
+      log(`Could not read the output of ${instance.instanceId}: ${why}`);
     }
   }
   if (ran.length > MAX_OUTPUTS) {

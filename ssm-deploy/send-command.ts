@@ -6,7 +6,7 @@
  * skew), of the same document, comment (which names the run), targets and parameters is taken as this deploy's.
  */
 import { ListCommandsCommand, SendCommandCommand, type Command, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, isRefusal } from '../shared/errors.js';
 import { retry } from '../shared/retry.js';
 import { isTransientError } from '../shared/transient.js';
 import { explainSendFailure } from './send-failure.js';
@@ -19,12 +19,6 @@ export interface SendApi {
 /** Like the SDK's own (5 attempts), with room for a look between them. */
 export const SEND_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000, budgetMs: 60_000 };
 const CLOCK_SKEW_MS = 60_000;
-
-/** True when AWS answered with a refusal (4xx): such an attempt created nothing. */
-function refused(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number }; $fault?: string } | undefined)?.$metadata?.httpStatusCode;
-  return '$fault' in ((error as object | undefined) ?? {}) && status !== undefined && status >= 400 && status < 500;
-}
 
 /** Whether `command` is the one `request` would have created. */
 export function isSameCommand(command: Command, request: SendCommandCommandInput): boolean {
@@ -69,7 +63,7 @@ export async function sendCommandOnce(
           if (!sent.Command?.CommandId) throw new Error('SendCommand answered without a command ID');
           return sent.Command;
         } catch (error) {
-          unanswered = !refused(error);
+          unanswered = !isRefusal(error);
           throw error;
         }
       },

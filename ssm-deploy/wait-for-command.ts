@@ -4,6 +4,7 @@
  * the step ends, so that no instance goes on switching after the workflow said it stopped.
  */
 import { CancelCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { abortBudgetMs, abortCalls, type AbortCause } from '../shared/abort-budget.js';
 import { errorMessage } from '../shared/errors.js';
 import { poll } from '../shared/poller.js';
 import { describeState, isFinished, type CommandState } from './command-state.js';
@@ -16,9 +17,6 @@ export interface WaitOptions {
   signal?: AbortSignal;
   log: (line: string) => void;
 }
-
-/** CancelCommand must be answered within the runner's grace period after a cancellation (SIGTERM at 7.5 s). */
-export const CANCEL_TIMEOUT_MS = 5000;
 
 export async function waitForCommand(ssm: SSMClient, commandId: string, options: WaitOptions): Promise<Ending> {
   const waited = await poll<CommandState>({
@@ -33,7 +31,8 @@ export async function waitForCommand(ssm: SSMClient, commandId: string, options:
   if (waited.outcome === 'done') {
     return { kind: 'done', state: await withDetails(ssm, waited.value, options) };
   }
-  const cancel = await cancelCommand(ssm, commandId, options.log);
+  const cause = waited.outcome === 'timeout' ? 'timeout' : waited.outcome === 'failed' ? 'gave-up' : 'cancelled';
+  const cancel = await cancelCommand(ssm, commandId, cause, options.log);
   if (waited.outcome === 'timeout') {
     return { kind: 'timeout', state: waited.last, timeoutMinutes: options.timeoutMs / 60_000, cancel };
   }
@@ -51,15 +50,20 @@ async function withDetails(ssm: SSMClient, state: CommandState, options: WaitOpt
   }
 }
 
+/**
+ * CancelCommand within the abort's budget (shared/abort-budget.ts: seconds after a cancellation, a minute after a
+ * timeout), a hung attempt cut and tried again. Never throws.
+ */
 export async function cancelCommand(
   ssm: SSMClient,
   commandId: string,
+  cause: AbortCause,
   log: (line: string) => void,
 ): Promise<CancelResult> {
   try {
-    await ssm.send(new CancelCommandCommand({ CommandId: commandId }), {
-      abortSignal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
-    });
+    await abortCalls(abortBudgetMs(cause), log).call('CancelCommand', (signal) =>
+      ssm.send(new CancelCommandCommand({ CommandId: commandId }), { abortSignal: signal }),
+    );
     log(`Cancelled the command ${commandId}`);
     return { sent: true };
   } catch (error) {

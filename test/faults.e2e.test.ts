@@ -11,7 +11,7 @@ import { githubTrustPolicy } from '../sandbox/services/sts.js';
 import { DEFAULT_MAX_ATTEMPTS, TEST_TIMEOUT_VARIABLE } from '../shared/aws-clients.js';
 import { DEFAULT_MAX_CONSECUTIVE_ERRORS } from '../shared/poller.js';
 import { STORE_PATH } from './actions.js';
-import { runAction, type StepResult } from './harness/runner.js';
+import { runAction, SIGTERM_AFTER_MS, type StepOptions, type StepResult } from './harness/runner.js';
 
 const sandbox = new Sandbox();
 beforeAll(() => sandbox.start());
@@ -175,6 +175,53 @@ describe('ssm-deploy', () => {
     expect(sandbox.ssm.state(commandId).status).toBe('Cancelled');
   });
 
+  // The abort's budget is 5 s after a cancellation, 60 s after a timeout; each attempt at most a third of it.
+  it.each<[string, number, Record<string, string>, StepOptions['signal'], RegExp, RegExp]>([
+    // The client's own 15 s per attempt: only the abort's cut (1.666 s) leaves time for a second attempt.
+    [
+      'after SIGINT, once (the client\'s 15 s per attempt)', 1, { [TEST_TIMEOUT_VARIABLE]: '' }, { afterLine: /instances succeeded, 0 failed, [1-9]\d* running/ },
+      /^CancelCommand \(attempt 1\) had no answer within 1666 ms; trying again/, /^The run was cancelled; the command \S+ was cancelled \(CancelCommand\)\./,
+    ],
+    // Five hung attempts of 1 s outlast the cancelled budget (5 s), not the timeout's.
+    [
+      'after a timeout, five times', 5, {}, undefined,
+      /^CancelCommand \(attempt 4\) had no answer within 1 s; trying again/, /^The command did not end within \S+ seconds?; the command \S+ was cancelled \(CancelCommand\)\./,
+    ],
+  ])('a hung CancelCommand %s is cut and sent again within the abort\'s budget', async (_case, hangs, over, signal, retried, message) => {
+    addInstances(2, long);
+    sandbox.faults.add({ kind: 'hang', service: 'ssm', operation: 'CancelCommand', count: hangs });
+    const result = await runAction('ssm-deploy', {
+      env: env(over),
+      inputs: {
+        targets: 'tag:Role=web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'execution-timeout-seconds': '172800',
+        ...(signal ? {} : { 'timeout-minutes': '0.05' }),
+      },
+      ...(signal ? { signal } : {}),
+    });
+    expect(result.exitCode).toBe(1);
+    expect(outcomes('CancelCommand').filter((o) => o === 'Hung').length).toBeGreaterThanOrEqual(hangs);
+    expect(outcomes('CancelCommand').at(-1)).toBe('ok');
+    expect(result.logLines).toContainEqual(expect.stringMatching(retried));
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    const commandId = sandbox.ssm.commands[0].commandId;
+    sandbox.clock.advance(5_000);
+    expect(sandbox.ssm.state(commandId).status).toBe('Cancelled');
+    if (signal) expect(result.durationMs - result.signals[0].atMs).toBeLessThan(SIGTERM_AFTER_MS);
+  });
+
+  it('reads failed instances\' output within its budget when GetCommandInvocation hangs, says whose, and reports', async () => {
+    const [id] = addInstances(1, { status: 'Failed', responseCode: 2, stdout: 'switching failed' });
+    sandbox.faults.add({ kind: 'hang', service: 'ssm', operation: 'GetCommandInvocation', rate: 1 });
+    const result = await deploy();
+    expect(result.exitCode).toBe(1);
+    expect(result.logLines).toContain(`Could not read the output of ${id}: GetCommandInvocation had no answer within 1 s`);
+    // Each of the read's five attempts cut at 1 s (the client's own cut may send one more inside it), not the
+    // client's five attempts inside each of them.
+    expect(outcomes('GetCommandInvocation').length).toBeLessThanOrEqual(2 * 5);
+    expect(result.outputs).toMatchObject({ status: 'Failed', 'failed-count': '1' });
+    expect(result.summary).toContain(result.outputs['command-id']);
+  });
+
   it('names the call, the status and the page when a proxy answers SSM with HTML', async () => {
     addInstances(1);
     sandbox.faults.add({ kind: 'html', service: 'ssm', operation: 'DescribeDocument', rate: 1 });
@@ -234,6 +281,66 @@ describe('instance-refresh', () => {
     expect(result.outputs.status).toMatch(/^(Pending|InProgress)$/);
     expect(result.summary).toContain(refreshId);
     expect(result.summary).toContain('Lost sight of instance refresh');
+  });
+
+  it.each<[string, string]>([
+    ['rollback', 'RollbackInstanceRefresh'],
+    ['cancel', 'CancelInstanceRefresh'],
+  ])('when every read of the refresh fails, on-abort: %s is sent all the same, saying it could not read it', async (onAbort, call) => {
+    sandbox.clock.setSpeed(1);
+    sandbox.faults.add({ kind: 'server-error', service: 'autoscaling', operation: 'DescribeInstanceRefreshes', after: 2, rate: 1 });
+    const result = await runAction('instance-refresh', {
+      env: env(),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '60', 'on-abort': onAbort },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(sandbox.calls.of(call).map((c) => c.errorCode ?? 'ok')).toEqual(['ok']);
+    const refreshId = result.outputs['instance-refresh-id'];
+    expect(errors(result)).toEqual([expect.stringContaining(`(could not read it first: `)]);
+    expect(errors(result)[0]).toMatch(new RegExp(`^Lost sight of instance refresh ${refreshId} .*(Rolling instance refresh|Cancelled instance refresh) ${refreshId}`));
+    expect(result.summary).toContain(refreshId);
+  });
+
+  it.each<[string, string]>([
+    ['rollback', 'RollbackInstanceRefresh'],
+    ['cancel', 'CancelInstanceRefresh'],
+  ])('after SIGINT, a hung %s call is cut and sent again before the runner\'s SIGTERM', async (onAbort, call) => {
+    sandbox.clock.setSpeed(1);
+    sandbox.faults.add({ kind: 'hang', service: 'autoscaling', operation: call, count: 1 });
+    const result = await runAction('instance-refresh', {
+      // The client's own 15 s per attempt: only the abort's cut leaves time for a second attempt.
+      env: env({ [TEST_TIMEOUT_VARIABLE]: '' }),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '3600', 'on-abort': onAbort },
+      signal: { afterLine: /^InProgress / },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(outcomes(call)).toEqual(['Hung', 'ok']);
+    expect(result.logLines).toContainEqual(expect.stringMatching(new RegExp(`^${call} \\(attempt 1\\) had no answer within 1666 ms; trying again`)));
+    expect(errors(result)).toEqual([expect.stringMatching(/^The run was cancelled while instance refresh \S+ was running\. (Rolling|Cancelled)/)]);
+    expect(result.durationMs - result.signals[0].atMs).toBeLessThan(SIGTERM_AFTER_MS);
+  });
+
+  it.each<[string, boolean, string]>([
+    ['its answer is lost once (the SDK\'s retry meets the refresh in progress)', false, 'InstanceRefreshInProgress'],
+    ['its answer is lost, then every retry fails (the SDK gives up)', true, 'InternalFailure'],
+  ])('follows the refresh StartInstanceRefresh started when %s, instead of taking it for another', async (_case, thenFails, retried) => {
+    // Real time and a long warm-up: the refresh is still running when the SDK sends the start again.
+    sandbox.clock.setSpeed(1);
+    sandbox.faults.add({ kind: 'lost-answer', service: 'autoscaling', operation: 'StartInstanceRefresh', count: 1 });
+    if (thenFails) sandbox.faults.add({ kind: 'server-error', service: 'autoscaling', operation: 'StartInstanceRefresh', after: 1, rate: 1 });
+    const result = await runAction('instance-refresh', {
+      env: env(),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'instance-warmup': '3600', wait: 'false' },
+    });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    const starts = outcomes('StartInstanceRefresh');
+    expect(starts[0]).toBe('AnswerLost');
+    expect(starts.slice(1)).toEqual(Array(starts.length - 1).fill(retried));
+    const refreshId = result.outputs['instance-refresh-id'];
+    expect(result.logLines).toContain(`An unanswered StartInstanceRefresh had started instance refresh ${refreshId}: following it, not starting again.`);
+    expect(result.logLines.some((line) => line.includes('Another instance refresh started'))).toBe(false);
+    expect(result.outputs).toMatchObject({ 'launch-template-version': '2', status: 'Pending' });
   });
 
   it('names the call, the status and the page when a proxy answers EC2 with HTML, having changed nothing', async () => {
