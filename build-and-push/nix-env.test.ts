@@ -67,15 +67,8 @@ describe('cacheEnv', () => {
     [
       "the step's own AWS variables",
       'step',
-      {
-        AWS_ACCESS_KEY_ID: 'AKIAOWN',
-        AWS_SECRET_ACCESS_KEY: 'own',
-        AWS_SESSION_TOKEN: 'own-token',
-        AWS_REGION: 'eu-west-1',
-        AWS_PROFILE: 'writer',
-        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/token',
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
-      },
+      // Every AWS_* variable of the step, and nothing else of it.
+      Object.fromEntries(Object.entries(STEP).filter(([name]) => name.startsWith('AWS_'))),
     ],
     ["the role's, and only those", credentials, { AWS_ACCESS_KEY_ID: 'ASIAROLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' }],
   ])('%s, and a cache folder of its own', (_case, given, aws) => {
