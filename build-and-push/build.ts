@@ -2,7 +2,7 @@
 import type { Built } from './build-output.js';
 import { Input } from './inputs.js';
 import type { NixCommands } from './nix-commands.js';
-import { formatSeconds, NixTimeoutError } from './nix-process.js';
+import { formatSeconds, nixErrorLines, NixTimeoutError } from './nix-process.js';
 import { byPath, closureOf, type PathInfo } from './path-info.js';
 import * as log from '../shared/log.js';
 
@@ -32,7 +32,8 @@ export async function buildAll(nix: NixCommands, installables: string[], buildAr
     const started = Date.now();
     const result = await nix.build(installable, buildArgs, Math.max(1, deadline - started)).catch((error: unknown) => {
       if (!(error instanceof NixTimeoutError)) throw error;
-      throw new Error(`The builds did not finish within '${Input.BuildTimeout}' (${formatSeconds(timeoutMs)}): ${error.message}`);
+      // The whole budget, not what was left of it for this build: the user set the first, never the second.
+      throw new Error(`The builds did not finish within '${Input.BuildTimeout}' (${formatSeconds(timeoutMs)}): stopped nix ${error.command}${nixErrorLines(error.stderr)}`);
     });
     log.info(`Built ${installable}: ${result.storePath}`);
     built.push({ installable, built: result, buildMs: Date.now() - started });

@@ -31,6 +31,8 @@ export interface CancellationOptions {
   hardDeadlineMs?: number;
   /** The exit code when the hard deadline ends the process. Default 1. */
   deadlineExitCode?: number;
+  /** Called once, synchronously, when the hard deadline passes, before the process exits: last outputs. */
+  onDeadline?: () => void;
   /** Default: shared/log's `info` for signals, `error` when the deadline passes. */
   log?: { info(line: string): void; error(line: string): void };
 }
@@ -57,6 +59,11 @@ export function installCancellation(options: CancellationOptions = {}): Cancella
     // Unref'd: a cleanup that finishes lets the process exit on its own, before the deadline.
     deadline = setTimeout(() => {
       log.error(`The abort action did not finish within ${hardDeadlineMs / 1000} s of the cancellation; exiting.`);
+      try {
+        options.onDeadline?.();
+      } catch {
+        // Exiting regardless: a report that cannot be made must not keep the process past the runner's kill.
+      }
       process.exit(options.deadlineExitCode ?? 1);
     }, hardDeadlineMs).unref();
     controller.abort(new CancelledError(signal));

@@ -1,0 +1,82 @@
+/**
+ * The one step wrapper: every action's `run()` is `runStep({...})`. It owns what each step must do on every exit
+ * path, so that no action can forget one:
+ * - inputs are read (and secrets masked) before anything else; an input error fails the step with every problem
+ *   listed, and nothing else is called or written;
+ * - the runner's cancellation (SIGINT, then SIGTERM) becomes the body's AbortSignal (see cancellation.ts);
+ * - the outputs and the job summary are made from what the body learned, by one pure `report`, and written whether
+ *   the body finished, threw, timed out or was cancelled; when the cancellation's hard deadline ends the process
+ *   first, the outputs known at that moment are still written;
+ * - the step fails (`core.setFailed`) with the report's failure or the thrown error's message, exactly once.
+ */
+import { installCancellation } from './cancellation.js';
+import { errorMessage } from './errors.js';
+import * as log from './log.js';
+import { setOutputs, type OutputValue } from './outputs.js';
+import { writeSummary, type JobSummary } from './summary.js';
+
+/** What a step reports at its end: made from its state, written by {@link runStep}. */
+export interface StepReport<Outputs> {
+  /** Every output known so far; absent values are not set. */
+  outputs: Outputs;
+  summary?: JobSummary;
+  /** When set, the step fails with this message (a deploy that failed, timed out or rolled back). */
+  failure?: string;
+  /** When set (and there is no failure), logged as the step's last line. */
+  notice?: string;
+}
+
+export interface Step<Inputs, State, Outputs extends { [K in keyof Outputs]: OutputValue }> {
+  /** Runs first, before the inputs are parsed: masks secrets so that no message about them can show them. */
+  mask?(): void;
+  /** Parses and checks every input; throws an InputError listing each problem. No AWS call may come before it. */
+  readInputs(): Inputs;
+  /** The state before anything was done; the body records in it what it learns, as it learns it. */
+  initial(inputs: Inputs): State;
+  /** The steps in order. Throwing (or being cancelled) still leads to `report`. */
+  body(inputs: Inputs, state: State, signal: AbortSignal): Promise<void>;
+  /**
+   * Outputs, summary and failure from the state and, when the body threw, its error (`undefined` otherwise). Pure;
+   * when it throws, the step fails with that error and only the body's error is reported.
+   */
+  report(state: State, error: unknown): StepReport<Outputs>;
+}
+
+/** Runs one action step as described above. Never rejects: every failure ends in `core.setFailed`. */
+export async function runStep<Inputs, State, Outputs extends { [K in keyof Outputs]: OutputValue }>(
+  step: Step<Inputs, State, Outputs>,
+  options: { hardDeadlineMs?: number } = {},
+): Promise<void> {
+  let inputs: Inputs;
+  try {
+    step.mask?.();
+    inputs = step.readInputs();
+  } catch (error) {
+    log.fail(errorMessage(error));
+    return;
+  }
+  const state = step.initial(inputs);
+  let deadlineReport = (): void => undefined;
+  const cancellation = installCancellation({ hardDeadlineMs: options.hardDeadlineMs, onDeadline: () => deadlineReport() });
+  let failed: { error: unknown } | undefined;
+  try {
+    deadlineReport = () => setOutputs(step.report(state, undefined).outputs);
+    await step.body(inputs, state, cancellation.signal);
+  } catch (error) {
+    failed = { error };
+  }
+  deadlineReport = () => undefined;
+  try {
+    const report = step.report(state, failed?.error);
+    setOutputs(report.outputs);
+    // Failure first: the summary cannot delay or replace the line that says why the step failed.
+    if (report.failure !== undefined) log.fail(report.failure);
+    else if (failed) log.fail(errorMessage(failed.error));
+    else if (report.notice) log.info(report.notice);
+    if (report.summary) await writeSummary(report.summary);
+  } catch (error) {
+    log.fail(errorMessage(failed ? failed.error : error));
+  } finally {
+    cancellation.dispose();
+  }
+}
