@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { captureStdout } from './fixtures/stdout.js';
 import { tempFile } from './fixtures/runner-files.js';
-import { renderCell, writeSummary, type Cell, type JobSummary } from './summary.js';
+import { mermaidText, renderCell, writeSummary, type Cell, type JobSummary } from './summary.js';
 
 describe('renderCell', () => {
   it.each<[string, Cell, string]>([
@@ -18,6 +18,21 @@ describe('renderCell', () => {
     ['an attribute cannot be broken out of', { text: 'x', href: 'https://x/"onmouseover="y' }, '<a href="https://x/&quot;onmouseover=&quot;y">x</a>'],
   ])('%s', (_case, cell, html) => {
     expect(renderCell(cell)).toBe(html);
+  });
+});
+
+describe('mermaidText', () => {
+  it.each([
+    ['Successful', 'Successful'],
+    ['web-1 (i-0abc) 50% done', 'web-1 (i-0abc) 50 done'],
+    ['a: b; c', 'a b c'],
+    ['x\nsection evil\ny', 'x section evil y'],
+    ['#9829; %%{init: {}}%%', '9829 init'],
+    ['`<img src=x onerror=alert(1)>`', 'img src=x onerror=alert(1)'],
+    ['::error::boom', 'error boom'],
+    ['a'.repeat(70), `${'a'.repeat(57)}...`],
+  ])('%j -> %j', (text, safe) => {
+    expect(mermaidText(text)).toBe(safe);
   });
 });
 
@@ -61,6 +76,11 @@ describe('writeSummary', () => {
       ],
     ],
     ['HTML in the title is text', { title: '<script>x</script>' }, ['<h2>&lt;script&gt;x&lt;/script&gt;</h2>']],
+    [
+      'a Mermaid diagram after the facts, fenced, a backtick unable to end the fence',
+      { title: 'Deploy', facts: [['Group', 'web']], mermaid: 'gantt\n  a`b :done, 0, 1' },
+      ['<h2>Deploy</h2>', '<table><tr><th>Group</th><td>web</td></tr></table>', '', '```mermaid', "gantt", "  a'b :done, 0, 1", '```', ''],
+    ],
   ])('%s', async (_case, summary, html) => {
     await expect(writeSummary(summary)).resolves.toBe(true);
     expect(file.read()).toBe(html.map((line) => `${line}\n`).join(''));

@@ -25,6 +25,11 @@ export interface JobSummary {
   /** Label and value rows; a row whose value is null or undefined is left out. */
   facts?: Array<[label: string, value: Cell]>;
   tables?: SummaryTable[];
+  /**
+   * A Mermaid diagram (its source, without the fence), shown after the facts: GitHub renders ```mermaid blocks in job
+   * summaries. Every label in it that came from outside must have gone through {@link mermaidText}.
+   */
+  mermaid?: string;
 }
 
 /** Writes the summary; false (with a debug line) where there is no summary file, as outside a runner. */
@@ -40,6 +45,8 @@ export async function writeSummary(summary: JobSummary): Promise<boolean> {
   if (facts.length > 0) {
     out.addTable(facts.map(([label, value]) => [{ data: escapeHtml(label), header: true }, { data: renderCell(value) }]));
   }
+  // Blank lines around the fence: it is Markdown, between blocks of raw HTML.
+  if (summary.mermaid) out.addRaw(`\n\`\`\`mermaid\n${summary.mermaid.replaceAll('`', "'")}\n\`\`\`\n\n`);
   for (const table of summary.tables ?? []) {
     if (table.title) out.addHeading(escapeHtml(table.title), 3);
     out.addTable([
@@ -71,4 +78,18 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+
+/**
+ * Text from AWS, the user or an instance, made safe as a Mermaid label: only letters, digits, spaces and
+ * `-_.,/()+=@'[]` are kept, every other character becomes a space, runs of spaces one, at most `maxChars`.
+ * That removes what Mermaid reads as syntax in a label (`:` ends a gantt task name, `;` and newlines end a
+ * statement, `#...;` is an entity, `%%` a comment or directive, `<` HTML, a backtick the end of the fence).
+ */
+export function mermaidText(text: string, maxChars = 60): string {
+  const safe = text
+    .replace(/[^A-Za-z0-9 \-_.,/()+=@'[\]]/g, ' ')
+    .replace(/ +/g, ' ')
+    .trim();
+  return safe.length > maxChars ? `${safe.slice(0, maxChars - 3)}...` : safe;
 }
