@@ -1,14 +1,20 @@
 /**
  * Each `action.yml` against its `inputs.ts`: the same input names, the same defaults, the same required inputs;
- * and the metadata GitHub and the Marketplace need.
+ * the metadata GitHub and the Marketplace need; and the action's own `README.md`, whose input and output tables must
+ * say what `action.yml` says: every input with its default (or `(required)`), every output, in order, nothing more.
  */
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../shared/inputs.js';
 import { readActionMetadata, stepInputs } from './harness/runner.js';
 import { ACTIONS } from './actions.js';
+import { ACTION_FOLDERS, readDoc, table } from './markdown.js';
 
 const ENV = { AWS_REGION: 'eu-central-1' };
 const from = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+
+it('covers every action folder', () => {
+  expect(ACTIONS.map((c) => c.action).sort()).toEqual(ACTION_FOLDERS);
+});
 
 describe.each(ACTIONS)('$action/action.yml', ({ action, readInputs, valid }) => {
   const metadata = readActionMetadata(action) as ReturnType<typeof readActionMetadata> & Record<string, unknown>;
@@ -58,5 +64,18 @@ describe.each(ACTIONS)('$action/action.yml', ({ action, readInputs, valid }) => 
     if (metadata.runs.post) {
       expect(metadata.runs).toMatchObject({ post: `../dist/${action}/post/index.js`, 'post-if': 'always()' });
     }
+  });
+
+  it('is documented in its README: every input with its default, in order', () => {
+    const expected = Object.entries(inputs).map(([name, spec]) => [
+      name,
+      spec?.default !== undefined ? `\`${spec.default}\`` : spec?.required ? '(required)' : '',
+    ]);
+    expect([...(table(readDoc(`${action}/README.md`), 'Input') ?? [])]).toEqual(expected);
+  });
+
+  it('is documented in its README: every output, in order', () => {
+    const outputs = Object.keys(metadata.outputs ?? {});
+    expect([...(table(readDoc(`${action}/README.md`), 'Output')?.keys() ?? [])]).toEqual(outputs);
   });
 });

@@ -2,7 +2,7 @@
  * The IAM policies in iam/ against what the actions really do. Each action's bundle runs through the runner harness
  * against the sandbox as its role (assumed through the role's own trust policy), in its main success path and in its
  * abort paths; every call it makes as that role must be allowed by the role's permission policy, and every action
- * the policy grants must be either seen here or justified in the README's table (nothing granted without a reason).
+ * the policy grants must be either seen here or justified in docs/security.md's table (nothing granted without a reason).
  * Calls on SSM documents and parameters are checked on their resource too, as the example account names it: a role
  * may touch only its own environment's deploy document. The trust policies are seeded into the sandbox's STS and
  * asked which GitHub OIDC tokens (subject, ref, environment, calling workflow) may assume which role.
@@ -25,9 +25,9 @@ const ROLES = readdirSync(IAM).sort();
 const readJson = (role: string, file: string): unknown => JSON.parse(readFileSync(join(IAM, role, file), 'utf8'));
 const permissions = (role: string) => readJson(role, 'permission-policy.json') as PermissionPolicy;
 
-/** The README's table of actions granted but not seen in these runs: `| roles | action | why |` rows. */
+/** docs/security.md's table of actions granted but not seen in these runs: `| roles | action | why |` rows. */
 function justified(): Array<{ roles: string[]; action: string }> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(REPO_ROOT, 'docs/security.md'), 'utf8');
   const table = /<!-- BEGIN iam-justified -->([\s\S]*?)<!-- END iam-justified -->/.exec(readme)?.[1] ?? '';
   return [...table.matchAll(/^\| ((?:`[^`]+`(?:, )?)+) \| `([^`]+)` \|/gm)].map((row) => ({
     roles: [...row[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]),
@@ -199,7 +199,7 @@ const EXAMPLE_ARN = 'arn:aws:ssm:eu-central-1:123456789012';
 const documentArn = (name: string) => (name.startsWith('arn:') ? name : `${EXAMPLE_ARN}:document/${name}`);
 const parameterArn = (name: string) => (name.startsWith('arn:') ? name : `${EXAMPLE_ARN}:parameter/${name.replace(/^\//, '')}`);
 
-/** The resource a call acts on, where the policies scope it by ARN alone (tag conditions are argued in the README). */
+/** The resource a call acts on, where the policies scope it by ARN alone (tag conditions are argued in docs/security.md). */
 function resourceOf(call: CallRecord): string | undefined {
   const name = call.params.Name ?? call.params.DocumentName;
   if (call.service !== 'ssm' || typeof name !== 'string') return undefined;
@@ -280,7 +280,7 @@ describe('each action, run as its role, is allowed every call it makes', () => {
 /** Roles whose actions the scenarios ran; the others are checked against them or need no permissions of their own. */
 const EXERCISED = [...new Set(SCENARIOS.map((s) => s.role))];
 
-describe('each role is granted only what its action was seen doing or the README justifies', () => {
+describe('each role is granted only what its action was seen doing or docs/security.md justifies', () => {
   it.each(EXERCISED)('%s', (role) => {
     const unseen = grantedActions(permissions(role)).filter((action) => !seen.get(role)?.has(action));
     const reasons = justified()
@@ -305,8 +305,8 @@ describe('each role is granted only what its action was seen doing or the README
     expect(justified().filter((row) => row.roles.includes('web-instance')).map((row) => row.action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 
-  it("the README's table of what each role can and cannot do names every role in iam/", () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  it("docs/security.md's table of what each role can and cannot do names every role in iam/", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'docs/security.md'), 'utf8');
     const table = /^\| Role \| Who may assume it \| Can \| Cannot \|\n\|[- |]+\|\n((?:\|.*\n)+)/m.exec(readme)?.[1] ?? '';
     const named = table.split('\n').flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]));
     expect(named.sort()).toEqual(ROLES);
@@ -432,7 +432,7 @@ describe('the trust policies, asked by the sandbox STS', () => {
   /**
    * Which tokens each role admits: only the example pipeline's own jobs. A pull request, another branch or a tag, the
    * repository's own workflows and another workflow of this repository are refused even when they declare the
-   * environment (whose protection rules GitHub checks, and the README asks for, besides).
+   * environment (whose protection rules GitHub checks, and docs/security.md asks for, besides).
    */
   const ADMITS: Record<string, string[]> = {
     'nixos-build': ['build, pull request', 'build, main'],

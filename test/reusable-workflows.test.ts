@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { readActionMetadata, REPO_ROOT } from './harness/runner.js';
+import { codeBlocks, readDoc, USER_DOCS } from './markdown.js';
 
 interface Step {
   id?: string;
@@ -155,7 +156,7 @@ describe('no workflow pastes an expression into a script', () => {
 });
 
 /**
- * Where a workflow, the example or a README snippet runs code of another repository (`uses:`), and why it is
+ * Where a workflow, the example or a documentation snippet runs code of another repository (`uses:`), and why it is
  * allowed: a full commit SHA with a `# vX.Y.Z` comment (a tag or branch can be moved to other code, and
  * cachix/install-nix-action runs in the job that reads the signing key). This project's own actions and workflows are
  * exempt: `$/...` is the workflow's own commit, `./...` the caller's checkout, and `<org>/nixos-aws/...@v1` (or
@@ -182,17 +183,8 @@ function usesLines(text: string): Array<{ value: string; comment?: string }> {
   }));
 }
 
-/** The fenced code blocks of a Markdown text, with their language (indented fences too). */
-function codeBlocks(markdown: string): Array<{ lang: string; code: string; line: number }> {
-  return [...markdown.matchAll(/^([ \t]*)```(\w*)\n([\s\S]*?)^\1```$/gm)].map((m) => ({
-    lang: m[2],
-    code: m[3],
-    line: markdown.slice(0, m.index).split('\n').length,
-  }));
-}
-
-const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const SNIPPETS = codeBlocks(README);
+/** The code blocks of the documentation (the READMEs, docs/, CONTRIBUTING.md), each named `file:line`. */
+const SNIPPETS = USER_DOCS.flatMap((file) => codeBlocks(readDoc(file)).map((block) => ({ ...block, line: `${file}:${block.line}` })));
 
 describe('code of other repositories is pinned by commit', () => {
   it.each(WORKFLOWS)('%s', (path) => {
@@ -206,7 +198,7 @@ describe('code of other repositories is pinned by commit', () => {
     expect(unpinned(usesLines(text))).toEqual([]);
   });
 
-  it('in the README snippets', () => {
+  it('in the documentation snippets', () => {
     const uses = SNIPPETS.flatMap((block) => usesLines(block.code));
     expect(uses.length).toBeGreaterThan(5);
     expect(unpinned(uses)).toEqual([]);
@@ -232,7 +224,7 @@ describe('code of other repositories is pinned by commit', () => {
   });
 });
 
-describe('the README snippets', () => {
+describe('the documentation snippets', () => {
   const yamlSnippets = SNIPPETS.filter((block) => block.lang === 'yaml');
 
   it('are valid YAML with jobs, and paste no expression into a script', () => {

@@ -24,8 +24,9 @@ interface Finding {
 /**
  * Findings that are not errors, each with the reason. Keep each one as narrow as the reason.
  * - `$/<path>`: GitHub's self-repository form (July 2026, runner 2.336+) is how the reusable workflows run this
- *   repository's actions at their own commit (README, "How the reusable workflows find the actions"). actionlint
- *   learned it after 1.7.12 (rhysd/actionlint#711, #732); 1.7.7 reads it as a repository reference without `@ref`.
+ *   repository's actions at their own commit (docs/reusable-workflows.md, "How the reusable workflows find the
+ *   actions"). actionlint learned it after 1.7.12 (rhysd/actionlint#711, #732); 1.7.7 reads it as a repository
+ *   reference without `@ref`.
  */
 const IGNORED: Array<{ kind: string; message: RegExp }> = [
   { kind: 'action', message: /^specifying action "\$\/[a-z][a-z-]*" in invalid format because ref is missing\./ },
