@@ -1,5 +1,7 @@
 /**
  * The `NixOS-Deploy` Command document shipped in `nixos-deploy.json`, and the parameters a deploy passes to it.
+ * That file is generated (scripts/ssm-document.mjs, run by `npm run build`) from `nixos-deploy.sh`, the script, and
+ * `nixos-deploy.parameters.json`; edit those, never the JSON.
  *
  * The content sent to SSM is the file's text exactly, so its SHA-256 (`DocumentHash` on SendCommand) is that of the
  * file in the repository, and `aws ssm create-document --content file://ssm-deploy/nixos-deploy.json` makes the same
