@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandDocument } from '../sandbox/services/ssm-documents.js';
 import { PUBLIC_KEY_LIST_SOURCE, SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
-import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS, documentParameters } from './document.js';
+import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS } from './document.js';
+import { documentParameters } from './plan.js';
 import { readInputs } from './inputs.js';
 
 const FILE = new URL('./nixos-deploy.json', import.meta.url);
