@@ -45,11 +45,6 @@ import {
 
 // ---- The document: created, given a version and made default, or left as it is (plan.ts: planDocument) ------------
 
-/*
- * Makes sure the SSM document holds this action's content as its default version: creates it, adds a version and
- * makes it the default, or leaves it as it is (plan.ts's planDocument decides which). Returns the version to run.
- */
-
 export type DocumentChange = 'created' | 'updated' | 'made default' | 'unchanged';
 
 export interface ReadyDocument {
@@ -73,6 +68,11 @@ const ACTIVE_WAIT = { intervalMs: 1000, timeoutMs: 60_000 };
 /** Another job deploying at the same moment may create or update the document between our read and write. */
 const RACES = new Set(['DocumentAlreadyExists', 'DuplicateDocumentContent']);
 
+/**
+ * Makes sure the SSM document holds this action's content as its default version: creates it, adds a version and
+ * makes it the default, or leaves it as it is (plan.ts's planDocument decides which). Returns the version to run.
+ * Retries once when another job changed the document between the read and the write.
+ */
 export async function prepareDocument(ssm: SSMClient, options: DocumentOptions): Promise<ReadyDocument> {
   try {
     return await applyPlan(ssm, options);
@@ -308,12 +308,6 @@ function toResult(invocation: CommandInvocation): InstanceResult {
 
 // ---- Waiting for the command ---------------------------------------------------------------------------------------
 
-/*
- * Follows a sent command through the shared poller until it ends, the wait times out, the run is cancelled or the
- * wait loses sight of it (SSM kept failing); in the last three cases the command is cancelled (CancelCommand) before
- * the step ends, so that no instance goes on switching after the workflow said it stopped.
- */
-
 export interface WaitOptions {
   intervalMs: number;
   timeoutMs: number;
@@ -323,6 +317,12 @@ export interface WaitOptions {
   onState?: (state: CommandState) => void;
 }
 
+/**
+ * Follows a sent command through the shared poller until it ends, the wait times out, the run is cancelled or the
+ * wait loses sight of it (SSM kept failing); in the last three cases the command is cancelled (CancelCommand) before
+ * the step ends, so that no instance goes on switching after the workflow said it stopped.
+ * Never throws for SSM's failures: they end the wait as `failed`, with the command cancelled.
+ */
 export async function waitForCommand(ssm: SSMClient, commandId: string, options: WaitOptions): Promise<Ending> {
   const waited = await poll<CommandState>({
     check: async (signal) => {
@@ -386,12 +386,6 @@ export async function cancelCommand(
 
 // ---- The output of failed instances --------------------------------------------------------------------------------
 
-/*
- * Shows, in collapsed log groups, what the deploy script printed on instances where it ran and failed:
- * GetCommandInvocation returns the first 24,000 characters of its output and 8,000 of its errors (the full
- * output goes to CloudWatch Logs or S3 when the inputs name them).
- */
-
 /** Instances whose output is fetched; the rest are only named (their output is in the console). */
 export const MAX_OUTPUTS = 20;
 
@@ -412,6 +406,12 @@ export const OUTPUT_BUDGET_MS = 30_000;
 const isRetryable = (error: unknown) =>
   isTransientError(error) || (error as Error | undefined)?.name === 'InvocationDoesNotExist';
 
+/**
+ * Shows, in collapsed log groups, what the deploy script printed on instances where it ran and failed:
+ * GetCommandInvocation returns the first 24,000 characters of its output and 8,000 of its errors (the full
+ * output goes to CloudWatch Logs or S3 when the inputs name them).
+ * Reads at most {@link MAX_OUTPUTS} instances within {@link OUTPUT_BUDGET_MS}; names those it could not read.
+ */
 export async function showFailedOutput(
   ssm: SSMClient,
   commandId: string,
