@@ -44,9 +44,10 @@ const failuresFirst = (instances: InstanceResult[]) => [
 
 /**
  * The Mermaid source of a gantt chart of the instances whose script started and ended: one bar each, from the
- * invocation's start to its end (`dateFormat x`: milliseconds since the epoch), `done` when it succeeded and `crit`
- * when it did not, failures first, at most {@link MAX_BARS}. Labels are `<instance> <status>` through
- * {@link mermaidText}, so an instance ID or status from AWS can neither end a task (`:`) nor start a line.
+ * invocation's start to its end (`dateFormat x`: milliseconds since the epoch, as in mermaid-js/mermaid#3028's
+ * working example), `done` when it succeeded and `crit` when it did not, failures first, at most {@link MAX_BARS}.
+ * Labels are `<instance> <status>` through {@link mermaidText}, so an instance ID or status from AWS can neither
+ * end a task (`:`) nor start a line.
  * `undefined` when no instance has both times (nothing ran, or the command was not waited for).
  */
 export function timeline(instances: InstanceResult[]): string | undefined {
