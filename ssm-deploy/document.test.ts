@@ -5,16 +5,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandDocument } from '../sandbox/services/ssm-documents.js';
 import { PUBLIC_KEY_LIST_SOURCE, SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
-import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS, documentParameters } from './document.js';
+import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS } from './document.js';
+import { documentParameters } from './plan.js';
 import { readInputs } from './inputs.js';
 
 const FILE = new URL('./nixos-deploy.json', import.meta.url);
+const SCRIPT_FILE = new URL('./nixos-deploy.sh', import.meta.url);
+const GENERATOR = new URL('../scripts/ssm-document.mjs', import.meta.url).pathname;
+const SOURCES = ['nixos-deploy.sh', 'nixos-deploy.parameters.json', 'nixos-deploy.json'];
 const SCRIPT = DOCUMENT.mainSteps[0].inputs.runCommand.join('\n');
 const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
 const KEY = `cache.example.org-1:${'Ab+/'.repeat(10)}AbC=`;
@@ -186,6 +190,68 @@ public class Patterns { public static void main(String[] a) { Scanner in = new S
       else expect(value).toMatch(new RegExp(pattern(name)));
     }
     expect(Object.keys(parameters).sort()).toEqual([...DOCUMENT_PARAMETERS].sort());
+  });
+});
+
+describe('the generated document (scripts/ssm-document.mjs)', () => {
+  /** The generator run on a copy of the sources, `change` applied to them first: its exit code, stderr and JSON. */
+  function generate(args: string[], change: (dir: string) => void = () => undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'ssm-document-'));
+    try {
+      for (const name of SOURCES) copyFileSync(new URL(`./${name}`, import.meta.url), join(dir, name));
+      change(dir);
+      const run = spawnSync(process.execPath, [GENERATOR, ...args, '--dir', dir], { encoding: 'utf8' });
+      const json = existsSync(join(dir, 'nixos-deploy.json')) ? readFileSync(join(dir, 'nixos-deploy.json'), 'utf8') : undefined;
+      return { code: run.status, stderr: run.stderr, json };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const edit = (name: string, from: string, to: string) => (dir: string) => {
+    const text = readFileSync(join(dir, name), 'utf8');
+    expect(text).toContain(from);
+    writeFileSync(join(dir, name), text.replace(from, to));
+  };
+
+  it('is committed exactly as the generator makes it from nixos-deploy.sh and the parameters', () => {
+    const check = spawnSync(process.execPath, [GENERATOR, '--check'], { encoding: 'utf8' });
+    expect({ code: check.status, stderr: check.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(generate([])).toEqual({ code: 0, stderr: '', json: readFileSync(FILE, 'utf8') });
+  });
+
+  it("carries the script's text line for line", () => {
+    expect(`${SCRIPT}\n`).toBe(readFileSync(SCRIPT_FILE, 'utf8'));
+  });
+
+  it.each<[string, (dir: string) => void, string | undefined]>([
+    ['a changed script line', edit('nixos-deploy.sh', 'umask 022', 'umask 077'), readFileSync(FILE, 'utf8')],
+    ['a line added to the script', edit('nixos-deploy.sh', 'umask 022\n', 'umask 022\n:\n'), readFileSync(FILE, 'utf8')],
+    ['a changed parameter', edit('nixos-deploy.parameters.json', '"default": "60"', '"default": "61"'), readFileSync(FILE, 'utf8')],
+    ['a JSON edited by hand', edit('nixos-deploy.json', '"default": "60"', '"default": "61"'), readFileSync(FILE, 'utf8').replace('"default": "60"', '"default": "61"')],
+    ['a missing JSON', (dir) => rmSync(join(dir, 'nixos-deploy.json')), undefined],
+  ])('--check fails on %s, naming the file and the fix, and writes nothing', (_case, change, left) => {
+    const checked = generate(['--check'], change);
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(/nixos-deploy\.json is not what nixos-deploy\.sh and nixos-deploy\.parameters\.json make: run npm run build/);
+    expect(checked.json).toBe(left);
+  });
+
+  it.each<[string, (dir: string) => void, RegExp]>([
+    ['{{ }} in the script, which SSM would interpolate', edit('nixos-deploy.sh', 'umask 022', 'umask {{ action }}'), /line 9 holds '\{\{'/],
+    [
+      'a script without its final newline',
+      (dir) => writeFileSync(join(dir, 'nixos-deploy.sh'), readFileSync(SCRIPT_FILE, 'utf8').trimEnd()),
+      /must end with a newline/,
+    ],
+  ])('refuses %s', (_case, change, message) => {
+    const refused = generate([], change);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(message);
+    expect(refused.json).toBe(readFileSync(FILE, 'utf8'));
+  });
+
+  it('makes the same bytes every time', () => {
+    expect(generate([]).json).toBe(generate([]).json);
   });
 });
 

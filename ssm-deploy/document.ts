@@ -1,5 +1,7 @@
 /**
- * The `NixOS-Deploy` Command document shipped in `nixos-deploy.json`, and the parameters a deploy passes to it.
+ * The `NixOS-Deploy` Command document shipped in `nixos-deploy.json`: its content, hash and parameter definitions.
+ * That file is generated (scripts/ssm-document.mjs, run by `npm run build`) from `nixos-deploy.sh`, the script, and
+ * `nixos-deploy.parameters.json`; edit those, never the JSON.
  *
  * The content sent to SSM is the file's text exactly, so its SHA-256 (`DocumentHash` on SendCommand) is that of the
  * file in the repository, and `aws ssm create-document --content file://ssm-deploy/nixos-deploy.json` makes the same
@@ -7,7 +9,6 @@
  */
 import { createHash } from 'node:crypto';
 import shipped from './nixos-deploy.json' with { type: 'json' };
-import type { SsmDeployInputs } from './inputs.js';
 
 export interface DocumentParameterDefinition {
   type: 'String';
@@ -52,27 +53,4 @@ export const DEPLOY_STEP = DOCUMENT.mainSteps[0].name;
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-/**
- * SendCommand's `Parameters`. Lists travel space separated in one String (the agent's environment variables hold
- * one string each); empty values are left out so that the document's defaults apply.
- */
-export function documentParameters(inputs: SsmDeployInputs): Partial<Record<DocumentParameterName, string[]>> {
-  const values: Record<DocumentParameterName, string> = {
-    storePath: inputs.storePath,
-    action: inputs.action,
-    substituters: inputs.substituters.join(' '),
-    trustedPublicKeys: inputs.trustedPublicKeys.join(' '),
-    healthCheckUnits: inputs.healthCheckUnits.join(' '),
-    healthCheckUrl: inputs.healthCheckUrl,
-    healthCheckTimeoutSeconds: String(inputs.healthCheckTimeoutSeconds),
-    rollbackOnFailure: String(inputs.rollbackOnFailure),
-    executionTimeout: String(inputs.executionTimeoutSeconds),
-  };
-  return Object.fromEntries(
-    Object.entries(values)
-      .filter(([, value]) => value !== '')
-      .map(([name, value]) => [name, [value]]),
-  );
 }

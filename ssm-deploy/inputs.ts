@@ -3,8 +3,8 @@ import { InputError, parseInputs, shown, type InputSource } from '../shared/inpu
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
-import { DOCUMENT, documentParameters, type DocumentParameterName } from './document.js';
-import { documentParameterProblems } from './parameter-checks.js';
+import { DOCUMENT, type DocumentParameterName } from './document.js';
+import { documentParameterProblems, documentParameters } from './plan.js';
 import {
   PUBLIC_KEY,
   PUBLIC_KEY_FORM,

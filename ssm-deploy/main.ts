@@ -1,91 +1,133 @@
+/**
+ * The ssm-deploy step, in order: read and check every input; make sure the document holds this action's content;
+ * send the command pinned to that content; follow it on every instance (cancelling it if the wait stops first);
+ * show what failed instances printed. Then one report: the outputs, the job summary, and a failure unless every
+ * instance deployed. runStep (shared/step.ts) writes that report on every exit path, cancellation included.
+ */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
 import { clientFactory } from '../shared/aws-clients.js';
-import { installCancellation } from '../shared/cancellation.js';
 import { errorMessage } from '../shared/errors.js';
-import { setOutputs } from '../shared/outputs.js';
-import { writeSummary } from '../shared/summary.js';
-import { describeTargets, runContext, sendCommandInput } from './command-request.js';
-import type { CommandState } from './command-state.js';
-import { commandUrl, deploySummary } from './deploy-summary.js';
-import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
-import { showFailedOutput } from './failed-output.js';
-import { readInputs } from './inputs.js';
-import { prepareDocument } from './manage-document.js';
-import { sendCommandOnce } from './send-command.js';
-import { decideOutcome, stepOutputs, type Outcome } from './outcome.js';
-import { waitForCommand } from './wait-for-command.js';
 import * as log from '../shared/log.js';
+import { runStep, type StepReport } from '../shared/step.js';
+import { prepareDocument, sendCommandOnce, showFailedOutput, waitForCommand, type ReadyDocument } from './aws.js';
+import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
+import { readInputs, type SsmDeployInputs } from './inputs.js';
+import {
+  decideOutcome,
+  runContext,
+  sendCommandInput,
+  stepOutputs,
+  targetsText,
+  type CommandState,
+  type Ending,
+  type Outcome,
+  type StepOutputs,
+} from './plan.js';
+import { commandUrl, deploySummary } from './summary.js';
+
+/** What the step has learned so far, recorded as it learns it; {@link report} makes everything it shows from this. */
+export interface DeployState {
+  inputs: SsmDeployInputs;
+  /** The targets in words, for messages and the summary. */
+  targets: string;
+  document?: ReadyDocument;
+  /** Set once SendCommand (or the look after an unanswered one) gave the command. */
+  commandId?: string;
+  /** The status SendCommand answered with. */
+  sentStatus?: string;
+  /** The last state read while waiting (with exit codes and times once it ended). */
+  command?: CommandState;
+  /** How the wait ended; absent while waiting, or when not waiting. */
+  ending?: Ending;
+}
+
+export function run(): Promise<void> {
+  return runStep<SsmDeployInputs, DeployState, StepOutputs>({
+    readInputs: () => readInputs(),
+    initial: (inputs) => ({ inputs, targets: targetsText(inputs) }),
+    body: deploy,
+    report,
+  });
+}
+
+async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: AbortSignal): Promise<void> {
+  const { clients, assumed } = await actionClients(inputs, { signal });
+  const ssm = clients(SSMClient);
+  state.document = await prepareDocument(ssm, {
+    name: inputs.documentName,
+    content: DOCUMENT_CONTENT,
+    hash: DOCUMENT_HASH,
+    manage: inputs.manageDocument,
+    signal,
+    log: log.info,
+  });
+
+  const request = sendCommandInput(inputs, { ...state.document, hash: DOCUMENT_HASH }, runContext(process.env));
+  // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
+  const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
+    SSMClient,
+  );
+  try {
+    const sent = await sendCommandOnce(sendOnce, request, { region: inputs.awsRegion, signal, log: log.info });
+    state.commandId = sent.CommandId ?? '';
+    state.sentStatus = sent.Status ?? 'Pending';
+  } finally {
+    sendOnce.destroy();
+  }
+  log.info(`Sent the command ${state.commandId} to ${state.targets}: ${commandUrl(inputs.awsRegion, state.commandId)}`);
+  if (!inputs.wait) return;
+
+  const ending = await waitForCommand(ssm, state.commandId, {
+    intervalMs: inputs.pollIntervalSeconds * 1000,
+    timeoutMs: inputs.timeoutMinutes * 60_000,
+    signal,
+    log: log.info,
+    onState: (command) => {
+      state.command = command;
+    },
+  });
+  state.ending = ending;
+  if (ending.state) state.command = ending.state;
+  // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report; after
+  // the wait lost sight of the command, SSM is failing, and more calls would only delay the report.
+  if ((ending.kind === 'done' || ending.kind === 'timeout') && ending.state) {
+    await showFailedOutput(ssm, state.commandId, ending.state.instances, log.info, signal);
+  }
+}
 
 /**
- * The ssm-deploy step: validate every input, make sure the document is this action's, send the command pinned to
- * that content, follow it on every instance, report each one, and fail unless every instance deployed.
+ * The step's outputs, summary and failure from what it learned. Before the command is sent there is nothing to
+ * report but the error (runStep fails the step with it); from then on the outputs and the summary name the command,
+ * whatever happened next. Pure.
  */
-export async function run(): Promise<void> {
-  const cancellation = installCancellation();
-  const { signal } = cancellation;
-  try {
-    const inputs = readInputs();
-    const targets = inputs.instanceIds.length > 0 ? inputs.instanceIds.join(', ') : describeTargets(inputs.targets);
-    const { clients, assumed } = await actionClients(inputs, { signal });
-    const ssm = clients(SSMClient);
+export function report(state: DeployState, error: unknown): StepReport<StepOutputs> {
+  const { inputs, commandId } = state;
+  if (commandId === undefined) return { outputs: {} };
+  const outcome = outcomeOf(state, error);
+  const status = state.command?.status ?? state.sentStatus ?? 'Pending';
+  return {
+    outputs: stepOutputs(commandId, commandUrl(inputs.awsRegion, commandId), status, state.command),
+    summary: deploySummary({
+      outcome,
+      region: inputs.awsRegion,
+      commandId,
+      document: state.document ?? { name: inputs.documentName },
+      targets: state.targets,
+      storePath: inputs.storePath,
+      action: inputs.action,
+      state: state.command,
+    }),
+    ...(outcome.ok ? { notice: outcome.message } : { failure: outcome.message }),
+  };
+}
 
-    const document = await prepareDocument(ssm, {
-      name: inputs.documentName,
-      content: DOCUMENT_CONTENT,
-      hash: DOCUMENT_HASH,
-      manage: inputs.manageDocument,
-      signal,
-      log: log.info,
-    });
-    const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
-    // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
-    const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
-      SSMClient,
-    );
-    const sent = await sendCommandOnce(sendOnce, request, { region: inputs.awsRegion, signal, log: log.info });
-    sendOnce.destroy();
-    const commandId = sent.CommandId ?? '';
-    log.info(`Sent the command ${commandId} to ${targets}: ${commandUrl(inputs.awsRegion, commandId)}`);
-    const report = (outcome: Outcome, state: CommandState | undefined) =>
-      writeSummary(
-        deploySummary({
-          outcome,
-          region: inputs.awsRegion,
-          commandId,
-          document,
-          targets,
-          storePath: inputs.storePath,
-          action: inputs.action,
-          state,
-        }),
-      );
-
-    if (!inputs.wait) {
-      setOutputs(stepOutputs(commandId, sent.Status ?? 'Pending', undefined));
-      await report({ ok: true, message: `Sent the command ${commandId}; not waiting for it (wait: false).` }, undefined);
-      return;
-    }
-
-    const ending = await waitForCommand(ssm, commandId, {
-      intervalMs: inputs.pollIntervalSeconds * 1000,
-      timeoutMs: inputs.timeoutMinutes * 60_000,
-      signal,
-      log: log.info,
-    });
-    const outcome = decideOutcome(ending, targets);
-    // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report; after
-    // the wait lost sight of the command, SSM is failing, and more calls would only delay the report.
-    if ((ending.kind === 'done' || ending.kind === 'timeout') && ending.state) {
-      await showFailedOutput(ssm, commandId, ending.state.instances, log.info, signal);
-    }
-    setOutputs(stepOutputs(commandId, ending.state?.status ?? 'Pending', ending.state));
-    await report(outcome, ending.state);
-    if (outcome.ok) log.info(outcome.message);
-    else log.fail(outcome.message);
-  } catch (error) {
-    log.fail(errorMessage(error));
-  } finally {
-    cancellation.dispose();
+function outcomeOf(state: DeployState, error: unknown): Outcome {
+  if (error !== undefined) return { ok: false, message: errorMessage(error) };
+  if (state.ending) return decideOutcome(state.ending, state.targets);
+  if (!state.inputs.wait) {
+    return { ok: true, message: `Sent the command ${state.commandId}; not waiting for it (wait: false).` };
   }
+  // Only reached when the process must end before the wait has (runStep's hard deadline): outputs only.
+  return { ok: false, message: `The step ended before the command ${state.commandId} did.` };
 }

@@ -45,6 +45,10 @@ const instancesOf = (result: StepResult) =>
   JSON.parse(result.outputs.instances) as Array<{ instanceId: string; status: string; statusDetails: string; responseCode: number }>;
 const operations = () => sandbox.calls.all().map((c) => c.operation);
 const sent = () => sandbox.calls.of('SendCommand')[0].params;
+const consoleUrl = (commandId: string) =>
+  `https://us-east-1.console.aws.amazon.com/systems-manager/run-command/${commandId}?region=us-east-1`;
+/** The Mermaid block of the job summary: its lines, or undefined when there is none. */
+const mermaidOf = (result: StepResult) => /\n```mermaid\n([\s\S]*?)\n```\n/.exec(result.summary)?.[1].split('\n');
 
 describe('ssm-deploy sends the deploy', () => {
   it('deploys to 120 instances by tag, walking every page of invocations, and reports each', async () => {
@@ -91,6 +95,13 @@ describe('ssm-deploy sends the deploy', () => {
     expect(result.summary).toContain('<code>i-00000000000000078</code>');
     expect(result.summary).toContain(`run-command/${result.outputs['command-id']}/${ids[0]}?region=us-east-1`);
     expect(result.logLines).toContain('Created the document NixOS-Deploy');
+    expect(result.outputs['console-url']).toBe(consoleUrl(result.outputs['command-id']));
+    // The timeline: one bar per instance, from the invocation's start to its end, at most 100.
+    const chart = mermaidOf(result)!;
+    expect(chart.slice(0, 2)).toEqual(['gantt', '    title Instances (the first 100 of 120)']);
+    const bars = chart.filter((line) => / :(done|crit), /.test(line));
+    expect(bars).toHaveLength(100);
+    for (const bar of bars) expect(bar).toMatch(/^ {4}i-0{15}[0-9a-f]{2} Success :done, (\d+), (\d+)$/);
   });
 
   it('passes instance IDs, rate controls, timeouts and output options as given', async () => {
@@ -148,6 +159,8 @@ describe('ssm-deploy sends the deploy', () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs).toMatchObject({ status: 'Pending', instances: '[]' });
     expect(operations().filter((op) => op.startsWith('List'))).toEqual([]);
+    expect(result.outputs['console-url']).toBe(consoleUrl(result.outputs['command-id']));
+    expect(mermaidOf(result)).toBeUndefined();
   });
 });
 
@@ -175,6 +188,13 @@ describe('ssm-deploy fails the step unless every instance deployed', () => {
     expect(result.logLines).toContain(`::group::Output of ${instanceId(2)} Failed (exit 2: rolled back to the previous generation)`);
     expect(sandbox.calls.of('GetCommandInvocation').map((c) => c.params.InstanceId)).toEqual([instanceId(2), instanceId(5)]);
     expect(result.summary).toContain('rolled back to the previous generation');
+    expect(result.outputs['console-url']).toBe(consoleUrl(result.outputs['command-id']));
+    const bars = mermaidOf(result)!.filter((line) => / :(done|crit), /.test(line));
+    expect(bars.map((bar) => bar.replace(/, \d+, \d+$/, ''))).toEqual([
+      `    ${instanceId(2)} Failed :crit`,
+      `    ${instanceId(5)} Failed :crit`,
+      ...[1, 3, 4, 6].map((n) => `    ${instanceId(n)} Success :done`),
+    ]);
   });
 
   it('names the instances terminated once max-errors is exceeded', async () => {
@@ -284,6 +304,7 @@ describe('ssm-deploy cancels the command when it stops waiting', () => {
     sandbox.clock.advance(5_000);
     expect(sandbox.ssm.state(commandId).status).toBe('Cancelled');
     expect(result.outputs['command-id']).toBe(commandId);
+    expect(result.outputs['console-url']).toBe(consoleUrl(commandId));
   });
 
   it('on timeout, sends CancelCommand and fails saying so', async () => {
@@ -342,6 +363,8 @@ describe('ssm-deploy manages its document', () => {
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringContaining('The default version (1) of the document NixOS-Deploy is not this action\'s document')]);
     expect(operations()).toEqual(['DescribeDocument']);
+    expect(result.outputs).toEqual({});
+    expect(result.summary).toBe('');
   });
 
   it('ships the document it sends, byte for byte', async () => {

@@ -1,7 +1,10 @@
-/** The job summary of a deploy: what was sent where, the counts, and a row per instance linked to the console. */
-import type { JobSummary, SummaryTable } from '../shared/summary.js';
-import { countInstances, succeeded, type CommandState, type InstanceResult } from './command-state.js';
-import { exitMeaning, type Outcome } from './outcome.js';
+/**
+ * The job summary of a deploy, pure: what was sent where, the counts, a timeline of the instances (a Mermaid gantt
+ * chart, one bar per instance from its invocation's start to its end) and a row per instance linked to the console.
+ */
+import { consoleUrl } from '../shared/console-url.js';
+import { mermaidText, type JobSummary, type SummaryTable } from '../shared/summary.js';
+import { countInstances, exitMeaning, statusText, succeeded, type CommandState, type InstanceResult, type Outcome } from './plan.js';
 
 export interface SummaryInput {
   outcome: Outcome;
@@ -16,16 +19,13 @@ export interface SummaryInput {
 
 /** Rows beyond this are left out: GitHub refuses summaries over 1 MiB. */
 export const MAX_ROWS = 2000;
+/** Bars beyond this are left out of the timeline: past that a chart is a blur, and the table lists everyone. */
+export const MAX_BARS = 100;
 
-function consoleOrigin(region: string): string {
-  if (region.startsWith('cn-')) return `https://${region}.console.amazonaws.cn`;
-  if (region.startsWith('us-gov-')) return `https://${region}.console.amazonaws-us-gov.com`;
-  return `https://${region}.console.aws.amazon.com`;
-}
-
+/** The command (or one instance's invocation of it) in the Systems Manager console of `region`'s partition. */
 export function commandUrl(region: string, commandId: string, instanceId?: string): string {
-  const path = instanceId ? `${commandId}/${instanceId}` : commandId;
-  return `${consoleOrigin(region)}/systems-manager/run-command/${path}?region=${region}`;
+  const path = [commandId, ...(instanceId ? [instanceId] : [])].map(encodeURIComponent).join('/');
+  return consoleUrl(region, `systems-manager/run-command/${path}`);
 }
 
 /** `2m 05s`; empty when the script never ran. */
@@ -36,9 +36,36 @@ export function duration(instance: InstanceResult): string {
   return minutes > 0 ? `${minutes}m ${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }
 
+/** Failures first: they are what a reader looks for. */
+const failuresFirst = (instances: InstanceResult[]) => [
+  ...instances.filter((i) => !succeeded(i)),
+  ...instances.filter(succeeded),
+];
+
+/**
+ * The Mermaid source of a gantt chart of the instances whose script started and ended: one bar each, from the
+ * invocation's start to its end (`dateFormat x`: milliseconds since the epoch, as in mermaid-js/mermaid#3028's
+ * working example), `done` when it succeeded and `crit` when it did not, failures first, at most {@link MAX_BARS}.
+ * Labels are `<instance> <status>` through {@link mermaidText}, so an instance ID or status from AWS can neither
+ * end a task (`:`) nor start a line.
+ * `undefined` when no instance has both times (nothing ran, or the command was not waited for).
+ */
+export function timeline(instances: InstanceResult[]): string | undefined {
+  const timed = failuresFirst(instances).filter((i) => i.startedAt && i.endedAt);
+  if (timed.length === 0) return undefined;
+  const shown = timed.slice(0, MAX_BARS);
+  const title = shown.length < timed.length ? `Instances (the first ${MAX_BARS} of ${timed.length})` : 'Instances';
+  const bars = shown.map((instance) => {
+    const start = instance.startedAt!.getTime();
+    const end = Math.max(start, instance.endedAt!.getTime());
+    const label = mermaidText(`${instance.instanceId} ${statusText(instance.status, instance.statusDetails)}`) || 'instance';
+    return `    ${label} :${succeeded(instance) ? 'done' : 'crit'}, ${start}, ${end}`;
+  });
+  return ['gantt', `    title ${title}`, '    dateFormat x', '    axisFormat %H:%M:%S', '    todayMarker off', ...bars].join('\n');
+}
+
 function instanceTable(input: SummaryInput, instances: InstanceResult[]): SummaryTable {
-  // Failures first: they are what a reader looks for.
-  const ordered = [...instances.filter((i) => !succeeded(i)), ...instances.filter(succeeded)];
+  const ordered = failuresFirst(instances);
   const shown = ordered.slice(0, MAX_ROWS);
   const more = ordered.length - shown.length;
   return {
@@ -63,6 +90,7 @@ export function deploySummary(input: SummaryInput): JobSummary {
   const { document } = input;
   const version = document.version ? ` version ${document.version}` : '';
   const change = document.change && document.change !== 'unchanged' ? ` (${document.change})` : '';
+  const chart = timeline(instances);
   return {
     title: input.outcome.ok ? 'NixOS deployed through Systems Manager' : 'NixOS deploy through Systems Manager failed',
     text: input.outcome.message,
@@ -75,18 +103,12 @@ export function deploySummary(input: SummaryInput): JobSummary {
       ['Targets', { text: input.targets, code: true }],
       ['Store path', { text: input.storePath, code: true }],
       ['Action', input.action],
-      [
-        'Status',
-        input.state
-          ? input.state.statusDetails && input.state.statusDetails !== input.state.status
-            ? `${input.state.status} (${input.state.statusDetails})`
-            : input.state.status
-          : undefined,
-      ],
+      ['Status', input.state ? statusText(input.state.status, input.state.statusDetails) : undefined],
       ['Instances', instances.length > 0 ? counts.total : undefined],
       ['Succeeded', instances.length > 0 ? counts.succeeded : undefined],
       ['Did not succeed', instances.length > 0 ? counts.total - counts.succeeded : undefined],
     ],
+    ...(chart ? { mermaid: chart } : {}),
     tables: instances.length > 0 ? [instanceTable(input, instances)] : [],
   };
 }
