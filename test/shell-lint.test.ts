@@ -25,7 +25,7 @@ const scripts = shellScripts();
 
 describe('shell scripts', () => {
   it('include the instance and CI scripts', () => {
-    expect(scripts).toEqual(expect.arrayContaining(['instance-refresh/user-data.sh', '.ci/run', 'scripts/install-deps.sh']));
+    expect(scripts).toEqual(expect.arrayContaining(['instance-refresh/user-data.sh', 'ssm-deploy/nixos-deploy.sh', '.ci/run', 'scripts/install-deps.sh']));
   });
 
   it('have ShellCheck to check them', () => {
