@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatBytes, formatDuration, jobSummary, pushFailedSummary, stepOutputs, type RunReport } from './report.js';
+import type { RunReport } from './plan.js';
+import { formatBytes, formatDuration, jobSummary, pushFailedSummary } from './summary.js';
 
 const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
 const WORKER = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-worker';
@@ -21,18 +22,6 @@ const PUSHED: RunReport = {
   skipped: 1,
   push: { storeUri: 's3://cache?region=eu-west-1', compression: 'zstd', keyName: 'cache-1' },
 };
-
-describe('stepOutputs', () => {
-  it('names every output of action.yml', () => {
-    expect(stepOutputs(PUSHED)).toEqual({
-      'store-path': WEB,
-      'store-paths': [WEB, WORKER],
-      'closure-size': 5 * 1024 * 1024,
-      'pushed-paths': 4,
-      'skipped-paths': 1,
-    });
-  });
-});
 
 describe('pushFailedSummary', () => {
   it('shows what was built, and says the push did not finish', () => {
