@@ -1,5 +1,5 @@
 /** The job summary of build-and-push, from the record of what the run did (`RunReport` in plan.ts). Pure. */
-import type { JobSummary } from '../shared/summary.js';
+import { mermaidText, type JobSummary } from '../shared/summary.js';
 import type { RunReport } from './plan.js';
 
 /** The summary of a run that finished: a row per installable, and the push's columns when it pushed. */
@@ -20,6 +20,7 @@ export function jobSummary(report: RunReport): JobSummary {
       ['Signed with', push ? (push.keyName ?? 'not signed') : undefined],
       ['Closure size', formatBytes(report.closureBytes)],
     ],
+    mermaid: durationChart(report),
     tables: [
       {
         columns: ['Installable', 'Store path', 'Closure', 'Build time', ...pushColumns],
@@ -48,6 +49,30 @@ export function pushFailedSummary(built: RunReport, storeUri: string): JobSummar
     title: 'Nix closures built, push failed',
     text: `Built ${count} installable${count === 1 ? '' : 's'}; the push to ${storeUri} did not finish (see the error), so the cache may hold only part of the closures.`,
   };
+}
+
+/**
+ * A Mermaid gantt chart of how long each installable took to build and then to push, laid end to end in the order
+ * the step ran them (builds one after the other, then uploads one after the other): where the time went, at a glance.
+ * Durations in milliseconds from a start at 0; what ran between them (the cache questions, the signing) is left out.
+ * Labels are numbered, so that no installable's text can start a line with a Mermaid keyword (`section`, `title`).
+ */
+export function durationChart(report: RunReport): string {
+  const task = (i: number, installable: string, ms: number, first: boolean) =>
+    `  ${i + 1}. ${chartLabel(installable)} :${first ? '0, ' : ''}${Math.max(1, Math.round(ms))}ms`;
+  const lines = ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build'];
+  report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.buildMs, i === 0)));
+  if (report.push) {
+    lines.push('  section Push');
+    report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.pushMs ?? 0, false)));
+  }
+  return lines.join('\n');
+}
+
+/** A flake output's attribute path (what follows the first `#`), else the whole installable, made safe for Mermaid. */
+function chartLabel(installable: string): string {
+  const at = installable.indexOf('#');
+  return mermaidText(at >= 0 ? installable.slice(at + 1) : installable) || 'installable';
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
