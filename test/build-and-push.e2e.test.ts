@@ -130,7 +130,7 @@ describe('build-and-push with real Nix', () => {
     expect(result.summary).toContain(web);
     expect(result.summary).toContain('Nix closures built and pushed');
     // The durations chart: both builds, then both uploads, each a bar of its own.
-    expect(result.summary).toMatch(/```mermaid\ngantt\n[^`]*section Build\n  1\. web :0, \d+ms\n  2\. worker :\d+ms\n  section Push\n  1\. web :\d+ms\n  2\. worker :\d+ms\n```/);
+    expect(result.summary).toMatch(/```mermaid\ngantt\n[^`]*section Build\n {2}1\. web :0, \d+ms\n {2}2\. worker :\d+ms\n {2}section Push\n {2}1\. web :\d+ms\n {2}2\. worker :\d+ms\n```/);
     expect(result.logLines).toContainEqual(expect.stringMatching(/^::group::Building path:.*#web$/));
   });
 
