@@ -2,7 +2,7 @@
 import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
-import { checkBuildArgs, splitBuildArgs } from './build-args.js';
+import { checkBuildArgs, splitBuildArgs } from './plan.js';
 import { PUSH_SETTINGS, PUSH_STORE_URI, PUSH_STORE_URI_FORM, refusedSettings } from '../shared/store-uri.js';
 
 export const Input = {
@@ -35,7 +35,7 @@ export interface BuildAndPushInputs extends RoleInputs {
   buildArgs: string[];
   /** All the builds together, in seconds. */
   buildTimeoutSeconds: number;
-  /** Each attempt of a question to the cache, in seconds (see nix-commands.ts for the upload's bound). */
+  /** Each attempt of a question to the cache, in seconds (see `copyTimeoutMs` in plan.ts for the upload's bound). */
   cacheTimeoutSeconds: number;
 }
 

@@ -129,6 +129,8 @@ describe('build-and-push with real Nix', () => {
     expect(result.exportedEnv).toEqual({});
     expect(result.summary).toContain(web);
     expect(result.summary).toContain('Nix closures built and pushed');
+    // The durations chart: both builds, then both uploads, each a bar of its own.
+    expect(result.summary).toMatch(/```mermaid\ngantt\n[^`]*section Build\n {2}1\. web :0, \d+ms\n {2}2\. worker :\d+ms\n {2}section Push\n {2}1\. web :\d+ms\n {2}2\. worker :\d+ms\n```/);
     expect(result.logLines).toContainEqual(expect.stringMatching(/^::group::Building path:.*#web$/));
   });
 
@@ -212,7 +214,7 @@ describe('build-and-push with real Nix', () => {
   it('stops a build that runs past build-timeout, and pushes nothing', async () => {
     const result = await step({ installable: `${flake}#slow`, 'store-uri': await cacheUri(), 'signing-key': key.secret, 'build-timeout': '3s' });
     expect(result.exitCode).toBe(1);
-    expect(errors(result)).toEqual([expect.stringMatching(/^The builds did not finish within 'build-timeout' \(3 s\): stopped nix build path:.*#slow(\n|$)/)]);
+    expect(errors(result)).toEqual([expect.stringMatching(/^The builds did not finish within 'build-timeout' \(3 s\): stopped nix build path:.*#slow(:\n|$)/)]);
     expect(await commands()).toEqual(['--version', 'store ping', 'build']);
     expect(running('slow build started')).toBe(false);
     expect(result.state).toEqual({});
@@ -249,6 +251,10 @@ describe('build-and-push with real Nix', () => {
     for (const file of [keyFile?.path, result.state['signing-key-file']]) if (file) expect(existsSync(file)).toBe(false);
     // Nothing of it still runs: not the build, not the upload.
     expect(running(copy ? 'sleep 3600' : 'slow build started')).toBe(false);
+    // A cancelled push still reports what was built; a cancelled build, nothing.
+    expect(result.outputs).toEqual(copy ? { 'store-path': await storePathOf('tool'), 'store-paths': JSON.stringify([await storePathOf('tool')]), 'closure-size': expect.any(String) } : {});
+    if (copy) expect(result.summary).toContain('Nix closures built, push failed');
+    else expect(result.summary).toBe('');
   });
 });
 
@@ -583,9 +589,10 @@ describe('build-and-push against an HTTP binary cache', () => {
     expect((await commands()).filter((command) => command === 'copy')).toHaveLength(4);
     expect(cache.requests.filter((request) => request.startsWith('PUT')).length).toBeGreaterThanOrEqual(4);
     expect(existsSync(result.state['signing-key-file'])).toBe(false);
-    // What was built is still reported.
+    // What was built is still reported: in the summary, and as the outputs the build alone knows.
     expect(result.summary).toContain('Nix closures built, push failed');
     expect(result.summary).toContain(await storePathOf('lib'));
+    expect(result.outputs).toEqual({ 'store-path': await storePathOf('lib'), 'store-paths': JSON.stringify([await storePathOf('lib')]), 'closure-size': expect.stringMatching(/^[1-9]\d*$/) });
   });
 });
 
@@ -656,5 +663,7 @@ describe('build-and-push with bad inputs', () => {
     expect(await commands()).toEqual(['--version', 'store ping', 'build', 'path-info']);
     expect(result.state).toEqual({});
     expect(result.summary).toContain('Nix closures built, push failed');
+    expect(result.outputs['store-path']).toBe(await storePathOf('web'));
+    expect(result.outputs['pushed-paths']).toBeUndefined();
   });
 });

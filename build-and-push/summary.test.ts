@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatBytes, formatDuration, jobSummary, pushFailedSummary, stepOutputs, type RunReport } from './report.js';
+import type { RunReport } from './plan.js';
+import { durationChart, formatBytes, formatDuration, jobSummary, pushFailedSummary } from './summary.js';
 
 const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
 const WORKER = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-worker';
@@ -21,18 +22,6 @@ const PUSHED: RunReport = {
   skipped: 1,
   push: { storeUri: 's3://cache?region=eu-west-1', compression: 'zstd', keyName: 'cache-1' },
 };
-
-describe('stepOutputs', () => {
-  it('names every output of action.yml', () => {
-    expect(stepOutputs(PUSHED)).toEqual({
-      'store-path': WEB,
-      'store-paths': [WEB, WORKER],
-      'closure-size': 5 * 1024 * 1024,
-      'pushed-paths': 4,
-      'skipped-paths': 1,
-    });
-  });
-});
 
 describe('pushFailedSummary', () => {
   it('shows what was built, and says the push did not finish', () => {
@@ -70,6 +59,29 @@ describe('jobSummary', () => {
 
   it('of an unsigned push says so', () => {
     expect(jobSummary({ ...PUSHED, push: { storeUri: 'file:///c', compression: 'xz' } }).facts).toContainEqual(['Signed with', 'not signed']);
+  });
+});
+
+describe('durationChart', () => {
+  it.each<[string, RunReport, string[]]>([
+    [
+      'a push: the builds, then the uploads, end to end',
+      PUSHED,
+      ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web :0, 1500ms', '  2. worker :1500ms', '  section Push', '  1. web :250ms', '  2. worker :250ms'],
+    ],
+    ['a build alone: no push section', { ...PUSHED, push: undefined, installables: [item('.#web', WEB)] }, ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web :0, 1500ms']],
+    [
+      "labels from outside: the attribute path, Mermaid's syntax removed, a keyword cannot start a line, at most 60 characters, no zero-length bar",
+      { ...PUSHED, push: undefined, installables: [{ ...item('path:/src#web;%%{init}:x', WEB), buildMs: 0.2 }, item('section', WORKER), item(`/nix/store/${'a'.repeat(32)}-nixos-system-web-25.05`, WEB), item('.#', WEB)] },
+      ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web init x :0, 1ms', '  2. section :1500ms', `  3. /nix/store/${'a'.repeat(32)}-nixos-system-... :1500ms`, '  4. installable :1500ms'],
+    ],
+  ])('%s', (_case, report, lines) => {
+    expect(durationChart(report).split('\n')).toEqual(lines);
+  });
+
+  it('is in the job summary, also of a push that failed', () => {
+    expect(jobSummary(PUSHED).mermaid).toBe(durationChart(PUSHED));
+    expect(pushFailedSummary({ ...PUSHED, push: undefined }, 's3://cache').mermaid).not.toContain('section Push');
   });
 });
 

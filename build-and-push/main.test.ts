@@ -3,7 +3,8 @@ import { sandboxInEnv } from '../test/sandbox-env.js';
 import type { ParameterType } from '../sandbox/services/ssm-parameter-store.js';
 import { clientFactory } from '../shared/aws-clients.js';
 import { captureStdout } from '../shared/fixtures/stdout.js';
-import { readKeyParameter } from './signing-key.js';
+import { readKeyParameter, report, type State } from './main.js';
+import { byPath, type Builds } from './plan.js';
 
 const KEY = `cache.example.org-1:${'Ab+/'.repeat(21)}Ab==`;
 
@@ -51,5 +52,37 @@ describe('readKeyParameter', () => {
   it('names the parameter and the AWS error when it cannot be read', async () => {
     const { error } = await read('/nix/missing');
     expect(error).toBe('Could not read the signing key from the SSM parameter /nix/missing: ParameterNotFound: Parameter /nix/missing not found.');
+  });
+});
+
+describe('report', () => {
+  const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
+  const LIB = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-lib';
+  const builds: Builds = {
+    results: [{ installable: '.#web', built: { storePath: WEB, outputs: [WEB] }, closure: [WEB, LIB], buildMs: 2_000 }],
+    infos: byPath([
+      { path: WEB, narSize: 300, references: [LIB], signatures: [] },
+      { path: LIB, narSize: 700, references: [], signatures: [] },
+    ]),
+  };
+  const built = { 'store-path': WEB, 'store-paths': [WEB], 'closure-size': 1000 };
+  const pushed = {
+    installables: [{ installable: '.#web', storePath: WEB, closurePaths: 2, closureBytes: 1000, uploaded: 1, uploadedBytes: 300, skipped: 1, buildMs: 2_000, pushMs: 40 }],
+    closureBytes: 1000,
+    pushed: 1,
+    skipped: 1,
+    push: { storeUri: 'file:///c', compression: 'zstd', keyName: 'cache-1' },
+  };
+
+  it.each<[string, State, object, string | undefined]>([
+    ['nothing built yet (a failed, stopped or cancelled build)', { storeUri: 'file:///c' }, {}, undefined],
+    ['a build alone', { builds }, { ...built, 'pushed-paths': 0, 'skipped-paths': 0 }, 'Nix closures built'],
+    ['built, the push not finished: no push counts', { storeUri: 'file:///c', builds }, built, 'Nix closures built, push failed'],
+    ['built and pushed', { storeUri: 'file:///c', builds, pushed }, { ...built, 'pushed-paths': 1, 'skipped-paths': 1 }, 'Nix closures built and pushed'],
+  ])('%s', (_case, state, outputs, title) => {
+    const made = report(state);
+    expect(Object.fromEntries(Object.entries(made.outputs).filter(([, value]) => value !== undefined))).toEqual(outputs);
+    expect(made.summary?.title).toBe(title);
+    expect(made.failure).toBeUndefined();
   });
 });

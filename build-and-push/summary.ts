@@ -1,74 +1,8 @@
-/** What a run of build-and-push reports: its step outputs and its job summary, from one record of what it did. */
-import type { JobSummary } from '../shared/summary.js';
-import type { BuildResult, Builds } from './build.js';
-import { narSize, type PathInfo } from './path-info.js';
+/** The job summary of build-and-push, from the record of what the run did (`RunReport` in plan.ts). Pure. */
+import { mermaidText, type JobSummary } from '../shared/summary.js';
+import type { RunReport } from './plan.js';
 
-export interface InstallableReport {
-  installable: string;
-  storePath: string;
-  /** Paths in its closure (its own included). */
-  closurePaths: number;
-  closureBytes: number;
-  /** Paths its push uploaded, and their NAR bytes; 0 when not pushing. */
-  uploaded: number;
-  uploadedBytes: number;
-  /** Paths of its closure the cache already had (or an earlier installable's push had just uploaded). */
-  skipped: number;
-  buildMs: number;
-  /** Absent when not pushing. */
-  pushMs?: number;
-}
-
-export interface RunReport {
-  installables: InstallableReport[];
-  /** Of all the closures together, each path counted once. */
-  closureBytes: number;
-  pushed: number;
-  skipped: number;
-  /** Set when the closures were pushed. */
-  push?: { storeUri: string; compression?: string; keyName?: string };
-}
-
-/** What the build alone tells about an installable. */
-export function installableFacts(item: BuildResult, infos: ReadonlyMap<string, PathInfo>) {
-  return {
-    installable: item.installable,
-    storePath: item.built.storePath,
-    closurePaths: item.closure.length,
-    closureBytes: narSize(item.closure, infos),
-    buildMs: item.buildMs,
-  };
-}
-
-/** The report of a build without a push. */
-export function buildReport({ results, infos }: Builds): RunReport {
-  return {
-    installables: results.map((item) => ({ ...installableFacts(item, infos), uploaded: 0, uploadedBytes: 0, skipped: 0 })),
-    closureBytes: narSize(new Set(results.flatMap((item) => item.closure)), infos),
-    pushed: 0,
-    skipped: 0,
-  };
-}
-
-/** The outputs of action.yml, by name. */
-export interface StepOutputs {
-  'store-path': string;
-  'store-paths': string[];
-  'closure-size': number;
-  'pushed-paths': number;
-  'skipped-paths': number;
-}
-
-export function stepOutputs(report: RunReport): StepOutputs {
-  return {
-    'store-path': report.installables[0].storePath,
-    'store-paths': report.installables.map((item) => item.storePath),
-    'closure-size': report.closureBytes,
-    'pushed-paths': report.pushed,
-    'skipped-paths': report.skipped,
-  };
-}
-
+/** The summary of a run that finished: a row per installable, and the push's columns when it pushed. */
 export function jobSummary(report: RunReport): JobSummary {
   const { push } = report;
   const count = report.installables.length;
@@ -86,6 +20,7 @@ export function jobSummary(report: RunReport): JobSummary {
       ['Signed with', push ? (push.keyName ?? 'not signed') : undefined],
       ['Closure size', formatBytes(report.closureBytes)],
     ],
+    mermaid: durationChart(report),
     tables: [
       {
         columns: ['Installable', 'Store path', 'Closure', 'Build time', ...pushColumns],
@@ -116,8 +51,33 @@ export function pushFailedSummary(built: RunReport, storeUri: string): JobSummar
   };
 }
 
+/**
+ * A Mermaid gantt chart of how long each installable took to build and then to push, laid end to end in the order
+ * the step ran them (builds one after the other, then uploads one after the other): where the time went, at a glance.
+ * Durations in milliseconds from a start at 0; what ran between them (the cache questions, the signing) is left out.
+ * Labels are numbered, so that no installable's text can start a line with a Mermaid keyword (`section`, `title`).
+ */
+export function durationChart(report: RunReport): string {
+  const task = (i: number, installable: string, ms: number, first: boolean) =>
+    `  ${i + 1}. ${chartLabel(installable)} :${first ? '0, ' : ''}${Math.max(1, Math.round(ms))}ms`;
+  const lines = ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build'];
+  report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.buildMs, i === 0)));
+  if (report.push) {
+    lines.push('  section Push');
+    report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.pushMs ?? 0, false)));
+  }
+  return lines.join('\n');
+}
+
+/** A flake output's attribute path (what follows the first `#`), else the whole installable, made safe for Mermaid. */
+function chartLabel(installable: string): string {
+  const at = installable.indexOf('#');
+  return mermaidText(at >= 0 ? installable.slice(at + 1) : installable) || 'installable';
+}
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
+/** `1023 B`, `1.5 KiB`, `3.0 TiB`: binary units, one decimal. */
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
@@ -128,6 +88,7 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
+/** `12 ms`, `1.5 s`, `62 min 5 s`, from milliseconds. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;

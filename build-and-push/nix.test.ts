@@ -1,8 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { tempNix, type TempNix } from './fixtures/temp-nix.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { parseFileCommands, tempFile } from '../shared/fixtures/runner-files.js';
 import { SIGTERM_AFTER_MS } from '../test/harness/runner.js';
-import { describeCommand, formatSeconds, NixError, nixErrorLines, NixMissingError, NixTimeoutError, runNix } from './nix-process.js';
+import { tempNix, type TempNix } from './fixtures/temp-nix.js';
+import { isTransientCacheFailure, NixError, NixMissingError, NixTimeoutError, runNix, writeKeyFile } from './nix.js';
+import { KEY_FILE_STATE } from './plan.js';
 
 /** Far past anything these commands take: only the cases about the bound set one that matters. */
 const timeoutMs = 600_000;
@@ -76,36 +80,46 @@ describe('past its bound', () => {
   });
 });
 
-describe('describeCommand', () => {
-  it.each([
-    [['store', 'ping', '--option', 'connect-timeout', '5', '--store', 'http://127.0.0.1:9/?compression=zstd'], 'store ping --store http://127.0.0.1:9/'],
-    [['copy', '--to', 's3://cache?region=eu-west-1&secret-key=%2Ftmp%2Fk', '/nix/store/a-b'], 'copy --to s3://cache'],
-    [['build', '--no-link', '--json', '.#web'], 'build .#web'],
-    [['path-info', '--json', '--recursive', '/nix/store/a-b'], 'path-info'],
-    [['--version'], '--version'],
-  ])('%j is %s', (args, text) => {
-    expect(describeCommand(args)).toBe(text);
+describe('isTransientCacheFailure', () => {
+  it.each<[string, unknown, boolean]>([
+    ['a failed nix command whose log shows throttling', new NixError('copy', 1, 'error: Please reduce your request rate.'), true],
+    ['a failed nix command whose log shows a lasting failure', new NixError('copy', 1, 'error: Access Denied'), false],
+    ['an attempt stopped at its bound', new NixTimeoutError('copy --to http://cache', 30_000, ''), true],
+    ['an error not from a nix command, whatever it says', new Error('SlowDown'), false],
+  ])('%s: %s', (_case, error, transient) => {
+    expect(isTransientCacheFailure(error)).toBe(transient);
   });
 });
 
-describe('formatSeconds', () => {
-  it.each([
-    [500, '0.5 s'],
-    [4_000, '4 s'],
-    [90_000, '90 s'],
-    [120_000, '2 min'],
-    [18_000_000, '300 min'],
-  ])('%i ms is %s', (ms, text) => {
-    expect(formatSeconds(ms)).toBe(text);
-  });
-});
+const KEY = `cache-1:${'A'.repeat(86)}==`;
 
-describe('nixErrorLines', () => {
-  it.each([
-    ['', ''],
-    ['copying path x\nerror: it broke\n       because', ':\nerror: it broke\n       because'],
-    ['warning: a\nwarning: b', ':\nwarning: a\nwarning: b'],
-  ])('%j', (stderr, lines) => {
-    expect(nixErrorLines(stderr)).toBe(lines);
+describe('writeKeyFile', () => {
+  const state = tempFile('state');
+  const saved = process.env.GITHUB_STATE;
+  const runnerTemp = dirname(state.path);
+  beforeEach(() => {
+    process.env.GITHUB_STATE = state.path;
+    state.clear();
+  });
+  afterAll(() => {
+    process.env.GITHUB_STATE = saved;
+    state.remove();
+  });
+
+  it('writes the key under RUNNER_TEMP, readable by its owner only, named in the state; remove() deletes it', async () => {
+    const file = await writeKeyFile(KEY, { RUNNER_TEMP: runnerTemp });
+    expect(dirname(file.path)).toBe(runnerTemp);
+    expect(readFileSync(file.path, 'utf8')).toBe(KEY);
+    expect(statSync(file.path).mode & 0o777).toBe(0o600);
+    expect(parseFileCommands(state.read())).toEqual({ [KEY_FILE_STATE]: file.path });
+    await file.remove();
+    expect(existsSync(file.path)).toBe(false);
+    await expect(file.remove()).resolves.toBeUndefined();
+  });
+
+  it('uses a new name each time', async () => {
+    const [first, second] = [await writeKeyFile(KEY, { RUNNER_TEMP: runnerTemp }), await writeKeyFile(KEY, { RUNNER_TEMP: runnerTemp })];
+    expect(first.path).not.toBe(second.path);
+    await Promise.all([first.remove(), second.remove()]);
   });
 });
