@@ -15,11 +15,11 @@ import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
 import type { Service } from './service.js';
-import { AutoScalingService } from './services/autoscaling.js';
-import { Ec2Service } from './services/ec2.js';
-import { OidcIssuer } from './services/oidc.js';
-import { SsmService } from './services/ssm.js';
-import { StsService } from './services/sts.js';
+import { AutoScalingService } from './services/autoscaling/autoscaling.js';
+import { Ec2Service } from './services/ec2/ec2.js';
+import { OidcIssuer } from './services/oidc/oidc.js';
+import { SsmService } from './services/ssm/ssm.js';
+import { StsService } from './services/sts/sts.js';
 
 export interface SandboxOptions {
   /** How many times faster than real time the sandbox clock runs. */

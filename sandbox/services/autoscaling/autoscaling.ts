@@ -5,10 +5,10 @@
  * always derived from sandbox time and never from when someone last asked.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, validationError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import type { LaunchTemplate, LaunchTemplateVersion } from './ec2.js';
+import { AwsError, validationError } from '../../errors.js';
+import type { Sandbox } from '../../server.js';
+import type { Operation, Service } from '../../service.js';
+import type { LaunchTemplate, LaunchTemplateVersion } from '../ec2/ec2.js';
 import {
   ACTIVE_STATUSES,
   batchSize,

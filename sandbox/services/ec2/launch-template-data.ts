@@ -8,7 +8,7 @@
  * name is the member name in lowerCamel case, so the table spells out names for lists alone.
  */
 import { types } from 'node:util';
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 import type { LaunchTemplateData } from './ec2.js';
 
 type Scalar = 'string' | 'number' | 'boolean' | 'timestamp';

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-sts';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../server.js';
-import type { ClaimOverrides, MintOptions } from './oidc.js';
+import { Sandbox } from '../../server.js';
+import type { ClaimOverrides, MintOptions } from '../oidc/oidc.js';
 import { githubTrustPolicy } from './sts.js';
 
 const ACCOUNT = '123456789012';

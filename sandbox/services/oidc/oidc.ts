@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sandbox } from '../server.js';
-import type { Operation, Route, Service } from '../service.js';
+import type { Sandbox } from '../../server.js';
+import type { Operation, Route, Service } from '../../service.js';
 import { signJwt, type JwtHeader } from './jwt.js';
 
 export interface SigningKeys {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { validateWebIdentityRequest } from './sts-request.js';
+import { validateWebIdentityRequest } from './request.js';
 
 const errorOf = (params: Record<string, unknown>): { code?: string; message?: string } => {
   try {

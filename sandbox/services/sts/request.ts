@@ -1,6 +1,6 @@
 /** The checks of AssumeRoleWithWebIdentity parameters that STS makes beyond its model, before looking at the token. */
 import { deflateRawSync } from 'node:zlib';
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 
 export interface WebIdentityRequest {
   roleArn: string;

@@ -4,16 +4,16 @@
  * Parameter Store.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import { resolveCommandParameters } from './ssm-command-parameters.js';
+import { AwsError } from '../../errors.js';
+import type { Sandbox } from '../../server.js';
+import type { Operation, Service } from '../../service.js';
+import { resolveCommandParameters } from './command-parameters.js';
 import {
   commandWire,
   invocationWire,
   pluginInvocationWire,
   type CommandRecordView,
-} from './ssm-command-views.js';
+} from './command-views.js';
 import {
   commandAt,
   isTerminalCommand,
@@ -23,17 +23,17 @@ import {
   type InvocationOutcome,
   type InvocationView,
   type Schedule,
-} from './ssm-commands.js';
+} from './commands.js';
 import {
   DocumentStore,
   describeDocument,
   getDocument,
   type DocumentFormat,
   type DocumentStep,
-} from './ssm-documents.js';
-import { paginate } from './ssm-pagination.js';
-import { ParameterStore, type ParameterType } from './ssm-parameter-store.js';
-import { validationException } from '../errors.js';
+} from './documents.js';
+import { paginate } from './pagination.js';
+import { ParameterStore, type ParameterType } from './parameter-store.js';
+import { validationException } from '../../errors.js';
 
 export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
 

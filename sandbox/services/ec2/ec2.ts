@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Violation } from '../models/validate.js';
-import type { CallContext, Operation, Service } from '../service.js';
+import { AwsError } from '../../errors.js';
+import type { Sandbox } from '../../server.js';
+import type { Violation } from '../../models/validate.js';
+import type { CallContext, Operation, Service } from '../../service.js';
 import {
   checkLaunchTemplateData,
   cloneLaunchTemplateData,
   decodeLaunchTemplateData,
   encodeLaunchTemplateData,
-} from './ec2-launch-template-data.js';
+} from './launch-template-data.js';
 
 /**
  * Launch template data as the SDK's request shapes name it (PascalCase: `TagSpecifications`,

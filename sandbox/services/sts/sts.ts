@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import { STATIC_CREDENTIALS } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import { decodeJwt, verifyRs256, type DecodedJwt } from './jwt.js';
-import { GITHUB_ISSUER } from './oidc.js';
-import { validateWebIdentityRequest } from './sts-request.js';
+import { AwsError } from '../../errors.js';
+import type { Sandbox } from '../../server.js';
+import { STATIC_CREDENTIALS } from '../../server.js';
+import type { Operation, Service } from '../../service.js';
+import { decodeJwt, verifyRs256, type DecodedJwt } from '../oidc/jwt.js';
+import { GITHUB_ISSUER } from '../oidc/oidc.js';
+import { validateWebIdentityRequest } from './request.js';
 import { oidcProviderArn, parseTrustPolicy, providerId, trustPolicyAllows, type TrustPolicy } from './trust-policy.js';
 
 export { githubTrustPolicy, type TrustPolicy } from './trust-policy.js';
