@@ -6,9 +6,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError, validationError } from '../../errors.js';
-import type { Sandbox } from '../../server.js';
-import type { Operation, Service } from '../../service.js';
-import type { LaunchTemplate, LaunchTemplateVersion } from '../ec2/ec2.js';
+import type { Account, Operation, Service } from '../../service.js';
+import type { Ec2Service, LaunchTemplate, LaunchTemplateVersion } from '../ec2/ec2.js';
 import {
   ACTIVE_STATUSES,
   batchSize,
@@ -137,7 +136,7 @@ export class AutoScalingService implements Service {
   readonly xmlns = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
   private readonly groups = new Map<string, Group>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account & { readonly ec2: Ec2Service }) {}
 
   /** Seeds a group on an existing launch template, with `desiredCapacity` running instances. */
   createGroup(seed: GroupSeed): void {

@@ -1,20 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../errors.js';
-import type { Sandbox } from '../../server.js';
 import type { Violation } from '../../models/validate.js';
-import type { CallContext, Operation, Service } from '../../service.js';
+import type { Account, CallContext, Operation, Service } from '../../service.js';
 import {
   checkLaunchTemplateData,
   cloneLaunchTemplateData,
   decodeLaunchTemplateData,
   encodeLaunchTemplateData,
+  type LaunchTemplateData,
 } from './launch-template-data.js';
 
-/**
- * Launch template data as the SDK's request shapes name it (PascalCase: `TagSpecifications`,
- * `MetadataOptions`, `UserData`, `ImageId`, ...). Stored in that form; serialised to EC2's wire names on output.
- */
-export type LaunchTemplateData = Record<string, unknown>;
+export type { LaunchTemplateData };
+
 
 export interface LaunchTemplateVersion {
   number: number;
@@ -67,7 +64,7 @@ export class Ec2Service implements Service {
   readonly templates = new Map<string, LaunchTemplate>();
   private readonly clientTokens = new Map<string, IdempotentCall>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account) {}
 
   /** EC2 answers a template name or a page size outside the model's limits with its own errors. */
   readonly refineValidation = (_operation: string, violation: Violation): AwsError | undefined => {

@@ -9,7 +9,12 @@
  */
 import { types } from 'node:util';
 import { AwsError } from '../../errors.js';
-import type { LaunchTemplateData } from './ec2.js';
+
+/**
+ * Launch template data as the SDK's request shapes name it (PascalCase: `TagSpecifications`,
+ * `MetadataOptions`, `UserData`, `ImageId`, ...). Stored in that form; serialised to EC2's wire names on output.
+ */
+export type LaunchTemplateData = Record<string, unknown>;
 
 type Scalar = 'string' | 'number' | 'boolean' | 'timestamp';
 class ListShape {

@@ -5,8 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../errors.js';
-import type { Sandbox } from '../../server.js';
-import type { Operation, Service } from '../../service.js';
+import type { Account, Operation, Service } from '../../service.js';
 import { resolveCommandParameters } from './command-parameters.js';
 import {
   commandWire,
@@ -101,7 +100,7 @@ export class SsmService implements Service {
   private readonly sent: SentCommand[] = [];
   private readonly schedules = new Map<string, Schedule>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account) {}
 
   addInstance(input: {
     instanceId: string;
