@@ -195,6 +195,23 @@ export class Ec2Service implements Service {
     );
   }
 
+  /**
+   * The version an earlier CreateLaunchTemplateVersion with this ClientToken made, as EC2 answers a retry;
+   * undefined for a new token. Throws IdempotentParameterMismatch when the token came with other parameters.
+   */
+  private replay(token: string, fingerprint: string): Record<string, unknown> | undefined {
+    const earlier = this.clientTokens.get(token);
+    if (!earlier) return undefined;
+    if (earlier.request !== fingerprint) {
+      throw new AwsError(
+        'IdempotentParameterMismatch',
+        'The client token you have provided is associated with a request that has different parameters.',
+      );
+    }
+    const original = this.templates.get(earlier.templateId)!;
+    return versionXml(original, original.versions.find((v) => v.number === earlier.versionNumber)!);
+  }
+
   /** The ARN EC2 records as `createdBy`: the caller's, as STS would report it. */
   private arnOf(call: CallContext | undefined): string {
     if (call?.caller.startsWith('arn:')) return call.caller;
@@ -213,7 +230,7 @@ export class Ec2Service implements Service {
       const ids = asList(params.LaunchTemplateId);
       const names = asList(params.LaunchTemplateName);
       ids.forEach(checkTemplateId);
-      const maxResults = parseMaxResults(params.MaxResults);
+      const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
       const filters = asList(params.Filter);
       filters.forEach((f) => checkFilterName(f, TEMPLATE_FILTERS));
       dryRun(params.DryRun);
@@ -262,7 +279,7 @@ export class Ec2Service implements Service {
       DryRun?: string;
     }) => {
       const refs = asList(params.LaunchTemplateVersion);
-      const maxResults = parseMaxResults(params.MaxResults);
+      const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
       const min = parseVersionBound('MinVersion', params.MinVersion);
       const max = parseVersionBound('MaxVersion', params.MaxVersion);
       const filters = asList(params.Filter);
@@ -314,9 +331,6 @@ export class Ec2Service implements Service {
       },
       call: CallContext,
     ) => {
-      if (params.LaunchTemplateData === undefined) {
-        throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
-      }
       const requested = decodeLaunchTemplateData(params.LaunchTemplateData);
       if (params.ClientToken !== undefined && !/^[\x20-\x7e]{1,128}$/.test(params.ClientToken)) {
         throw new AwsError(
@@ -331,20 +345,8 @@ export class Ec2Service implements Service {
 
       const token = params.ClientToken;
       const fingerprint = canonicalJson({ ...params, ClientToken: undefined, DryRun: undefined });
-      if (token !== undefined) {
-        const earlier = this.clientTokens.get(token);
-        if (earlier) {
-          if (earlier.request !== fingerprint) {
-            throw new AwsError(
-              'IdempotentParameterMismatch',
-              'The client token you have provided is associated with a request that has different parameters.',
-            );
-          }
-          const original = this.templates.get(earlier.templateId)!;
-          const version = original.versions.find((v) => v.number === earlier.versionNumber)!;
-          return { launchTemplateVersion: versionXml(original, version) };
-        }
-      }
+      const replayed = token === undefined ? undefined : this.replay(token, fingerprint);
+      if (replayed) return { launchTemplateVersion: replayed };
       if (template.versions.length >= MAX_VERSIONS_PER_TEMPLATE) {
         throw new AwsError(
           'MaxTemplateVersionLimitExceeded',
@@ -429,14 +431,6 @@ function canonicalJson(value: unknown): string {
 
 const maxResultsError = (value: unknown): AwsError =>
   new AwsError('InvalidParameterValue', `Value ( ${String(value)} ) for parameter maxResults is invalid. Parameter must be between 1 and 200.`);
-
-/** DescribeLaunchTemplateVersions' model leaves the page size open; EC2 holds it to 1-200 as for templates. */
-function parseMaxResults(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw maxResultsError(value);
-  return n;
-}
 
 function parseVersionBound(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

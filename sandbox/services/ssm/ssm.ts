@@ -82,6 +82,7 @@ type FilterKey = 'InvokedAfter' | 'InvokedBefore' | 'Status' | 'ExecutionStage' 
 
 interface Target {
   Key: string;
+  /** Optional in the model: checkTargets refuses a target without values. */
   Values: string[];
 }
 
@@ -206,13 +207,10 @@ export class SsmService implements Service {
 
   private checkTargets(value: unknown): Target[] {
     const targets = value as Target[];
+    // The model has checked the members' types and lengths; the forms of a key are Run Command's own.
     for (const target of targets) {
       const valid =
-        typeof target?.Key === 'string' &&
-        Array.isArray(target.Values) &&
-        target.Values.length > 0 &&
-        target.Values.length <= 50 &&
-        target.Values.every((v) => typeof v === 'string') &&
+        (target.Values ?? []).length > 0 &&
         (/^tag:.+/.test(target.Key) ||
           target.Key === 'tag-key' ||
           (/^instanceids$/i.test(target.Key) && targets.length === 1));

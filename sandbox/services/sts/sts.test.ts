@@ -303,7 +303,7 @@ describe('STS', () => {
         'eleven managed session policies',
         () => ({ PolicyArns: Array.from({ length: 11 }, (_, i) => ({ arn: `arn:aws:iam::aws:policy/P${i}` })) }),
         'ValidationError',
-        /^1 validation error detected: Value '\[.*P10\]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10$/,
+        /^1 validation error detected: Value '\[.*P10\}\]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10$/,
       ],
     ];
     it.each(rejections.map(([name, setup, code, message]) => ({ name, setup, code, message })))(
