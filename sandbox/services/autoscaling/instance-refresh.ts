@@ -109,86 +109,183 @@ export function refreshStateAt(
   requests: readonly RefreshRequest[],
   nowMs: number,
 ): RefreshState {
-  const toReplace = plan.total - plan.skipped;
-  const percent = (replaced: number): number =>
-    plan.total === 0 ? 100 : Math.floor((100 * (plan.skipped + replaced)) / plan.total);
-  /** Replacements needed before PercentageComplete reaches `checkpoint`. */
-  const neededFor = (checkpoint: number): number =>
-    Math.min(toReplace, Math.max(0, Math.ceil((plan.total * checkpoint) / 100) - plan.skipped));
+  return new Timeline(plan, outcome, requests, nowMs).state();
+}
 
-  // Only requests already made count: the state at a past time must not change when later ones arrive.
-  const queue = requests.filter((r) => r.atMs <= nowMs).sort((a, b) => a.atMs - b.atMs);
-  let nextRequest = 0;
+type Segment = [count: number, state: SlotState];
+
+/**
+ * One reading of a refresh at `nowMs`: walks its phases (Pending, the batches with their checkpoint pauses,
+ * Baking) from the start and stops at the first that is not over at `nowMs`, or that a request interrupts.
+ */
+class Timeline {
+  private readonly toReplace: number;
+  /** Requests already made, oldest first: the state at a past time must not change when later ones arrive. */
+  private readonly queue: RefreshRequest[];
+  private nextRequest = 0;
+
+  constructor(
+    private readonly plan: RefreshPlan,
+    private readonly outcome: RefreshOutcome,
+    requests: readonly RefreshRequest[],
+    private readonly nowMs: number,
+  ) {
+    this.toReplace = plan.total - plan.skipped;
+    this.queue = requests.filter((r) => r.atMs <= nowMs).sort((a, b) => a.atMs - b.atMs);
+  }
+
+  state(): RefreshState {
+    const t = this.plan.startMs + this.plan.pendingMs;
+    const early = this.interruption(t, ['cancel', 'rollback']);
+    if (early) return this.interrupted(early, 0);
+    if (this.nowMs < t) return this.forward('Pending', 'Waiting for the instance refresh to start.', 0);
+    return this.inProgress(t);
+  }
+
+  private percent(replaced: number): number {
+    const { total, skipped } = this.plan;
+    return total === 0 ? 100 : Math.floor((100 * (skipped + replaced)) / total);
+  }
+
+  /** Replacements needed before PercentageComplete reaches `checkpoint`. */
+  private neededFor(checkpoint: number): number {
+    const { total, skipped } = this.plan;
+    return Math.min(this.toReplace, Math.max(0, Math.ceil((total * checkpoint) / 100) - skipped));
+  }
+
   /** The first request of an accepted kind made before `endMs`: it interrupts the phase that would end then. */
-  const interruption = (endMs: number, kinds: RefreshRequest['kind'][]): RefreshRequest | undefined => {
-    while (nextRequest < queue.length && queue[nextRequest].atMs < endMs) {
-      const request = queue[nextRequest++];
+  private interruption(endMs: number, kinds: RefreshRequest['kind'][]): RefreshRequest | undefined {
+    while (this.nextRequest < this.queue.length && this.queue[this.nextRequest].atMs < endMs) {
+      const request = this.queue[this.nextRequest++];
       if (kinds.includes(request.kind)) return request;
     }
     return undefined;
-  };
+  }
 
-  const layout = (segments: Array<[number, SlotState]>): SlotState[] => {
+  private layout(segments: Segment[]): SlotState[] {
     const slots = segments.flatMap(([count, state]) => Array.from({ length: Math.max(0, count) }, () => state));
-    return [...slots, ...Array.from({ length: toReplace - slots.length }, () => ORIGINAL)];
-  };
-  const forward = (
+    return [...slots, ...Array.from({ length: this.toReplace - slots.length }, () => ORIGINAL)];
+  }
+
+  private forward(
     status: RefreshStatus,
     statusReason: string | undefined,
     replaced: number,
-    extra: Array<[number, SlotState]> = [],
+    extra: Segment[] = [],
     endMs?: number,
-  ): RefreshState => ({
-    status,
-    statusReason,
-    percentageComplete: percent(replaced),
-    instancesToUpdate: toReplace - replaced,
-    endMs,
-    slots: layout([[replaced, REPLACED], ...extra]),
-  });
-
-  /** Cancelling lets the batch in flight finish (unless the script says how long it takes), then stops. */
-  const cancel = (atMs: number, replaced: number, launching: number, batchEndMs: number): RefreshState => {
-    const endMs = atMs + (outcome.cancelMs ?? Math.max(0, batchEndMs - atMs));
-    if (nowMs < endMs) return forward('Cancelling', 'Replacing instances before cancelling.', replaced, [[launching, LAUNCHING]]);
-    return forward('Cancelled', 'The instance refresh was cancelled.', replaced + launching, [], endMs);
-  };
-
-  /** Replaces the instances the refresh launched (`replaced` healthy ones, then `others`) with old-configuration ones. */
-  const rollback = (atMs: number, reason: string, replaced: number, others: [number, SlotState]): RefreshState => {
-    const details: RollbackState = {
-      reason,
-      startMs: atMs,
-      percentageCompleteOnRollback: percent(replaced),
-      instancesToUpdateOnRollback: toReplace - replaced,
-    };
-    const units = replaced + others[0];
-    const state = (status: RefreshStatus, statusReason: string, restored: number, restoring: number, endMs?: number): RefreshState => ({
+  ): RefreshState {
+    return {
       status,
       statusReason,
-      percentageComplete: percent(Math.max(0, replaced - restored)),
-      instancesToUpdate: details.instancesToUpdateOnRollback,
+      percentageComplete: this.percent(replaced),
+      instancesToUpdate: this.toReplace - replaced,
       endMs,
-      rollback: details,
-      slots: layout([
-        [restored, RESTORED],
-        [restoring, RESTORING],
-        [replaced - restored - restoring, REPLACED],
-        [units - Math.max(replaced, restored + restoring), others[1]],
-      ]),
-    });
+      slots: this.layout([[replaced, REPLACED], ...extra]),
+    };
+  }
+
+  /** InProgress: batches, pausing at checkpoints, then Baking. */
+  private inProgress(startMs: number): RefreshState {
+    const { plan, outcome } = this;
+    const checkpoints = plan.checkpoints.length > 0 ? plan.checkpoints : [100];
+    const target = this.neededFor(checkpoints[checkpoints.length - 1]);
+    const passed = new Set(checkpoints.filter((cp) => this.neededFor(cp) <= 0));
+    let t = startMs;
+    let replaced = 0;
+    while (replaced < target) {
+      const upcoming = checkpoints.find((cp) => this.neededFor(cp) > replaced) ?? 100;
+      const batch = Math.min(plan.batchSize, this.neededFor(upcoming) - replaced);
+      const end = t + plan.warmupMs;
+      const request = this.interruption(end, ['cancel', 'rollback']);
+      if (request?.kind === 'cancel') return this.cancel(request.atMs, replaced, batch, end);
+      if (request) return this.rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [batch, REPLACED]);
+      if (this.nowMs < end) {
+        return this.forward('InProgress', 'Waiting for instances to warm up before continuing.', replaced, [[batch, LAUNCHING]]);
+      }
+      if (outcome.failAtPercent !== undefined && this.percent(replaced + batch) >= outcome.failAtPercent) {
+        return this.failed(end, replaced, batch);
+      }
+      replaced += batch;
+      t = end;
+      const reached = checkpoints.filter((cp) => !passed.has(cp) && this.neededFor(cp) <= replaced);
+      reached.forEach((cp) => passed.add(cp));
+      if (reached.length > 0 && replaced < target) {
+        const paused = this.checkpointPause(t, replaced, reached[reached.length - 1]);
+        if ('status' in paused) return paused;
+        t = paused.resumeMs;
+      }
+    }
+    return this.baking(t, replaced);
+  }
+
+  /** A batch failed its health checks at `atMs`: the refresh fails, or rolls back with AutoRollback. */
+  private failed(atMs: number, replaced: number, batch: number): RefreshState {
+    const reason =
+      this.outcome.failReason ?? `${batch} new instance(s) failed their health checks during the instance refresh.`;
+    if (this.plan.autoRollback) return this.rollback(atMs, reason, replaced, [batch, BROKEN]);
+    return this.forward('Failed', reason, replaced, [[batch, BROKEN]], atMs);
+  }
+
+  /** The CheckpointDelay after `checkpoint` was reached at `atMs`: the state while it lasts, or when it ends. */
+  private checkpointPause(atMs: number, replaced: number, checkpoint: number): RefreshState | { resumeMs: number } {
+    const resumeMs = atMs + this.plan.checkpointDelayMs;
+    const pause = this.interruption(resumeMs, ['cancel', 'rollback']);
+    if (pause) return this.interrupted(pause, replaced);
+    if (this.nowMs >= resumeMs) return { resumeMs };
+    const seconds = Math.round(this.plan.checkpointDelayMs / 1000);
+    return this.forward(
+      'InProgress',
+      `Checkpoint ${checkpoint}% reached (${this.percent(replaced)}% complete). ` +
+        `Waiting ${seconds} seconds (CheckpointDelay) before continuing.`,
+      replaced,
+    );
+  }
+
+  /** BakeTime after the last replacement (if any), then Successful. */
+  private baking(atMs: number, replaced: number): RefreshState {
+    if (this.plan.bakeMs === 0) return this.forward('Successful', undefined, replaced, [], atMs);
+    const baked = atMs + this.plan.bakeMs;
+    const request = this.interruption(baked, ['cancel', 'rollback']);
+    if (request) return this.interrupted(request, replaced);
+    if (this.nowMs < baked) {
+      return this.forward('Baking', `Waiting ${Math.round(this.plan.bakeMs / 1000)} seconds (BakeTime) before completing.`, replaced);
+    }
+    return this.forward('Successful', undefined, replaced, [], baked);
+  }
+
+  /** What a request made during a phase with no batch in flight does. */
+  private interrupted(request: RefreshRequest, replaced: number): RefreshState {
+    return request.kind === 'cancel'
+      ? this.cancel(request.atMs, replaced, 0, request.atMs)
+      : this.rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [0, REPLACED]);
+  }
+
+  /** Cancelling lets the batch in flight finish (unless the script says how long it takes), then stops. */
+  private cancel(atMs: number, replaced: number, launching: number, batchEndMs: number): RefreshState {
+    const endMs = atMs + (this.outcome.cancelMs ?? Math.max(0, batchEndMs - atMs));
+    if (this.nowMs < endMs) {
+      return this.forward('Cancelling', 'Replacing instances before cancelling.', replaced, [[launching, LAUNCHING]]);
+    }
+    return this.forward('Cancelled', 'The instance refresh was cancelled.', replaced + launching, [], endMs);
+  }
+
+  /** Replaces the instances the refresh launched (`replaced` healthy ones, then `others`) with old-configuration ones. */
+  private rollback(atMs: number, reason: string, replaced: number, others: Segment): RefreshState {
+    const { plan, outcome } = this;
+    const state = this.rollbackState(atMs, reason, replaced, others);
+    const units = replaced + others[0];
     let t = atMs;
     let restored = 0;
     while (restored < units) {
       const batch = Math.min(plan.batchSize, units - restored);
       const end = t + plan.warmupMs;
-      const request = interruption(end, ['cancel']);
+      const request = this.interruption(end, ['cancel']);
       if (request) {
         const cancelEnd = request.atMs + (outcome.cancelMs ?? end - request.atMs);
-        if (nowMs < cancelEnd) return state('Cancelling', 'Replacing instances before cancelling.', restored, batch);
+        if (this.nowMs < cancelEnd) return state('Cancelling', 'Replacing instances before cancelling.', restored, batch);
         return state('Cancelled', 'The rollback was cancelled.', restored + batch, 0, cancelEnd);
       }
-      if (nowMs < end) return state('RollbackInProgress', reason, restored, batch);
+      if (this.nowMs < end) return state('RollbackInProgress', reason, restored, batch);
       if (restored + batch === units && outcome.rollbackOutcome === 'failure') {
         return state('RollbackFailed', `The rollback failed: ${batch} instance(s) could not be replaced. ${reason}`, restored, 0, end);
       }
@@ -196,73 +293,32 @@ export function refreshStateAt(
       t = end;
     }
     return state('RollbackSuccessful', reason, units, 0, t);
-  };
-
-  /** What a request made during a phase with no batch in flight does. */
-  const interrupted = (request: RefreshRequest, replaced: number): RefreshState =>
-    request.kind === 'cancel'
-      ? cancel(request.atMs, replaced, 0, request.atMs)
-      : rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [0, REPLACED]);
-
-  // Pending
-  let t = plan.startMs + plan.pendingMs;
-  const early = interruption(t, ['cancel', 'rollback']);
-  if (early) return interrupted(early, 0);
-  if (nowMs < t) return forward('Pending', 'Waiting for the instance refresh to start.', 0);
-
-  // InProgress: batches, pausing at checkpoints
-  const checkpoints = plan.checkpoints.length > 0 ? plan.checkpoints : [100];
-  const target = neededFor(checkpoints[checkpoints.length - 1]);
-  const passed = new Set(checkpoints.filter((cp) => neededFor(cp) <= 0));
-  let replaced = 0;
-  while (replaced < target) {
-    const upcoming = checkpoints.find((cp) => neededFor(cp) > replaced) ?? 100;
-    const batch = Math.min(plan.batchSize, neededFor(upcoming) - replaced);
-    const end = t + plan.warmupMs;
-    const request = interruption(end, ['cancel', 'rollback']);
-    if (request?.kind === 'cancel') return cancel(request.atMs, replaced, batch, end);
-    if (request) return rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [batch, REPLACED]);
-    if (nowMs < end) {
-      return forward('InProgress', 'Waiting for instances to warm up before continuing.', replaced, [[batch, LAUNCHING]]);
-    }
-    if (outcome.failAtPercent !== undefined && percent(replaced + batch) >= outcome.failAtPercent) {
-      const reason =
-        outcome.failReason ?? `${batch} new instance(s) failed their health checks during the instance refresh.`;
-      if (plan.autoRollback) return rollback(end, reason, replaced, [batch, BROKEN]);
-      return forward('Failed', reason, replaced, [[batch, BROKEN]], end);
-    }
-    replaced += batch;
-    t = end;
-    const reached = checkpoints.filter((cp) => !passed.has(cp) && neededFor(cp) <= replaced);
-    reached.forEach((cp) => passed.add(cp));
-    if (reached.length > 0 && replaced < target) {
-      const resume = t + plan.checkpointDelayMs;
-      const pause = interruption(resume, ['cancel', 'rollback']);
-      if (pause) return interrupted(pause, replaced);
-      if (nowMs < resume) {
-        const seconds = Math.round(plan.checkpointDelayMs / 1000);
-        return forward(
-          'InProgress',
-          `Checkpoint ${reached[reached.length - 1]}% reached (${percent(replaced)}% complete). ` +
-            `Waiting ${seconds} seconds (CheckpointDelay) before continuing.`,
-          replaced,
-        );
-      }
-      t = resume;
-    }
   }
 
-  // Baking
-  if (plan.bakeMs > 0) {
-    const baked = t + plan.bakeMs;
-    const request = interruption(baked, ['cancel', 'rollback']);
-    if (request) return interrupted(request, replaced);
-    if (nowMs < baked) {
-      return forward('Baking', `Waiting ${Math.round(plan.bakeMs / 1000)} seconds (BakeTime) before completing.`, replaced);
-    }
-    t = baked;
+  /** The states of a rollback that started at `atMs`, by how many instances it has restored and is restoring. */
+  private rollbackState(atMs: number, reason: string, replaced: number, others: Segment) {
+    const details: RollbackState = {
+      reason,
+      startMs: atMs,
+      percentageCompleteOnRollback: this.percent(replaced),
+      instancesToUpdateOnRollback: this.toReplace - replaced,
+    };
+    const units = replaced + others[0];
+    return (status: RefreshStatus, statusReason: string, restored: number, restoring: number, endMs?: number): RefreshState => ({
+      status,
+      statusReason,
+      percentageComplete: this.percent(Math.max(0, replaced - restored)),
+      instancesToUpdate: details.instancesToUpdateOnRollback,
+      endMs,
+      rollback: details,
+      slots: this.layout([
+        [restored, RESTORED],
+        [restoring, RESTORING],
+        [replaced - restored - restoring, REPLACED],
+        [units - Math.max(replaced, restored + restoring), others[1]],
+      ]),
+    });
   }
-  return forward('Successful', undefined, replaced, [], t);
 }
 
 /**
