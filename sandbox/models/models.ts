@@ -71,7 +71,11 @@ const DOCUMENTED: Partial<Record<ModeledService, Record<string, Partial<Shape>>>
   // AssumeRoleWithWebIdentity: "You can provide up to 10 managed policy ARNs."
   sts: { policyDescriptorListType: { max: 10 } },
   // DescribeLaunchTemplateVersions: "This value can be between 1 and 200." (DescribeLaunchTemplates' model has it.)
-  ec2: { 'DescribeLaunchTemplateVersionsRequest.MaxResults': { type: 'integer', min: 1, max: 200 } },
+  // CreateLaunchTemplateVersion's ClientToken: "Constraint: Maximum 128 ASCII characters."
+  ec2: {
+    'DescribeLaunchTemplateVersionsRequest.MaxResults': { type: 'integer', min: 1, max: 200 },
+    'CreateLaunchTemplateVersionRequest.ClientToken': { min: 1, max: 128, pattern: '[\\x20-\\x7E]+' },
+  },
 };
 
 function applyDocumented(service: ModeledService, model: ApiModel): void {

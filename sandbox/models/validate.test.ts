@@ -94,6 +94,8 @@ describe('validateRequest against the official models', () => {
       one(`Value '[${Array(11).fill('{Arn: arn:aws:iam::aws:policy/X}').join(', ')}]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10`)],
     ['documented page size (EC2 versions)', 'ec2', 'DescribeLaunchTemplateVersions', { LaunchTemplateId: 'lt-0123456789abcdef0', MaxResults: '201' }, 'InvalidParameterValue',
       'Value (201) for parameter MaxResults is invalid. Member must have value less than or equal to 200'],
+    ['documented client token (EC2)', 'ec2', 'CreateLaunchTemplateVersion', { ...template, ClientToken: 'é' }, 'InvalidParameterValue',
+      'Value (é) for parameter ClientToken is invalid. Member must satisfy regular expression pattern: [\\x20-\\x7E]+'],
   ];
   it.each(refused)('refuses: %s', (_case, service, operation, params, code, message) => {
     const error = validateRequest(service, operation, params);

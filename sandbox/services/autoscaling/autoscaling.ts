@@ -1,6 +1,6 @@
 /**
  * EC2 Auto Scaling: groups (seeded by tests) and instance refreshes. The refresh timeline itself is the
- * pure state machine in `instance-refresh.ts`; this file validates requests, keeps the groups and shapes
+ * pure state machine in `instance-refresh.ts`; this file checks what the model cannot, keeps the groups and shapes
  * answers. Every call first settles a finished refresh into its group, so what a group looks like is
  * always derived from sandbox time and never from when someone last asked.
  */

@@ -332,12 +332,6 @@ export class Ec2Service implements Service {
       call: CallContext,
     ) => {
       const requested = decodeLaunchTemplateData(params.LaunchTemplateData);
-      if (params.ClientToken !== undefined && !/^[\x20-\x7e]{1,128}$/.test(params.ClientToken)) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          'Value for parameter ClientToken is invalid: it must be 1 to 128 ASCII characters.',
-        );
-      }
       const template = this.findTemplate(params);
       const source =
         params.SourceVersion === undefined ? undefined : this.versionOf(template, params.SourceVersion);

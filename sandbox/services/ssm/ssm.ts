@@ -1,6 +1,6 @@
 /**
  * Systems Manager over awsJson1_1 (`X-Amz-Target: AmazonSSM.<Op>`): Command documents, Run Command with its
- * time-driven state machine (see ssm-commands.ts) over instances and outcomes scripted per test, and reading
+ * time-driven state machine (see commands.ts) over instances and outcomes scripted per test, and reading
  * Parameter Store.
  */
 import { randomUUID } from 'node:crypto';
