@@ -29,6 +29,7 @@ import {
   getDocument,
   type DocumentFormat,
   type DocumentStep,
+  type DocumentVersion,
 } from './documents.js';
 import { paginate } from './pagination.js';
 import { ParameterStore, type ParameterType } from './parameter-store.js';
@@ -227,15 +228,7 @@ export class SsmService implements Service {
     }
 
     const { document, version } = this.documents.resolve(request.DocumentName, request.DocumentVersion);
-    if (request.DocumentHash !== undefined) {
-      const expected = request.DocumentHashType === 'Sha1' ? version.sha1 : version.sha256;
-      if (request.DocumentHash !== expected) {
-        throw new AwsError(
-          'InvalidDocument',
-          `The document hash does not match version ${version.version} of document ${document.name}.`,
-        );
-      }
-    }
+    checkDocumentHash(request, document.name, version);
     const parameters = resolveCommandParameters(
       version.document.parameters,
       request.Parameters as Record<string, string[]> | undefined,
@@ -448,4 +441,17 @@ function executionTimeout(steps: DocumentStep[], parameters: Record<string, stri
     const seconds = Number.parseInt(value, 10);
     return total + (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_EXECUTION_TIMEOUT_SECONDS);
   }, 0);
+}
+
+/** `DocumentHash` pins the content: a hash of another version (or content) is refused. */
+function checkDocumentHash(
+  request: Record<string, unknown>,
+  documentName: string,
+  version: Pick<DocumentVersion, 'version' | 'sha1' | 'sha256'>,
+): void {
+  if (request.DocumentHash === undefined) return;
+  const expected = request.DocumentHashType === 'Sha1' ? version.sha1 : version.sha256;
+  if (request.DocumentHash !== expected) {
+    throw new AwsError('InvalidDocument', `The document hash does not match version ${version.version} of document ${documentName}.`);
+  }
 }
