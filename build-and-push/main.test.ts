@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { sandboxInEnv } from '../test/sandbox-env.js';
-import type { ParameterType } from '../sandbox/services/ssm-parameter-store.js';
+import type { ParameterType } from '../sandbox/services/ssm/parameter-store.js';
 import { clientFactory } from '../shared/aws-clients.js';
 import { captureStdout } from '../shared/fixtures/stdout.js';
 import { readKeyParameter, report, type State } from './main.js';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentSystem, generateKey, tempNix, type SigningKey, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import { Sandbox } from '../sandbox/server.js';
-import type { OutcomeContext } from '../sandbox/services/ssm.js';
-import type { InvocationOutcome } from '../sandbox/services/ssm-commands.js';
+import type { OutcomeContext } from '../sandbox/services/ssm/ssm.js';
+import type { InvocationOutcome } from '../sandbox/services/ssm/commands.js';
 import { seedDemoWorld, type DemoWorld } from '../sandbox/world.js';
 
 /**

@@ -3,8 +3,9 @@
  * started with `npm run sandbox`, the demo, benchmarks. Tests in the same process use the object directly.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultSpec } from './faults.js';
-import type { Sandbox } from './server.js';
+import type { CallLog } from './call-log.js';
+import type { Clock } from './clock.js';
+import type { Faults, FaultSpec } from './faults.js';
 import type { Operation, Route, Service } from './service.js';
 
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -27,13 +28,21 @@ const reply = (res: ServerResponse, status: number, body: unknown): void => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 };
 
+/** What the control API drives: the Sandbox, seen without importing the server. */
+export interface Controlled {
+  readonly calls: CallLog;
+  readonly faults: Faults;
+  readonly clock: Clock;
+  reset(): void;
+}
+
 export class ControlApi implements Service {
   readonly name = 'control';
   readonly protocol = 'json' as const;
   readonly operations: Record<string, Operation> = {};
   readonly routes: Route[];
 
-  constructor(private readonly sandbox: Sandbox) {
+  constructor(private readonly sandbox: Controlled) {
     const post = (path: string, act: (body: Record<string, unknown>) => unknown): Route => ({
       method: 'POST',
       path,

@@ -8,18 +8,19 @@ import type { AddressInfo, Socket } from 'node:net';
 import { CallLog } from './call-log.js';
 import { ControlApi } from './control.js';
 import { Clock } from './clock.js';
+import { STATIC_CREDENTIALS } from './credentials.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
 import { isModeled, loadModels } from './models/models.js';
 import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
-import type { Service } from './service.js';
-import { AutoScalingService } from './services/autoscaling.js';
-import { Ec2Service } from './services/ec2.js';
-import { OidcIssuer } from './services/oidc.js';
-import { SsmService } from './services/ssm.js';
-import { StsService } from './services/sts.js';
+import type { Account, Service } from './service.js';
+import { AutoScalingService } from './services/autoscaling/autoscaling.js';
+import { Ec2Service } from './services/ec2/ec2.js';
+import { OidcIssuer } from './services/oidc/oidc.js';
+import { SsmService } from './services/ssm/ssm.js';
+import { StsService } from './services/sts/sts.js';
 
 export interface SandboxOptions {
   /** How many times faster than real time the sandbox clock runs. */
@@ -29,11 +30,8 @@ export interface SandboxOptions {
   accountId?: string;
 }
 
-/** Long-lived keys the sandbox accepts as "the credentials already in the environment". */
-export const STATIC_CREDENTIALS = {
-  accessKeyId: 'AKIASANDBOXSTATIC01',
-  secretAccessKey: 'sandbox-static-secret-key-do-not-use-000000',
-};
+// Re-exported: tests and the CLI take the sandbox and its keys from one module.
+export { STATIC_CREDENTIALS };
 
 const THROTTLE_CODES: Record<string, { code: string; status: number }> = {
   sts: { code: 'Throttling', status: 400 },
@@ -43,7 +41,7 @@ const THROTTLE_CODES: Record<string, { code: string; status: number }> = {
   oidc: { code: 'TooManyRequests', status: 429 },
 };
 
-export class Sandbox {
+export class Sandbox implements Account {
   readonly calls = new CallLog();
   readonly faults = new Faults();
   readonly region: string;

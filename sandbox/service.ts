@@ -1,13 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Refine } from './models/validate.js';
-import type { Sandbox } from './server.js';
+import type { Clock } from './clock.js';
+
+/**
+ * What every service reads of the account it serves: the Sandbox implements it. Services take this (and the
+ * peers they need, by their own types) rather than the Sandbox, so that no service imports the server.
+ * Read lazily: `reset()` replaces the clock.
+ */
+export interface Account {
+  readonly region: string;
+  readonly accountId: string;
+  readonly clock: Clock;
+  /** The sandbox's base URL (`http://127.0.0.1:<port>`), once started. */
+  readonly url: string;
+}
 
 export interface CallContext {
   /** Assumed role ARN, access key ID or `anonymous`. */
   caller: string;
   accessKeyId?: string;
   requestId: string;
-  sandbox: Sandbox;
+  sandbox: Account;
 }
 
 /** Takes decoded parameters, returns the result object (field names as on the wire) or throws AwsError. */

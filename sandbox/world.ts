@@ -3,7 +3,7 @@
  * group for a stateless service, and SSM-managed instances for a stateful one. `npm run sandbox` seeds it.
  */
 import type { Sandbox } from './server.js';
-import { githubTrustPolicy } from './services/sts.js';
+import { githubTrustPolicy } from './services/sts/sts.js';
 
 export interface DemoWorld {
   roles: { build: string; deployStaging: string; deployProduction: string };

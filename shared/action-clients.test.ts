@@ -2,7 +2,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from '@jest/globals';
 import { STATIC_CREDENTIALS } from '../sandbox/server.js';
 import { sandboxInEnv } from '../test/sandbox-env.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { actionClients } from './action-clients.js';
 import { captureStdout } from './fixtures/stdout.js';
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { sandboxInEnv } from '../test/sandbox-env.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { assumeRoleWithOidc, type RoleRequest } from './assume-role-with-oidc.js';
 import { captureStdout } from './fixtures/stdout.js';
 import { NO_ID_TOKEN_HELP } from './id-token.js';

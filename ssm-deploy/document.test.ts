@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync, mkdtempSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { parseCommandDocument } from '../sandbox/services/ssm-documents.js';
+import { parseCommandDocument } from '../sandbox/services/ssm/documents.js';
 import { PUBLIC_KEY_LIST_SOURCE, SUBSTITUTER_LIST_SOURCE } from '../shared/store-uri.js';
 import { DEPLOY_STEP, DOCUMENT, DOCUMENT_CONTENT, DOCUMENT_HASH, DOCUMENT_PARAMETERS } from './document.js';
 import { documentParameters } from './plan.js';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
 

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { startHttpCache, type HttpCache } from '../build-and-push/fixtures/http-cache.js';
 import { nixShim, type NixShim } from '../build-and-push/fixtures/nix-shim.js';
 import { currentSystem, generateKey, tempNix, writeFlake, type SigningKey, type TempNix } from '../build-and-push/fixtures/temp-nix.js';

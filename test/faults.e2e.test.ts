@@ -5,9 +5,9 @@
  * a second, not fifteen; nothing else is changed.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { OutcomeScript } from '../sandbox/services/ssm.js';
+import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { DEFAULT_MAX_ATTEMPTS, TEST_TIMEOUT_VARIABLE } from '../shared/aws-clients.js';
 import { DEFAULT_MAX_CONSECUTIVE_ERRORS } from '../shared/poller.js';
 import { STORE_PATH } from './actions.js';

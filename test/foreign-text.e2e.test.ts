@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { currentSystem, generateKey, tempNix, writeFlake, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { STORE_PATH } from './actions.js';
 import { parseCommands, splitLines, type Commands } from './harness/commands.js';
 import { runAction, type StepOptions, type StepResult } from './harness/runner.js';

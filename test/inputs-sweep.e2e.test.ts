@@ -14,7 +14,7 @@ import { readInputs as ssmDeployInputs } from '../ssm-deploy/inputs.js';
 import type { ModeledService } from '../sandbox/models/models.js';
 import { validateRequest } from '../sandbox/models/validate.js';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { inputErrorOf } from '../shared/fixtures/input-error.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';

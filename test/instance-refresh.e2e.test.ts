@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { CallRecord } from '../sandbox/call-log.js';
 import { isMutating } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { STORE_PATH } from './actions.js';
 import { runAction, SIGTERM_AFTER_MS, type StepOptions, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { OutcomeScript } from '../sandbox/services/ssm.js';
+import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
-import { githubTrustPolicy } from '../sandbox/services/sts.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../server.js';
-import type { LaunchTemplate } from '../services/ec2.js';
+import type { LaunchTemplate } from '../services/ec2/ec2.js';
 import { awsCli, expectAllOperationsCovered } from './aws-cli.js';
 
 /** What the CLI prints for a failed call: `An error occurred (<Code>) when calling the <Op> operation: ...`. */

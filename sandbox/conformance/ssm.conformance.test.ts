@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../server.js';
-import { DEPLOY_CONTENT, STORE_PATH } from '../services/ssm-fixtures.js';
+import { DEPLOY_CONTENT, STORE_PATH } from '../services/ssm/fixtures.js';
 import { awsCli, expectAllOperationsCovered } from './aws-cli.js';
 
 const NAME = 'NixOS-Deploy';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../server.js';
-import { githubTrustPolicy } from '../services/sts.js';
+import { githubTrustPolicy } from '../services/sts/sts.js';
 import { awsCli, expectAllOperationsCovered } from './aws-cli.js';
 
 describe('STS through the AWS CLI', () => {

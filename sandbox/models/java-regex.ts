@@ -62,53 +62,9 @@ function translate(text: string, source: string): string {
     const c = text[i];
     if (afterQuantifier && c !== '+' && c !== '?') afterQuantifier = false;
     if (c === '\\') {
-      const next = text[i + 1];
-      if (next === undefined) throw new UnsupportedJavaRegex(`trailing backslash in ${source}`);
-      if (next === 'Q') {
-        const end = text.indexOf('\\E', i + 2);
-        const quoted = text.slice(i + 2, end < 0 ? undefined : end);
-        out += quoted.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-        i = end < 0 ? text.length : end + 1;
-        continue;
-      }
-      if (next === 'p' || next === 'P') {
-        const match = /^\{(\w+)\}/.exec(text.slice(i + 2));
-        if (!match) throw new UnsupportedJavaRegex(`\\${next} without {name} in ${source}`);
-        out += property(next === 'P', match[1], inClass, source);
-        i += 2 + match[0].length - 1;
-        continue;
-      }
-      if (next === 'u') {
-        const hex = text.slice(i + 2, i + 6);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new UnsupportedJavaRegex(`\\u needs four hex digits in ${source}`);
-        out += `\\u${hex}`;
-        i += 5;
-        continue;
-      }
-      if (next === 's' || next === 'S') {
-        if (inClass) out += next === 's' ? JAVA_SPACE : JAVA_NON_SPACE_IN_CLASS;
-        else out += next === 's' ? `[${JAVA_SPACE}]` : `[^${JAVA_SPACE}]`;
-        i += 1;
-        continue;
-      }
-      if (!inClass && (next === 'A' || next === 'z')) {
-        out += next === 'A' ? '^' : '$';
-        i += 1;
-        continue;
-      }
-      if (!inClass && next === 'Z') {
-        out += '(?=[\\n\\r\\u0085\\u2028\\u2029]?$)';
-        i += 1;
-        continue;
-      }
-      if (/[a-zA-Z0-9]/.test(next)) {
-        if (!/[dDwWbBtnrfeaxc0-9]/.test(next)) throw new UnsupportedJavaRegex(`\\${next} in ${source}`);
-        out += next === 'e' ? '\\x1B' : next === 'a' ? '\\x07' : `\\${next}`;
-        i += 1;
-        continue;
-      }
-      out += JS_SYNTAX.has(next) && (inClass || next !== '-') ? `\\${next}` : next === '-' ? '-' : next;
-      i += 1;
+      const escape = translateEscape(text, i, inClass, source);
+      out += escape.js;
+      i = escape.last;
       continue;
     }
     if (inClass) {
@@ -158,6 +114,39 @@ function translate(text: string, source: string): string {
   }
   if (inClass) throw new UnsupportedJavaRegex(`unclosed class in ${source}`);
   return out;
+}
+
+/** The escape at `text[i]` (a backslash) in JavaScript's syntax, and the index of its last character. */
+function translateEscape(text: string, i: number, inClass: boolean, source: string): { js: string; last: number } {
+  const next = text[i + 1];
+  if (next === undefined) throw new UnsupportedJavaRegex(`trailing backslash in ${source}`);
+  if (next === 'Q') {
+    const end = text.indexOf('\\E', i + 2);
+    const quoted = text.slice(i + 2, end < 0 ? undefined : end);
+    return { js: quoted.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'), last: end < 0 ? text.length : end + 1 };
+  }
+  if (next === 'p' || next === 'P') {
+    const match = /^\{(\w+)\}/.exec(text.slice(i + 2));
+    if (!match) throw new UnsupportedJavaRegex(`\\${next} without {name} in ${source}`);
+    return { js: property(next === 'P', match[1], inClass, source), last: i + 1 + match[0].length };
+  }
+  if (next === 'u') {
+    const hex = text.slice(i + 2, i + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new UnsupportedJavaRegex(`\\u needs four hex digits in ${source}`);
+    return { js: `\\u${hex}`, last: i + 5 };
+  }
+  const last = i + 1;
+  if (next === 's' || next === 'S') {
+    if (inClass) return { js: next === 's' ? JAVA_SPACE : JAVA_NON_SPACE_IN_CLASS, last };
+    return { js: next === 's' ? `[${JAVA_SPACE}]` : `[^${JAVA_SPACE}]`, last };
+  }
+  if (!inClass && (next === 'A' || next === 'z')) return { js: next === 'A' ? '^' : '$', last };
+  if (!inClass && next === 'Z') return { js: '(?=[\\n\\r\\u0085\\u2028\\u2029]?$)', last };
+  if (/[a-zA-Z0-9]/.test(next)) {
+    if (!/[dDwWbBtnrfeaxc0-9]/.test(next)) throw new UnsupportedJavaRegex(`\\${next} in ${source}`);
+    return { js: next === 'e' ? '\\x1B' : next === 'a' ? '\\x07' : `\\${next}`, last };
+  }
+  return { js: JS_SYNTAX.has(next) && (inClass || next !== '-') ? `\\${next}` : next === '-' ? '-' : next, last };
 }
 
 function property(negated: boolean, name: string, inClass: boolean, source: string): string {

@@ -60,6 +60,37 @@ export const isModeled = (service: string): service is ModeledService => Object.
  */
 const CREDENTIALS: Partial<Record<ModeledService, string[]>> = { sts: ['clientTokenType'] };
 
+/**
+ * Limits AWS documents for members its models leave open, applied as if the model carried them, so that the one
+ * validator checks them in the model's words: `Shape` adds to that shape's constraints, `Structure.Member` gives
+ * that member alone a shape of its own.
+ */
+const DOCUMENTED: Partial<Record<ModeledService, Record<string, Partial<Shape>>>> = {
+  // DescribeAutoScalingGroups, DescribeInstanceRefreshes: "The default value is 50 and the maximum value is 100."
+  autoscaling: { MaxRecords: { min: 1, max: 100 } },
+  // AssumeRoleWithWebIdentity: "You can provide up to 10 managed policy ARNs."
+  sts: { policyDescriptorListType: { max: 10 } },
+  // DescribeLaunchTemplateVersions: "This value can be between 1 and 200." (DescribeLaunchTemplates' model has it.)
+  // CreateLaunchTemplateVersion's ClientToken: "Constraint: Maximum 128 ASCII characters."
+  ec2: {
+    'DescribeLaunchTemplateVersionsRequest.MaxResults': { type: 'integer', min: 1, max: 200 },
+    'CreateLaunchTemplateVersionRequest.ClientToken': { min: 1, max: 128, pattern: '[\\x20-\\x7E]+' },
+  },
+};
+
+function applyDocumented(service: ModeledService, model: ApiModel): void {
+  for (const [name, limits] of Object.entries(DOCUMENTED[service] ?? {})) {
+    const [structure, member] = name.split('.');
+    if (member === undefined) {
+      Object.assign(model.shapes[structure], limits);
+      continue;
+    }
+    const ref = model.shapes[structure].members![member];
+    model.shapes[name] = { ...model.shapes[ref.shape], ...limits };
+    ref.shape = name;
+  }
+}
+
 const cache = new Map<string, ApiModel>();
 
 /**
@@ -84,6 +115,7 @@ export function loadModel(service: ModeledService, dataDir = BOTOCORE_DATA): Api
     Object.assign(model.shapes, extra.shapes);
   }
   for (const name of CREDENTIALS[service] ?? []) model.shapes[name].sensitive = true;
+  applyDocumented(service, model);
   cache.set(file, model);
   return model;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { javaRegex } from './java-regex.js';
 import { BOTOCORE_DATA, loadModel, type ModeledService } from './models.js';
-import { validateRequest } from './validate.js';
+import { readShape, validateRequest } from './validate.js';
 
 const POLICY_PATTERN = '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+';
 const MAX_ERRORS_PATTERN = '^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$';
@@ -85,6 +85,17 @@ describe('validateRequest against the official models', () => {
       `Value (${'v'.repeat(256)}) for parameter VersionDescription is invalid. Member must have length less than or equal to 255`],
     ['EC2 type', 'ec2', 'CreateLaunchTemplateVersion', { ...template, LaunchTemplateData: { EbsOptimized: 'yes' } }, 'InvalidParameterValue',
       'Value (yes) for parameter LaunchTemplateData.EbsOptimized is invalid.'],
+    // Limits AWS documents that the models leave open (models.ts' DOCUMENTED), in the model's words
+    ['documented page size (Auto Scaling)', 'autoscaling', 'DescribeInstanceRefreshes', { AutoScalingGroupName: 'web', MaxRecords: '101' }, 'ValidationError',
+      one("Value '101' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100")],
+    ['documented page size, low end', 'autoscaling', 'DescribeAutoScalingGroups', { MaxRecords: '0' }, 'ValidationError',
+      one("Value '0' at 'maxRecords' failed to satisfy constraint: Member must have value greater than or equal to 1")],
+    ['documented count of managed policies (STS)', 'sts', 'AssumeRoleWithWebIdentity', { ...sts, PolicyArns: Array(11).fill({ arn: 'arn:aws:iam::aws:policy/X' }) }, 'ValidationError',
+      one(`Value '[${Array(11).fill('{Arn: arn:aws:iam::aws:policy/X}').join(', ')}]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10`)],
+    ['documented page size (EC2 versions)', 'ec2', 'DescribeLaunchTemplateVersions', { LaunchTemplateId: 'lt-0123456789abcdef0', MaxResults: '201' }, 'InvalidParameterValue',
+      'Value (201) for parameter MaxResults is invalid. Member must have value less than or equal to 200'],
+    ['documented client token (EC2)', 'ec2', 'CreateLaunchTemplateVersion', { ...template, ClientToken: 'é' }, 'InvalidParameterValue',
+      'Value (é) for parameter ClientToken is invalid. Member must satisfy regular expression pattern: [\\x20-\\x7E]+'],
   ];
   it.each(refused)('refuses: %s', (_case, service, operation, params, code, message) => {
     const error = validateRequest(service, operation, params);
@@ -116,6 +127,9 @@ describe('validateRequest against the official models', () => {
     }],
     ['EC2 list under its singular name', 'ec2', 'DescribeLaunchTemplates', { LaunchTemplateId: ['lt-0123456789abcdef0'], MaxResults: '5' }],
     ['an operation without input', 'sts', 'GetCallerIdentity', {}],
+    ['documented limits at their bounds', 'autoscaling', 'DescribeAutoScalingGroups', { MaxRecords: '100' }],
+    ['ten managed policies', 'sts', 'AssumeRoleWithWebIdentity', { ...sts, PolicyArns: Array(10).fill({ arn: 'arn:aws:iam::aws:policy/X' }) }],
+    ['200 launch template versions a page', 'ec2', 'DescribeLaunchTemplateVersions', { LaunchTemplateId: 'lt-0123456789abcdef0', MaxResults: '200' }],
   ];
   it.each(accepted)('accepts: %s', (_case, service, operation, params) => {
     expect(validateRequest(service, operation, params)).toBeUndefined();
@@ -166,5 +180,25 @@ describe('loadModel', () => {
 
   it('applies the Auto Scaling overlay (rollback is newer than Debian model)', () => {
     expect(loadModel('autoscaling').operations.RollbackInstanceRefresh).toBeDefined();
+  });
+});
+
+describe('readShape', () => {
+  // [case, value as decoded, from, the shape tree or the error]
+  const cases: Array<[string, unknown, 'wire' | 'plain', unknown]> = [
+    ['EC2 query names to member names, typed', { TagSpecification: [{ ResourceType: 'instance', Tag: [{ Key: 'k', Value: 'v' }] }], MetadataOptions: { HttpPutResponseHopLimit: '2', HttpEndpoint: 'enabled' }, EbsOptimized: 'true' }, 'wire',
+      { TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'k', Value: 'v' }] }], MetadataOptions: { HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' }, EbsOptimized: true }],
+    ['plain member names kept', { TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'k', Value: 'v' }] }], MetadataOptions: { HttpPutResponseHopLimit: 2 } }, 'plain',
+      { TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'k', Value: 'v' }] }], MetadataOptions: { HttpPutResponseHopLimit: 2 } }],
+    ['a Date for a timestamp (plain)', { InstanceMarketOptions: { SpotOptions: { ValidUntil: new Date('2030-01-01T00:00:00Z') } } }, 'plain',
+      { InstanceMarketOptions: { SpotOptions: { ValidUntil: new Date('2030-01-01T00:00:00Z') } } }],
+    ['an unknown plain member', { TagSpecification: [] }, 'plain', new Error("data has no field TagSpecification in ec2's model")],
+    ['a number as a string (plain)', { MetadataOptions: { HttpPutResponseHopLimit: '2' } }, 'plain', new Error('data.MetadataOptions.HttpPutResponseHopLimit must be a number, got "2"')],
+    ['a string as a boolean (plain)', { EbsOptimized: 'yes' }, 'plain', new Error('data.EbsOptimized must be a boolean, got "yes"')],
+  ];
+  it.each(cases)('%s', (_case, value, from, expected) => {
+    const reading = () => readShape('ec2', 'RequestLaunchTemplateData', value, from, 'data');
+    if (expected instanceof Error) expect(reading).toThrow(expected.message);
+    else expect(reading()).toEqual(expected);
   });
 });

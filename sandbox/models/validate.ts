@@ -7,6 +7,7 @@
  * members and values of the wrong type are refused; the constraints (required, enum, length of strings, lists,
  * maps and blobs, ranges, patterns) are then checked on that tree, the same way for every protocol.
  */
+import { types } from 'node:util';
 import { AwsError } from '../errors.js';
 import { javaRegex } from './java-regex.js';
 import { loadModel, type ApiModel, type MemberRef, type ModeledService, type Shape } from './models.js';
@@ -35,6 +36,8 @@ class Unreadable extends Error {
     /** The member as the wire names it (`LaunchTemplateData.Foo`, `Preferences.MinHealthyPercentage`). */
     readonly wirePath: string,
     readonly value?: unknown,
+    /** The shape's type, for a value of the wrong type. */
+    readonly expected?: Shape['type'],
   ) {
     super(`${kind} ${wirePath}`);
   }
@@ -133,24 +136,39 @@ export function describe(v: Violation): string {
   return `${value} at '${v.path}' failed to satisfy constraint: ${v.rule}`;
 }
 
+/**
+ * Reads `value` into the shape `shapeName` of `service`'s model, the way a request is read before its
+ * constraints are checked: `wire` as the service's protocol decoded it (after `validateRequest` accepted the
+ * request, so it cannot fail), `plain` as JavaScript values under the model's member names (what a seeding API
+ * is handed). Returns the shape tree: member names, numbers, booleans, Dates, Buffers, Maps. Throws an Error
+ * naming the member (`<path>.<member>`) that is unknown or of the wrong type.
+ */
+export function readShape(
+  service: ModeledService,
+  shapeName: string,
+  value: unknown,
+  from: 'wire' | 'plain' = 'wire',
+  path = shapeName,
+): unknown {
+  const model = loadModel(service);
+  try {
+    return read(model, from === 'plain' ? 'json' : model.metadata.protocol, model.shapes[shapeName], value, path);
+  } catch (error) {
+    if (!(error instanceof Unreadable)) throw error;
+    const [parent, member] = [error.wirePath.replace(/\.[^.]*$/, ''), error.wirePath.replace(/^.*\./, '')];
+    if (error.kind === 'unknown') throw new Error(`${parent} has no field ${member} in ${service}'s model`);
+    const numeric = ['integer', 'long', 'float', 'double'].includes(error.expected ?? '');
+    throw new Error(`${error.wirePath} must be a ${numeric ? 'number' : error.expected}, got ${JSON.stringify(error.value)}`);
+  }
+}
+
 /** Reads a decoded request into the shape tree: member names as keys, numbers, booleans, Dates and byte counts. */
 function read(model: ApiModel, protocol: Protocol, shape: Shape, value: unknown, wirePath: string): unknown {
-  const typeError = () => new Unreadable('type', wirePath, value);
+  const typeError = () => new Unreadable('type', wirePath, value, shape.type);
   const wire = protocol !== 'json';
   switch (shape.type) {
-    case 'structure': {
-      if (!isObject(value)) throw typeError();
-      const members = Object.entries(shape.members ?? {});
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) {
-        const member = members.find(([name, ref]) => wireName(protocol, name, ref) === key);
-        const path = wirePath ? `${wirePath}.${key}` : key;
-        if (!member) throw new Unreadable('unknown', path);
-        if (protocol === 'json' && item === null) continue;
-        out[member[0]] = read(model, protocol, model.shapes[member[1].shape], item, path);
-      }
-      return out;
-    }
+    case 'structure':
+      return readStructure(model, protocol, shape, value, wirePath, typeError);
     case 'list': {
       // Query and EC2 send an empty list as a bare `Name=`; a single unnumbered value is not a list.
       if (wire && value === '') return [];
@@ -158,18 +176,8 @@ function read(model: ApiModel, protocol: Protocol, shape: Shape, value: unknown,
       const of = model.shapes[shape.member!.shape];
       return value.map((item, i) => read(model, protocol, of, item, `${wirePath}.${i + 1}`));
     }
-    case 'map': {
-      const entries = wire ? queryMapEntries(shape, value, typeError) : isObject(value) ? Object.entries(value) : undefined;
-      if (!entries) throw typeError();
-      const keyShape = model.shapes[shape.key!.shape];
-      const valueShape = model.shapes[shape.value!.shape];
-      return new Map(
-        entries.map(([k, v]) => [
-          read(model, protocol, keyShape, k, `${wirePath}.key`),
-          read(model, protocol, valueShape, v, `${wirePath}.${String(k)}`),
-        ]),
-      );
-    }
+    case 'map':
+      return readMap(model, protocol, shape, value, wirePath, typeError);
     case 'string':
       if (typeof value !== 'string') throw typeError();
       return value;
@@ -188,17 +196,69 @@ function read(model: ApiModel, protocol: Protocol, shape: Shape, value: unknown,
     case 'boolean':
       if (wire ? value !== 'true' && value !== 'false' : typeof value !== 'boolean') throw typeError();
       return value === true || value === 'true';
-    case 'timestamp': {
-      const date = typeof value === 'number' ? new Date(value * 1000) : typeof value === 'string' ? new Date(value) : undefined;
-      if (!date || Number.isNaN(date.getTime())) throw typeError();
-      return date;
-    }
+    case 'timestamp':
+      return readTimestamp(value, typeError);
     case 'blob':
       if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw typeError();
       return Buffer.from(value, 'base64');
     default:
       return value;
   }
+}
+
+function readStructure(
+  model: ApiModel,
+  protocol: Protocol,
+  shape: Shape,
+  value: unknown,
+  wirePath: string,
+  typeError: () => Unreadable,
+): Record<string, unknown> {
+  if (!isObject(value)) throw typeError();
+  const members = Object.entries(shape.members ?? {});
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const member = members.find(([name, ref]) => wireName(protocol, name, ref) === key);
+    const path = wirePath ? `${wirePath}.${key}` : key;
+    if (!member) throw new Unreadable('unknown', path);
+    if (protocol === 'json' && item === null) continue;
+    out[member[0]] = read(model, protocol, model.shapes[member[1].shape], item, path);
+  }
+  return out;
+}
+
+function readMap(
+  model: ApiModel,
+  protocol: Protocol,
+  shape: Shape,
+  value: unknown,
+  wirePath: string,
+  typeError: () => Unreadable,
+): Map<unknown, unknown> {
+  const wire = protocol !== 'json';
+  const entries = wire ? queryMapEntries(shape, value, typeError) : isObject(value) ? Object.entries(value) : undefined;
+  if (!entries) throw typeError();
+  const keyShape = model.shapes[shape.key!.shape];
+  const valueShape = model.shapes[shape.value!.shape];
+  return new Map(
+    entries.map(([k, v]) => [
+      read(model, protocol, keyShape, k, `${wirePath}.key`),
+      read(model, protocol, valueShape, v, `${wirePath}.${String(k)}`),
+    ]),
+  );
+}
+
+/** Epoch seconds (awsJson), ISO 8601 (Query, EC2), or a Date (a seeding API's input). */
+function readTimestamp(value: unknown, typeError: () => Unreadable): Date {
+  const date = types.isDate(value)
+    ? new Date(value.getTime())
+    : typeof value === 'number'
+      ? new Date(value * 1000)
+      : typeof value === 'string'
+        ? new Date(value)
+        : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw typeError();
+  return date;
 }
 
 /** Query maps: `Name.entry.N.key` / `.value` (or the model's names for them). */

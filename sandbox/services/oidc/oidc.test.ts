@@ -1,7 +1,7 @@
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { getIDToken } from '@actions/core';
-import { Sandbox } from '../server.js';
+import { Sandbox } from '../../server.js';
 import { GITHUB_ISSUER, type ClaimOverrides } from './oidc.js';
 
 const part = (token: string, index: number) => JSON.parse(Buffer.from(token.split('.')[index], 'base64url').toString('utf8'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveCommandParameters } from './ssm-command-parameters.js';
-import { parseCommandDocument } from './ssm-documents.js';
-import { DEPLOY_CONTENT, STORE_PATH } from './ssm-fixtures.js';
+import { resolveCommandParameters } from './command-parameters.js';
+import { parseCommandDocument } from './documents.js';
+import { DEPLOY_CONTENT, STORE_PATH } from './fixtures.js';
 
 const definitions = parseCommandDocument(DEPLOY_CONTENT, 'JSON').parameters;
 

@@ -1,6 +1,6 @@
 /** The checks of AssumeRoleWithWebIdentity parameters that STS makes beyond its model, before looking at the token. */
 import { deflateRawSync } from 'node:zlib';
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 
 export interface WebIdentityRequest {
   roleArn: string;
@@ -12,28 +12,18 @@ export interface WebIdentityRequest {
 }
 
 const DEFAULT_DURATION_SECONDS = 3600;
-const MAX_POLICY_ARNS = 10;
 /** Bytes of compressed session policy that count as 100% in `PackedPolicySize`. */
 const PACKED_POLICY_LIMIT = 2048;
 const ROLE_ARN = /^arn:aws:iam::\d{12}:role\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,64}$/;
 
 /**
- * What STS checks after the model's constraints (`../models/validate.ts`, already applied to `params`): at most
- * ten managed policy ARNs (STS's documented limit, which the 2023 model does not carry), the role ARN's form,
- * then the session policies.
+ * What STS checks after the model's constraints (`../../models/validate.ts`, already applied to `params`, with
+ * the documented limit of ten managed policy ARNs): the role ARN's form, then the session policies.
  */
 export function validateWebIdentityRequest(params: Record<string, unknown>): WebIdentityRequest {
   const { RoleArn, RoleSessionName, WebIdentityToken, Policy } = params as Record<string, string>;
   const policyArns = Array.isArray(params.PolicyArns) ? (params.PolicyArns as { arn?: string }[]) : [];
   const durationSeconds = params.DurationSeconds === undefined ? DEFAULT_DURATION_SECONDS : Number(params.DurationSeconds);
-  if (policyArns.length > MAX_POLICY_ARNS) {
-    const shown = `[${policyArns.map((p) => p.arn).join(', ')}]`;
-    throw new AwsError(
-      'ValidationError',
-      `1 validation error detected: Value '${shown}' at 'policyArns' failed to satisfy constraint: ` +
-        `Member must have length less than or equal to ${MAX_POLICY_ARNS}`,
-    );
-  }
   if (!ROLE_ARN.test(RoleArn)) throw new AwsError('ValidationError', 'Request ARN is invalid');
   if (Policy !== undefined) checkPolicyDocument(Policy);
   return {

@@ -1,14 +1,13 @@
 /**
  * EC2 Auto Scaling: groups (seeded by tests) and instance refreshes. The refresh timeline itself is the
- * pure state machine in `instance-refresh.ts`; this file validates requests, keeps the groups and shapes
+ * pure state machine in `instance-refresh.ts`; this file checks what the model cannot, keeps the groups and shapes
  * answers. Every call first settles a finished refresh into its group, so what a group looks like is
  * always derived from sandbox time and never from when someone last asked.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError, validationError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import type { LaunchTemplate, LaunchTemplateVersion } from './ec2.js';
+import { AwsError, validationError } from '../../errors.js';
+import type { Account, Operation, Service } from '../../service.js';
+import type { Ec2Service, LaunchTemplate, LaunchTemplateVersion } from '../ec2/ec2.js';
 import {
   ACTIVE_STATUSES,
   batchSize,
@@ -91,6 +90,8 @@ interface Group {
   startError?: StartError;
 }
 
+type Resolved = { template: LaunchTemplate; version: LaunchTemplateVersion };
+
 interface InstanceRefresh {
   id: string;
   plan: RefreshPlan;
@@ -107,19 +108,10 @@ interface InstanceRefresh {
 const DEFAULT_PENDING_SECONDS = 5;
 const DEFAULT_INSTANCE_SECONDS = 60;
 const DEFAULT_MAX_RECORDS = 50;
-const MAX_RECORDS = 100;
 
-/** `MaxRecords`, which Auto Scaling documents as at most 100 though its model sets no range. */
-function pageSize(value: unknown): number {
-  const size = integer(value) ?? DEFAULT_MAX_RECORDS;
-  if (size < 1 || size > MAX_RECORDS) {
-    const bound = size < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_RECORDS}`;
-    throw validationError(
-      `1 validation error detected: Value '${size}' at 'maxRecords' failed to satisfy constraint: Member must have value ${bound}`,
-    );
-  }
-  return size;
-}
+/** `MaxRecords`, which the model (with its documented 1-100, `../../models/models.ts`) has checked. */
+const pageSize = (value: unknown): number => integer(value) ?? DEFAULT_MAX_RECORDS;
+
 type ScaleInProtected = 'Refresh' | 'Ignore' | 'Wait';
 type Standby = 'Terminate' | 'Ignore' | 'Wait';
 /** Rollback restores the group's own version, which must therefore be a number. */
@@ -137,7 +129,7 @@ export class AutoScalingService implements Service {
   readonly xmlns = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
   private readonly groups = new Map<string, Group>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account & { readonly ec2: Ec2Service }) {}
 
   /** Seeds a group on an existing launch template, with `desiredCapacity` running instances. */
   createGroup(seed: GroupSeed): void {
@@ -201,65 +193,16 @@ export class AutoScalingService implements Service {
     },
 
     StartInstanceRefresh: (params: Record<string, unknown>) => {
-      const prefs = (params.Preferences ?? {}) as Record<string, unknown>;
       // The model has checked every member's type and limits; what is left is what it cannot express.
-      const name = String(params.AutoScalingGroupName);
       if (params.Strategy === 'ReplaceRootVolume') {
         throw validationError('The sandbox supports the Rolling strategy only, not ReplaceRootVolume.');
       }
-      const minHealthy = integer(prefs.MinHealthyPercentage);
-      const maxHealthy = integer(prefs.MaxHealthyPercentage);
-      const warmup = integer(prefs.InstanceWarmup);
-      const checkpoints = list(prefs.CheckpointPercentages).map(Number);
-      const checkpointDelay = integer(prefs.CheckpointDelay);
-      const bakeTime = integer(prefs.BakeTime);
-      const scaleIn = text(prefs.ScaleInProtectedInstances) as ScaleInProtected | undefined;
-      const standby = text(prefs.StandbyInstances) as Standby | undefined;
-
-      const group = this.group(name);
-      if (group.startError) {
-        const code = group.startError;
-        group.startError = undefined;
-        throw code === 'LimitExceeded'
-          ? new AwsError('LimitExceeded', 'You have reached the limit on the number of instance refreshes.', 400)
-          : new AwsError(
-              'ResourceContention',
-              'You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer).',
-              500,
-              'Sender',
-            );
-      }
-      const autoRollback = bool(prefs.AutoRollback) ?? false;
-      if (maxHealthy !== undefined && minHealthy === undefined) {
-        throw validationError("The request isn't valid. You must specify MinHealthyPercentage when you specify MaxHealthyPercentage.");
-      }
-      if (maxHealthy !== undefined && minHealthy !== undefined && maxHealthy - minHealthy > 100) {
-        throw validationError(
-          "The request isn't valid. The difference between MaxHealthyPercentage and MinHealthyPercentage can't be greater than 100.",
-        );
-      }
-      if (checkpointDelay !== undefined && checkpoints.length === 0) {
-        throw validationError("The request isn't valid. CheckpointDelay can only be specified together with CheckpointPercentages.");
-      }
-      if (checkpoints.some((cp, i) => i > 0 && cp <= checkpoints[i - 1])) {
-        throw validationError("The request isn't valid. CheckpointPercentages must be unique and in ascending order.");
-      }
+      const prefs = readPreferences((params.Preferences ?? {}) as Record<string, unknown>);
+      const group = this.group(String(params.AutoScalingGroupName));
+      takeStartError(group);
+      checkPreferences(prefs);
       const desired = this.desiredTemplate(params.DesiredConfiguration);
-      if (autoRollback && !desired) {
-        throw validationError(
-          "The request isn't valid. The AutoRollback parameter cannot be set to true when the DesiredConfiguration " +
-            'parameter is empty. Set AutoRollback to false or specify a desired configuration and try again.',
-        );
-      }
-      // AWS documents the group's version; the desired one is refused too, so that a group which succeeds
-      // ends on a version number that a later refresh can roll back to.
-      if (autoRollback && desired && [group.launchTemplate.version, desired.ref.version].some((v) => MOVING_VERSIONS.has(v))) {
-        throw validationError(
-          "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group or " +
-            'the desired configuration uses the $Latest or $Default launch template version. Specify a version number and try again.',
-        );
-      }
-
+      checkAutoRollback(prefs.autoRollback, group.launchTemplate.version, desired?.ref);
       const now = this.sandbox.clock.nowMs();
       this.settle(group, now);
       if (this.activeRefresh(group, now)) {
@@ -268,72 +211,7 @@ export class AutoScalingService implements Service {
           'An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.',
         );
       }
-
-      const current = this.sandbox.ec2.resolveVersion({
-        LaunchTemplateId: group.launchTemplate.id,
-        Version: group.launchTemplate.version,
-      });
-      const target = desired?.resolved ?? current;
-      const onTarget = (instance: GroupInstance): boolean =>
-        instance.launchTemplate.id === target.template.id &&
-        instance.launchTemplate.version === String(target.version.number);
-      const skipMatching = bool(prefs.SkipMatching) ?? false;
-      const positions = group.instances.flatMap((instance, position) =>
-        skipMatching && onTarget(instance) ? [] : [position],
-      );
-      // EC2 refuses every launch of the new instances when their tags cannot be served by instance metadata: the
-      // first batch fails, as it would on AWS after its launch attempts.
-      const launchError = this.sandbox.ec2.launchError(target.version.data, this.propagatedTags(group));
-      const min = minHealthy ?? 90;
-      const max = maxHealthy ?? 100;
-      const script = group.script;
-      const refresh: InstanceRefresh = {
-        id: randomUUID(),
-        plan: {
-          startMs: now,
-          total: group.instances.length,
-          skipped: group.instances.length - positions.length,
-          batchSize: batchSize(group.instances.length, min, max),
-          warmupMs: 1000 * (warmup ?? group.defaultInstanceWarmup ?? script.instanceSeconds ?? DEFAULT_INSTANCE_SECONDS),
-          pendingMs: 1000 * (script.pendingSeconds ?? DEFAULT_PENDING_SECONDS),
-          checkpoints,
-          checkpointDelayMs: 1000 * (checkpointDelay ?? 3600),
-          bakeMs: 1000 * (bakeTime ?? 0),
-          autoRollback,
-        },
-        outcome: {
-          failAtPercent: launchError ? 0 : script.failAtPercent,
-          failReason: launchError ? `Instance refresh failed to launch replacement instances: ${launchError}` : script.failReason,
-          rollbackOutcome: script.rollbackOutcome,
-          cancelMs: script.cancelSeconds === undefined ? undefined : 1000 * script.cancelSeconds,
-        },
-        requests: [],
-        preferences: {
-          MinHealthyPercentage: min,
-          MaxHealthyPercentage: max,
-          InstanceWarmup: warmup,
-          CheckpointPercentages: checkpoints.length > 0 ? checkpoints : undefined,
-          CheckpointDelay: checkpoints.length > 0 ? (checkpointDelay ?? 3600) : undefined,
-          SkipMatching: skipMatching,
-          AutoRollback: autoRollback,
-          ScaleInProtectedInstances: scaleIn ?? 'Wait',
-          StandbyInstances: standby ?? 'Wait',
-          AlarmSpecification: prefs.AlarmSpecification
-            ? { Alarms: list((prefs.AlarmSpecification as Record<string, unknown>).Alarms) }
-            : undefined,
-          BakeTime: bakeTime,
-        },
-        desired: desired?.ref,
-        slots: positions.map((position) => {
-          const old = group.instances[position];
-          return {
-            position,
-            replacement: launch(target.template, target.version, old.availabilityZone),
-            restoration: launch(current.template, current.version, old.availabilityZone),
-          };
-        }),
-        settled: false,
-      };
+      const refresh = this.newRefresh(group, prefs, desired, now);
       group.refreshes.push(refresh);
       return { InstanceRefreshId: refresh.id };
     },
@@ -375,6 +253,45 @@ export class AutoScalingService implements Service {
     },
   };
 
+  /** A refresh of `group` to `desired` (the group's own version when absent), starting at `now`. */
+  private newRefresh(
+    group: Group,
+    prefs: StartPreferences,
+    desired: { ref: TemplateRef; resolved: Resolved } | undefined,
+    now: number,
+  ): InstanceRefresh {
+    const current = this.sandbox.ec2.resolveVersion({
+      LaunchTemplateId: group.launchTemplate.id,
+      Version: group.launchTemplate.version,
+    });
+    const to = desired?.resolved ?? current;
+    const onTarget = (instance: GroupInstance): boolean =>
+      instance.launchTemplate.id === to.template.id && instance.launchTemplate.version === String(to.version.number);
+    const positions = group.instances.flatMap((instance, position) =>
+      prefs.skipMatching && onTarget(instance) ? [] : [position],
+    );
+    // EC2 refuses every launch of the new instances when their tags cannot be served by instance metadata: the
+    // first batch fails, as it would on AWS after its launch attempts.
+    const launchError = this.sandbox.ec2.launchError(to.version.data, this.propagatedTags(group));
+    return {
+      id: randomUUID(),
+      plan: refreshPlan(group, prefs, positions.length, now),
+      outcome: refreshOutcome(group.script, launchError),
+      requests: [],
+      preferences: preferencesView(prefs),
+      desired: desired?.ref,
+      slots: positions.map((position) => {
+        const old = group.instances[position];
+        return {
+          position,
+          replacement: launch(to.template, to.version, old.availabilityZone),
+          restoration: launch(current.template, current.version, old.availabilityZone),
+        };
+      }),
+      settled: false,
+    };
+  }
+
   /** The active refresh a cancel or a rollback acts on; neither acts on one that is already cancelling. */
   private refreshToStop(params: Record<string, unknown>) {
     const name = String(params.AutoScalingGroupName);
@@ -404,9 +321,7 @@ export class AutoScalingService implements Service {
   }
 
   /** The requested desired launch template, resolved; EC2's not-found answers become Auto Scaling's ValidationError. */
-  private desiredTemplate(
-    configuration: unknown,
-  ): { ref: TemplateRef; resolved: { template: LaunchTemplate; version: LaunchTemplateVersion } } | undefined {
+  private desiredTemplate(configuration: unknown): { ref: TemplateRef; resolved: Resolved } | undefined {
     if (configuration === undefined) return undefined;
     const { LaunchTemplate: spec, MixedInstancesPolicy: mixed } = configuration as Record<string, unknown>;
     if (mixed !== undefined) {
@@ -494,6 +409,133 @@ export class AutoScalingService implements Service {
       TrafficSources: [],
     };
   }
+}
+
+/** StartInstanceRefresh's preferences, read (the model has checked their types and ranges). */
+interface StartPreferences {
+  minHealthy?: number;
+  maxHealthy?: number;
+  warmup?: number;
+  checkpoints: number[];
+  checkpointDelay?: number;
+  bakeTime?: number;
+  scaleIn?: ScaleInProtected;
+  standby?: Standby;
+  autoRollback: boolean;
+  skipMatching: boolean;
+  alarms?: unknown[];
+}
+
+function readPreferences(prefs: Record<string, unknown>): StartPreferences {
+  return {
+    minHealthy: integer(prefs.MinHealthyPercentage),
+    maxHealthy: integer(prefs.MaxHealthyPercentage),
+    warmup: integer(prefs.InstanceWarmup),
+    checkpoints: list(prefs.CheckpointPercentages).map(Number),
+    checkpointDelay: integer(prefs.CheckpointDelay),
+    bakeTime: integer(prefs.BakeTime),
+    scaleIn: text(prefs.ScaleInProtectedInstances) as ScaleInProtected | undefined,
+    standby: text(prefs.StandbyInstances) as Standby | undefined,
+    autoRollback: bool(prefs.AutoRollback) ?? false,
+    skipMatching: bool(prefs.SkipMatching) ?? false,
+    alarms: prefs.AlarmSpecification ? list((prefs.AlarmSpecification as Record<string, unknown>).Alarms) : undefined,
+  };
+}
+
+/** The rules between preferences that Auto Scaling documents and the model cannot express. */
+function checkPreferences({ minHealthy, maxHealthy, checkpoints, checkpointDelay }: StartPreferences): void {
+  const invalid = (why: string) => validationError(`The request isn't valid. ${why}`);
+  if (maxHealthy !== undefined && minHealthy === undefined) {
+    throw invalid('You must specify MinHealthyPercentage when you specify MaxHealthyPercentage.');
+  }
+  if (maxHealthy !== undefined && minHealthy !== undefined && maxHealthy - minHealthy > 100) {
+    throw invalid("The difference between MaxHealthyPercentage and MinHealthyPercentage can't be greater than 100.");
+  }
+  if (checkpointDelay !== undefined && checkpoints.length === 0) {
+    throw invalid('CheckpointDelay can only be specified together with CheckpointPercentages.');
+  }
+  if (checkpoints.some((cp, i) => i > 0 && cp <= checkpoints[i - 1])) {
+    throw invalid('CheckpointPercentages must be unique and in ascending order.');
+  }
+}
+
+/** AutoRollback needs a desired configuration, and version numbers to roll back to. */
+function checkAutoRollback(autoRollback: boolean, groupVersion: string, desired: TemplateRef | undefined): void {
+  if (!autoRollback) return;
+  if (!desired) {
+    throw validationError(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the DesiredConfiguration " +
+        'parameter is empty. Set AutoRollback to false or specify a desired configuration and try again.',
+    );
+  }
+  // AWS documents the group's version; the desired one is refused too, so that a group which succeeds
+  // ends on a version number that a later refresh can roll back to.
+  if ([groupVersion, desired.version].some((v) => MOVING_VERSIONS.has(v))) {
+    throw validationError(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group or " +
+        'the desired configuration uses the $Latest or $Default launch template version. Specify a version number and try again.',
+    );
+  }
+}
+
+/** The error a test scripted for the group's next start (`failNextStart`), used up. */
+function takeStartError(group: Group): void {
+  const code = group.startError;
+  if (!code) return;
+  group.startError = undefined;
+  throw code === 'LimitExceeded'
+    ? new AwsError('LimitExceeded', 'You have reached the limit on the number of instance refreshes.', 400)
+    : new AwsError(
+        'ResourceContention',
+        'You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer).',
+        500,
+        'Sender',
+      );
+}
+
+function refreshPlan(group: Group, prefs: StartPreferences, replacing: number, now: number): RefreshPlan {
+  const total = group.instances.length;
+  const script = group.script;
+  return {
+    startMs: now,
+    total,
+    skipped: total - replacing,
+    batchSize: batchSize(total, prefs.minHealthy ?? 90, prefs.maxHealthy ?? 100),
+    warmupMs: 1000 * (prefs.warmup ?? group.defaultInstanceWarmup ?? script.instanceSeconds ?? DEFAULT_INSTANCE_SECONDS),
+    pendingMs: 1000 * (script.pendingSeconds ?? DEFAULT_PENDING_SECONDS),
+    checkpoints: prefs.checkpoints,
+    checkpointDelayMs: 1000 * (prefs.checkpointDelay ?? 3600),
+    bakeMs: 1000 * (prefs.bakeTime ?? 0),
+    autoRollback: prefs.autoRollback,
+  };
+}
+
+/** A launch EC2 refuses fails the first batch; otherwise the test's script decides. */
+function refreshOutcome(script: RefreshScript, launchError: string | undefined): RefreshOutcome {
+  return {
+    failAtPercent: launchError ? 0 : script.failAtPercent,
+    failReason: launchError ? `Instance refresh failed to launch replacement instances: ${launchError}` : script.failReason,
+    rollbackOutcome: script.rollbackOutcome,
+    cancelMs: script.cancelSeconds === undefined ? undefined : 1000 * script.cancelSeconds,
+  };
+}
+
+/** The preferences as DescribeInstanceRefreshes shows them, defaults filled in as AWS does. */
+function preferencesView(prefs: StartPreferences): Record<string, unknown> {
+  const checkpointed = prefs.checkpoints.length > 0;
+  return {
+    MinHealthyPercentage: prefs.minHealthy ?? 90,
+    MaxHealthyPercentage: prefs.maxHealthy ?? 100,
+    InstanceWarmup: prefs.warmup,
+    CheckpointPercentages: checkpointed ? prefs.checkpoints : undefined,
+    CheckpointDelay: checkpointed ? (prefs.checkpointDelay ?? 3600) : undefined,
+    SkipMatching: prefs.skipMatching,
+    AutoRollback: prefs.autoRollback,
+    ScaleInProtectedInstances: prefs.scaleIn ?? 'Wait',
+    StandbyInstances: prefs.standby ?? 'Wait',
+    AlarmSpecification: prefs.alarms ? { Alarms: prefs.alarms } : undefined,
+    BakeTime: prefs.bakeTime,
+  };
 }
 
 function launch(template: LaunchTemplate, version: LaunchTemplateVersion, availabilityZone: string): GroupInstance {

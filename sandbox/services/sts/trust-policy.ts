@@ -2,7 +2,7 @@
  * Role trust policies as IAM evaluates them for AssumeRoleWithWebIdentity: a matching `Deny` wins, else
  * some matching `Allow` is needed. Within a condition key the values are ORed; keys and operators are ANDed.
  */
-import { GITHUB_ISSUER } from './oidc.js';
+import { GITHUB_ISSUER } from '../oidc/oidc.js';
 
 type OneOrMany<T> = T | T[];
 

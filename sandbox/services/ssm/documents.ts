@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 
 export type DocumentFormat = 'JSON' | 'YAML';
 export const PARAMETER_TYPES = ['String', 'StringList', 'Boolean', 'Integer', 'StringMap', 'MapList'] as const;

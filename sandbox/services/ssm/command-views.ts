@@ -3,8 +3,8 @@
  * of ListCommandInvocations (with `CommandPlugins` for `Details`), and GetCommandInvocation's per-plugin view.
  * Fields AWS fills with empty strings when unset are filled the same way.
  */
-import type { CommandView, InvocationView } from './ssm-commands.js';
-import type { DocumentStep } from './ssm-documents.js';
+import type { CommandView, InvocationView } from './commands.js';
+import type { DocumentStep } from './documents.js';
 
 /** What the views need to know about a sent command. */
 export interface CommandRecordView {

@@ -1,7 +1,6 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Sandbox } from '../server.js';
-import type { Operation, Route, Service } from '../service.js';
+import type { Account, Operation, Route, Service } from '../../service.js';
 import { signJwt, type JwtHeader } from './jwt.js';
 
 export interface SigningKeys {
@@ -107,7 +106,7 @@ export class OidcIssuer implements Service {
   private readonly minted: string[] = [];
 
   constructor(
-    private readonly sandbox: Sandbox,
+    private readonly sandbox: Account,
     keys?: SigningKeys,
   ) {
     this.keys = keys ?? newKeys();

@@ -1,5 +1,5 @@
 /** `MaxResults`/`NextToken` paging as the list operations do it: opaque tokens bound to the query they came from. */
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 
 export function paginate<T>(
   items: T[],

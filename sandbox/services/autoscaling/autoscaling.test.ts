@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateVersionCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox, STATIC_CREDENTIALS } from '../server.js';
+import { Sandbox, STATIC_CREDENTIALS } from '../../server.js';
 
 // A stopped clock: only `advance` moves sandbox time, so every phase boundary is exact.
 const sandbox = new Sandbox({ speed: 0 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { DocumentStore, getDocument, MAX_DOCUMENT_BYTES, parseCommandDocument } from './ssm-documents.js';
-import { DEPLOY_CONTENT, DEPLOY_DOCUMENT } from './ssm-fixtures.js';
+import { DocumentStore, getDocument, MAX_DOCUMENT_BYTES, parseCommandDocument } from './documents.js';
+import { DEPLOY_CONTENT, DEPLOY_DOCUMENT } from './fixtures.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const step = { action: 'aws:runShellScript', name: 'run', inputs: { runCommand: ['true'] } };

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-sts';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../server.js';
-import type { ClaimOverrides, MintOptions } from './oidc.js';
+import { Sandbox } from '../../server.js';
+import type { ClaimOverrides, MintOptions } from '../oidc/oidc.js';
 import { githubTrustPolicy } from './sts.js';
 
 const ACCOUNT = '123456789012';
@@ -303,7 +303,7 @@ describe('STS', () => {
         'eleven managed session policies',
         () => ({ PolicyArns: Array.from({ length: 11 }, (_, i) => ({ arn: `arn:aws:iam::aws:policy/P${i}` })) }),
         'ValidationError',
-        /^1 validation error detected: Value '\[.*P10\]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10$/,
+        /^1 validation error detected: Value '\[.*P10\}\]' at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10$/,
       ],
     ];
     it.each(rejections.map(([name, setup, code, message]) => ({ name, setup, code, message })))(

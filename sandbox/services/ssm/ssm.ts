@@ -1,19 +1,18 @@
 /**
  * Systems Manager over awsJson1_1 (`X-Amz-Target: AmazonSSM.<Op>`): Command documents, Run Command with its
- * time-driven state machine (see ssm-commands.ts) over instances and outcomes scripted per test, and reading
+ * time-driven state machine (see commands.ts) over instances and outcomes scripted per test, and reading
  * Parameter Store.
  */
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import { resolveCommandParameters } from './ssm-command-parameters.js';
+import { AwsError } from '../../errors.js';
+import type { Account, Operation, Service } from '../../service.js';
+import { resolveCommandParameters } from './command-parameters.js';
 import {
   commandWire,
   invocationWire,
   pluginInvocationWire,
   type CommandRecordView,
-} from './ssm-command-views.js';
+} from './command-views.js';
 import {
   commandAt,
   isTerminalCommand,
@@ -23,17 +22,18 @@ import {
   type InvocationOutcome,
   type InvocationView,
   type Schedule,
-} from './ssm-commands.js';
+} from './commands.js';
 import {
   DocumentStore,
   describeDocument,
   getDocument,
   type DocumentFormat,
   type DocumentStep,
-} from './ssm-documents.js';
-import { paginate } from './ssm-pagination.js';
-import { ParameterStore, type ParameterType } from './ssm-parameter-store.js';
-import { validationException } from '../errors.js';
+  type DocumentVersion,
+} from './documents.js';
+import { paginate } from './pagination.js';
+import { ParameterStore, type ParameterType } from './parameter-store.js';
+import { validationException } from '../../errors.js';
 
 export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
 
@@ -83,6 +83,7 @@ type FilterKey = 'InvokedAfter' | 'InvokedBefore' | 'Status' | 'ExecutionStage' 
 
 interface Target {
   Key: string;
+  /** Optional in the model: checkTargets refuses a target without values. */
   Values: string[];
 }
 
@@ -101,7 +102,7 @@ export class SsmService implements Service {
   private readonly sent: SentCommand[] = [];
   private readonly schedules = new Map<string, Schedule>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account) {}
 
   addInstance(input: {
     instanceId: string;
@@ -207,13 +208,10 @@ export class SsmService implements Service {
 
   private checkTargets(value: unknown): Target[] {
     const targets = value as Target[];
+    // The model has checked the members' types and lengths; the forms of a key are Run Command's own.
     for (const target of targets) {
       const valid =
-        typeof target?.Key === 'string' &&
-        Array.isArray(target.Values) &&
-        target.Values.length > 0 &&
-        target.Values.length <= 50 &&
-        target.Values.every((v) => typeof v === 'string') &&
+        (target.Values ?? []).length > 0 &&
         (/^tag:.+/.test(target.Key) ||
           target.Key === 'tag-key' ||
           (/^instanceids$/i.test(target.Key) && targets.length === 1));
@@ -230,15 +228,7 @@ export class SsmService implements Service {
     }
 
     const { document, version } = this.documents.resolve(request.DocumentName, request.DocumentVersion);
-    if (request.DocumentHash !== undefined) {
-      const expected = request.DocumentHashType === 'Sha1' ? version.sha1 : version.sha256;
-      if (request.DocumentHash !== expected) {
-        throw new AwsError(
-          'InvalidDocument',
-          `The document hash does not match version ${version.version} of document ${document.name}.`,
-        );
-      }
-    }
+    checkDocumentHash(request, document.name, version);
     const parameters = resolveCommandParameters(
       version.document.parameters,
       request.Parameters as Record<string, string[]> | undefined,
@@ -451,4 +441,17 @@ function executionTimeout(steps: DocumentStep[], parameters: Record<string, stri
     const seconds = Number.parseInt(value, 10);
     return total + (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_EXECUTION_TIMEOUT_SECONDS);
   }, 0);
+}
+
+/** `DocumentHash` pins the content: a hash of another version (or content) is refused. */
+function checkDocumentHash(
+  request: Record<string, unknown>,
+  documentName: string,
+  version: Pick<DocumentVersion, 'version' | 'sha1' | 'sha256'>,
+): void {
+  if (request.DocumentHash === undefined) return;
+  const expected = request.DocumentHashType === 'Sha1' ? version.sha1 : version.sha256;
+  if (request.DocumentHash !== expected) {
+    throw new AwsError('InvalidDocument', `The document hash does not match version ${version.version} of document ${documentName}.`);
+  }
 }

@@ -10,7 +10,7 @@ import {
   paginateDescribeLaunchTemplateVersions,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox, STATIC_CREDENTIALS } from '../server.js';
+import { Sandbox, STATIC_CREDENTIALS } from '../../server.js';
 import type { LaunchTemplate, LaunchTemplateData } from './ec2.js';
 
 const BASE: LaunchTemplateData = {

@@ -7,7 +7,7 @@ import {
   TIMING,
   type CommandPlan,
   type InvocationOutcome,
-} from './ssm-commands.js';
+} from './commands.js';
 
 const ok: InvocationOutcome = { status: 'Success', durationSeconds: 10 };
 const fail: InvocationOutcome = { status: 'Failed', durationSeconds: 10 };

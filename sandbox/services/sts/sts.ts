@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import { STATIC_CREDENTIALS } from '../server.js';
-import type { Operation, Service } from '../service.js';
-import { decodeJwt, verifyRs256, type DecodedJwt } from './jwt.js';
-import { GITHUB_ISSUER } from './oidc.js';
-import { validateWebIdentityRequest } from './sts-request.js';
+import { AwsError } from '../../errors.js';
+import { STATIC_CREDENTIALS } from '../../credentials.js';
+import type { Account, Operation, Service } from '../../service.js';
+import { decodeJwt, verifyRs256, type DecodedJwt } from '../oidc/jwt.js';
+import { GITHUB_ISSUER, type OidcIssuer } from '../oidc/oidc.js';
+import { validateWebIdentityRequest } from './request.js';
 import { oidcProviderArn, parseTrustPolicy, providerId, trustPolicyAllows, type TrustPolicy } from './trust-policy.js';
 
 export { githubTrustPolicy, type TrustPolicy } from './trust-policy.js';
@@ -79,7 +78,7 @@ export class StsService implements Service {
   /** IAM OIDC providers by issuer host (and path), with their client IDs (accepted audiences). */
   private readonly providers = new Map<string, string[]>([[providerId(GITHUB_ISSUER), ['sts.amazonaws.com']]]);
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account & { readonly oidc: OidcIssuer }) {}
 
   /** Seeds an IAM role; returns its ARN. Throws (a test setup error) on what IAM would refuse. */
   addRole(spec: RoleSpec): string {

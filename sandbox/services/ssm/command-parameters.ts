@@ -4,8 +4,8 @@
  * length limits. `allowedPattern` is applied as written (no added anchors): SSM's patterns are written to mean
  * the same in Java (the API) and Go (the agent), and a JavaScript RegExp reads that common subset the same way.
  */
-import { AwsError } from '../errors.js';
-import type { DocumentParameter } from './ssm-documents.js';
+import { AwsError } from '../../errors.js';
+import type { DocumentParameter } from './documents.js';
 
 const invalid = (message: string) => new AwsError('InvalidParameters', message);
 

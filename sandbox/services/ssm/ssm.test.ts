@@ -18,8 +18,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { stringify as toYaml } from 'yaml';
-import { Sandbox, STATIC_CREDENTIALS } from '../server.js';
-import { DEPLOY_CONTENT, DEPLOY_DOCUMENT, STORE_PATH } from './ssm-fixtures.js';
+import { Sandbox, STATIC_CREDENTIALS } from '../../server.js';
+import { DEPLOY_CONTENT, DEPLOY_DOCUMENT, STORE_PATH } from './fixtures.js';
 
 // Frozen: time moves only by clock.advance, so every status below is read at an exact moment.
 const sandbox = new Sandbox({ speed: 0 });

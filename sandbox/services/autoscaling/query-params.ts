@@ -1,6 +1,6 @@
 /**
  * Reading decoded Query-protocol parameters (all strings) once the model has validated them
- * (`../models/validate.ts`): types and limits are known to hold, so these only convert.
+ * (`../../models/validate.ts`): types and limits are known to hold, so these only convert.
  */
 
 /** A Query list: the SDK sends an empty list as `Name=` (an empty string). */

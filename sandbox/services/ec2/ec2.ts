@@ -1,20 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../errors.js';
-import type { Sandbox } from '../server.js';
-import type { Violation } from '../models/validate.js';
-import type { CallContext, Operation, Service } from '../service.js';
+import { AwsError } from '../../errors.js';
+import type { Violation } from '../../models/validate.js';
+import type { Account, CallContext, Operation, Service } from '../../service.js';
 import {
   checkLaunchTemplateData,
   cloneLaunchTemplateData,
   decodeLaunchTemplateData,
   encodeLaunchTemplateData,
-} from './ec2-launch-template-data.js';
+  type LaunchTemplateData,
+} from './launch-template-data.js';
 
-/**
- * Launch template data as the SDK's request shapes name it (PascalCase: `TagSpecifications`,
- * `MetadataOptions`, `UserData`, `ImageId`, ...). Stored in that form; serialised to EC2's wire names on output.
- */
-export type LaunchTemplateData = Record<string, unknown>;
+export type { LaunchTemplateData };
+
 
 export interface LaunchTemplateVersion {
   number: number;
@@ -67,7 +64,7 @@ export class Ec2Service implements Service {
   readonly templates = new Map<string, LaunchTemplate>();
   private readonly clientTokens = new Map<string, IdempotentCall>();
 
-  constructor(private readonly sandbox: Sandbox) {}
+  constructor(private readonly sandbox: Account) {}
 
   /** EC2 answers a template name or a page size outside the model's limits with its own errors. */
   readonly refineValidation = (_operation: string, violation: Violation): AwsError | undefined => {
@@ -198,6 +195,23 @@ export class Ec2Service implements Service {
     );
   }
 
+  /**
+   * The version an earlier CreateLaunchTemplateVersion with this ClientToken made, as EC2 answers a retry;
+   * undefined for a new token. Throws IdempotentParameterMismatch when the token came with other parameters.
+   */
+  private replay(token: string, fingerprint: string): Record<string, unknown> | undefined {
+    const earlier = this.clientTokens.get(token);
+    if (!earlier) return undefined;
+    if (earlier.request !== fingerprint) {
+      throw new AwsError(
+        'IdempotentParameterMismatch',
+        'The client token you have provided is associated with a request that has different parameters.',
+      );
+    }
+    const original = this.templates.get(earlier.templateId)!;
+    return versionXml(original, original.versions.find((v) => v.number === earlier.versionNumber)!);
+  }
+
   /** The ARN EC2 records as `createdBy`: the caller's, as STS would report it. */
   private arnOf(call: CallContext | undefined): string {
     if (call?.caller.startsWith('arn:')) return call.caller;
@@ -216,7 +230,7 @@ export class Ec2Service implements Service {
       const ids = asList(params.LaunchTemplateId);
       const names = asList(params.LaunchTemplateName);
       ids.forEach(checkTemplateId);
-      const maxResults = parseMaxResults(params.MaxResults);
+      const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
       const filters = asList(params.Filter);
       filters.forEach((f) => checkFilterName(f, TEMPLATE_FILTERS));
       dryRun(params.DryRun);
@@ -265,7 +279,7 @@ export class Ec2Service implements Service {
       DryRun?: string;
     }) => {
       const refs = asList(params.LaunchTemplateVersion);
-      const maxResults = parseMaxResults(params.MaxResults);
+      const maxResults = params.MaxResults === undefined ? undefined : Number(params.MaxResults);
       const min = parseVersionBound('MinVersion', params.MinVersion);
       const max = parseVersionBound('MaxVersion', params.MaxVersion);
       const filters = asList(params.Filter);
@@ -317,16 +331,7 @@ export class Ec2Service implements Service {
       },
       call: CallContext,
     ) => {
-      if (params.LaunchTemplateData === undefined) {
-        throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
-      }
       const requested = decodeLaunchTemplateData(params.LaunchTemplateData);
-      if (params.ClientToken !== undefined && !/^[\x20-\x7e]{1,128}$/.test(params.ClientToken)) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          'Value for parameter ClientToken is invalid: it must be 1 to 128 ASCII characters.',
-        );
-      }
       const template = this.findTemplate(params);
       const source =
         params.SourceVersion === undefined ? undefined : this.versionOf(template, params.SourceVersion);
@@ -334,20 +339,8 @@ export class Ec2Service implements Service {
 
       const token = params.ClientToken;
       const fingerprint = canonicalJson({ ...params, ClientToken: undefined, DryRun: undefined });
-      if (token !== undefined) {
-        const earlier = this.clientTokens.get(token);
-        if (earlier) {
-          if (earlier.request !== fingerprint) {
-            throw new AwsError(
-              'IdempotentParameterMismatch',
-              'The client token you have provided is associated with a request that has different parameters.',
-            );
-          }
-          const original = this.templates.get(earlier.templateId)!;
-          const version = original.versions.find((v) => v.number === earlier.versionNumber)!;
-          return { launchTemplateVersion: versionXml(original, version) };
-        }
-      }
+      const replayed = token === undefined ? undefined : this.replay(token, fingerprint);
+      if (replayed) return { launchTemplateVersion: replayed };
       if (template.versions.length >= MAX_VERSIONS_PER_TEMPLATE) {
         throw new AwsError(
           'MaxTemplateVersionLimitExceeded',
@@ -432,14 +425,6 @@ function canonicalJson(value: unknown): string {
 
 const maxResultsError = (value: unknown): AwsError =>
   new AwsError('InvalidParameterValue', `Value ( ${String(value)} ) for parameter maxResults is invalid. Parameter must be between 1 and 200.`);
-
-/** DescribeLaunchTemplateVersions' model leaves the page size open; EC2 holds it to 1-200 as for templates. */
-function parseMaxResults(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw maxResultsError(value);
-  return n;
-}
 
 function parseVersionBound(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

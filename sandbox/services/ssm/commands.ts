@@ -197,111 +197,151 @@ function course(
  */
 export function schedule(plan: CommandPlan): Schedule {
   const visibleAtMs = plan.sentAtMs + (plan.byTargets ? TIMING.targetResolutionMs : 0);
-  const firstDispatchMs = visibleAtMs + TIMING.dispatchDelayMs;
-  const deliveryDeadlineMs = plan.sentAtMs + plan.deliveryTimeoutSeconds * 1000;
   const cancellations = [...plan.cancellations].sort((a, b) => a.atMs - b.atMs);
   const wholeCancel = cancellations.find((c) => !c.instanceIds);
   const budget = errorBudget(plan.maxErrors, plan.targets.length);
   if (wholeCancel && wholeCancel.atMs < visibleAtMs) {
     return { visibleAtMs, invocations: [], cancelledAtMs: wholeCancel.atMs, errorBudget: budget };
   }
+  const invocations = new Dispatch(plan, cancellations, visibleAtMs, budget).run();
+  return { visibleAtMs, invocations, cancelledAtMs: wholeCancel?.atMs, errorBudget: budget };
+}
 
-  interface Slot {
-    timeline: InvocationTimeline;
-    outcome: InvocationOutcome;
-    /** Where it is heading while in flight. */
-    pending?: { endAtMs: number; final: Final };
+interface Slot {
+  timeline: InvocationTimeline;
+  outcome: InvocationOutcome;
+  /** Where it is heading while in flight. */
+  pending?: { endAtMs: number; final: Final };
+}
+
+/** One run of `schedule`'s queue, event by event: the dispatch opening, completions, cancellations, the deadline. */
+class Dispatch {
+  private readonly slots: Slot[];
+  private readonly firstDispatchMs: number;
+  private readonly deliveryDeadlineMs: number;
+  private readonly cap: number;
+  private queue: number[];
+  private readonly running = new Set<number>();
+  private allowance = 1;
+  private errors = 0;
+  private stopped = false;
+  private opened = false;
+  private nextCancellation = 0;
+
+  constructor(
+    private readonly plan: CommandPlan,
+    /** Oldest first. */
+    private readonly cancellations: CommandPlan['cancellations'],
+    private readonly visibleAtMs: number,
+    private readonly budget: number,
+  ) {
+    this.firstDispatchMs = visibleAtMs + TIMING.dispatchDelayMs;
+    this.deliveryDeadlineMs = plan.sentAtMs + plan.deliveryTimeoutSeconds * 1000;
+    this.slots = plan.targets.map(({ instanceId, outcome }) => ({
+      outcome,
+      timeline: { instanceId, undelivered: false, endAtMs: Number.POSITIVE_INFINITY, final: final('Pending', 'Pending') },
+    }));
+    this.cap = concurrencyLimit(plan.maxConcurrency, this.slots.length);
+    this.queue = this.slots.map((_, i) => i);
   }
-  const slots: Slot[] = plan.targets.map(({ instanceId, outcome }) => ({
-    outcome,
-    timeline: { instanceId, undelivered: false, endAtMs: Number.POSITIVE_INFINITY, final: final('Pending', 'Pending') },
-  }));
-  const cap = concurrencyLimit(plan.maxConcurrency, slots.length);
-  let queue = slots.map((_, i) => i);
-  const running = new Set<number>();
-  let allowance = 1;
-  let errors = 0;
-  let stopped = false;
-  let opened = false;
-  let nextCancellation = 0;
 
-  const end = (i: number, atMs: number, result: Final) => {
-    slots[i].timeline.endAtMs = atMs;
-    slots[i].timeline.final = result;
-  };
-  const endQueued = (atMs: number, result: Final, which: (i: number) => boolean = () => true) => {
-    for (const i of queue.filter(which)) end(i, atMs, result);
-    queue = queue.filter((i) => !which(i));
-  };
+  run(): InvocationTimeline[] {
+    for (;;) {
+      const now = this.nextEventMs();
+      if (!Number.isFinite(now)) break;
+      if (this.queue.length === 0 && this.running.size === 0 && this.opened) break;
+      this.cancel(now);
+      if (now === this.deliveryDeadlineMs) this.endQueued(now, final('TimedOut', 'DeliveryTimedOut'));
+      if (now >= this.firstDispatchMs) this.opened = true;
+      // Completions free slots and widen the ramp; instant outcomes (Undeliverable) complete as they are sent.
+      while (this.complete(now) || this.dispatch(now));
+    }
+    return this.slots.map((s) => s.timeline);
+  }
 
-  for (;;) {
-    const inFlightEnds = [...running].map((i) => slots[i].pending!.endAtMs);
-    const cancelAt = cancellations[nextCancellation]
-      ? Math.max(cancellations[nextCancellation].atMs, visibleAtMs)
-      : Number.POSITIVE_INFINITY;
-    const now = Math.min(
-      opened ? Number.POSITIVE_INFINITY : firstDispatchMs,
-      ...inFlightEnds,
-      cancelAt,
+  private cancellationAt(index: number): number {
+    const cancellation = this.cancellations[index];
+    return cancellation ? Math.max(cancellation.atMs, this.visibleAtMs) : Number.POSITIVE_INFINITY;
+  }
+
+  /** The next moment something happens: the dispatch opening, a completion, a cancellation, the deadline. */
+  private nextEventMs(): number {
+    const { queue, deliveryDeadlineMs, visibleAtMs } = this;
+    return Math.min(
+      this.opened ? Number.POSITIVE_INFINITY : this.firstDispatchMs,
+      ...[...this.running].map((i) => this.slots[i].pending!.endAtMs),
+      this.cancellationAt(this.nextCancellation),
       queue.length > 0 && deliveryDeadlineMs >= visibleAtMs ? deliveryDeadlineMs : Number.POSITIVE_INFINITY,
     );
-    if (!Number.isFinite(now)) break;
-    if (queue.length === 0 && running.size === 0 && opened) break;
+  }
 
-    while (cancellations[nextCancellation] && Math.max(cancellations[nextCancellation].atMs, visibleAtMs) === now) {
-      const scope = cancellations[nextCancellation++].instanceIds;
+  private end(i: number, atMs: number, result: Final): void {
+    this.slots[i].timeline.endAtMs = atMs;
+    this.slots[i].timeline.final = result;
+  }
+
+  private endQueued(atMs: number, result: Final, which: (i: number) => boolean = () => true): void {
+    for (const i of this.queue.filter(which)) this.end(i, atMs, result);
+    this.queue = this.queue.filter((i) => !which(i));
+  }
+
+  /** Cancellations due at `now`: queued invocations end, those in flight go Cancelling (unless about to end). */
+  private cancel(now: number): void {
+    const { slots } = this;
+    while (this.cancellationAt(this.nextCancellation) === now) {
+      const scope = this.cancellations[this.nextCancellation++].instanceIds;
       const inScope = (i: number) => !scope || scope.includes(slots[i].timeline.instanceId);
-      endQueued(now, final('Cancelled', 'Cancelled'), inScope);
-      for (const i of [...running].filter(inScope)) {
+      this.endQueued(now, final('Cancelled', 'Cancelled'), inScope);
+      for (const i of [...this.running].filter(inScope)) {
         const pending = slots[i].pending!;
         if (pending.endAtMs <= now + TIMING.cancelDelayMs || slots[i].timeline.cancellingAtMs !== undefined) continue;
         slots[i].timeline.cancellingAtMs = now;
         slots[i].pending = { endAtMs: now + TIMING.cancelDelayMs, final: final('Cancelled', 'Cancelled') };
       }
     }
-    if (now === deliveryDeadlineMs) endQueued(now, final('TimedOut', 'DeliveryTimedOut'));
-    if (now >= firstDispatchMs) opened = true;
-
-    // Completions free slots and widen the ramp; instant outcomes (Undeliverable) complete as they are sent.
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const i of [...running].sort((a, b) => a - b)) {
-        const pending = slots[i].pending!;
-        if (pending.endAtMs > now) continue;
-        running.delete(i);
-        end(i, pending.endAtMs, pending.final);
-        allowance = Math.min(cap, allowance + 1);
-        if (pending.final.details === 'Failed' || pending.final.details === 'ExecutionTimedOut') errors += 1;
-        if (errors > budget && !stopped) {
-          stopped = true;
-          endQueued(now, final('Cancelled', 'Terminated'));
-        }
-        changed = true;
-      }
-      while (
-        opened &&
-        !stopped &&
-        queue.length > 0 &&
-        running.size < Math.min(allowance, cap) &&
-        now < deliveryDeadlineMs
-      ) {
-        const i = queue.shift()!;
-        const next = course(slots[i].outcome, now, plan);
-        slots[i].timeline.dispatchAtMs = now;
-        slots[i].timeline.undelivered = next.undelivered;
-        if (next.started) slots[i].timeline.startedAtMs = now;
-        slots[i].pending = { endAtMs: next.endAtMs, final: next.final };
-        running.add(i);
-        changed = true;
-      }
-    }
   }
-  return {
-    visibleAtMs,
-    invocations: slots.map((s) => s.timeline),
-    cancelledAtMs: wholeCancel?.atMs,
-    errorBudget: budget,
-  };
+
+  /** Ends the invocations in flight that are done by `now`; true when any was. */
+  private complete(now: number): boolean {
+    let changed = false;
+    for (const i of [...this.running].sort((a, b) => a - b)) {
+      const pending = this.slots[i].pending!;
+      if (pending.endAtMs > now) continue;
+      this.running.delete(i);
+      this.end(i, pending.endAtMs, pending.final);
+      this.allowance = Math.min(this.cap, this.allowance + 1);
+      if (pending.final.details === 'Failed' || pending.final.details === 'ExecutionTimedOut') this.errors += 1;
+      if (this.errors > this.budget && !this.stopped) {
+        this.stopped = true;
+        this.endQueued(now, final('Cancelled', 'Terminated'));
+      }
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Sends what the ramp and MaxConcurrency allow at `now`; true when anything was sent. */
+  private dispatch(now: number): boolean {
+    let changed = false;
+    while (
+      this.opened &&
+      !this.stopped &&
+      this.queue.length > 0 &&
+      this.running.size < Math.min(this.allowance, this.cap) &&
+      now < this.deliveryDeadlineMs
+    ) {
+      const i = this.queue.shift()!;
+      const next = course(this.slots[i].outcome, now, this.plan);
+      const { timeline } = this.slots[i];
+      timeline.dispatchAtMs = now;
+      timeline.undelivered = next.undelivered;
+      if (next.started) timeline.startedAtMs = now;
+      this.slots[i].pending = { endAtMs: next.endAtMs, final: next.final };
+      this.running.add(i);
+      changed = true;
+    }
+    return changed;
+  }
 }
 
 export function invocationAt(timeline: InvocationTimeline, nowMs: number): InvocationView {

@@ -4,7 +4,7 @@
  * contain the secret.
  */
 import { createHash } from 'node:crypto';
-import { AwsError } from '../errors.js';
+import { AwsError } from '../../errors.js';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
