@@ -2,7 +2,7 @@
  * The one step wrapper: every action's `run()` is `runStep({...})`. It owns what each step must do on every exit
  * path, so that no action can forget one:
  * - inputs are read (and secrets masked) before anything else; an input error fails the step with every problem
- *   listed, and nothing else is called or written;
+ *   listed, and a job summary saying so (when the step has a `name`); nothing is called and no output is set;
  * - the runner's cancellation (SIGINT, then SIGTERM) becomes the body's AbortSignal (see cancellation.ts);
  * - the outputs and the job summary are made from what the body learned, by one pure `report`, and written whether
  *   the body finished, threw, timed out or was cancelled; when the cancellation's hard deadline ends the process
@@ -11,6 +11,7 @@
  */
 import { installCancellation } from './cancellation.js';
 import { errorMessage } from './errors.js';
+import { InputError } from './inputs.js';
 import * as log from './log.js';
 import { setOutputs, type OutputValue } from './outputs.js';
 import { writeSummary, type JobSummary } from './summary.js';
@@ -27,6 +28,8 @@ export interface StepReport<Outputs> {
 }
 
 export interface Step<Inputs, State, Outputs extends { [K in keyof Outputs]: OutputValue }> {
+  /** The action's name (`ssm-deploy`): the title of the summary an input error writes. */
+  name?: string;
   /** Runs first, before the inputs are parsed: masks secrets so that no message about them can show them. */
   mask?(): void;
   /** Parses and checks every input; throws an InputError listing each problem. No AWS call may come before it. */
@@ -53,6 +56,7 @@ export async function runStep<Inputs, State, Outputs extends { [K in keyof Outpu
     inputs = step.readInputs();
   } catch (error) {
     log.fail(errorMessage(error));
+    if (step.name) await writeSummary(inputErrorSummary(step.name, error));
     return;
   }
   const state = step.initial(inputs);
@@ -79,4 +83,15 @@ export async function runStep<Inputs, State, Outputs extends { [K in keyof Outpu
   } finally {
     cancellation.dispose();
   }
+}
+
+/** What a rejected input leaves in the job summary: each problem, and that nothing was done. */
+export function inputErrorSummary(name: string, error: unknown): JobSummary {
+  const problems = error instanceof InputError ? error.problems.map((p) => [{ text: p.input, code: true }, p.message]) : [];
+  return {
+    title: `${name}: inputs rejected`,
+    text: 'Nothing was called and nothing was changed: the inputs below must be fixed first.',
+    tables: problems.length > 0 ? [{ columns: ['Input', 'Problem'], rows: problems }] : [],
+    facts: problems.length > 0 ? [] : [['Problem', errorMessage(error)]],
+  };
 }
