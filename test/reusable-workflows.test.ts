@@ -116,8 +116,13 @@ describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets,
 
   if (targets) {
     it("runs the deploy under the caller's environment, one at a time per target, never cancelling one", () => {
+      const { step } = actionStep(workflow, action);
+      // An action with a console-url output links the deployments page to it: the environment's url.
+      const environment = outputsOf(action).includes('console-url')
+        ? { name: '${{ inputs.environment }}', url: `\${{ steps.${step.id}.outputs.console-url }}` }
+        : '${{ inputs.environment }}';
       for (const job of Object.values(workflow.jobs)) {
-        expect(job.environment).toBe('${{ inputs.environment }}');
+        expect(job.environment).toEqual(environment);
         expect(job.concurrency?.['cancel-in-progress']).toBe(false);
         for (const input of targets) expect(job.concurrency?.group).toContain(`\${{ inputs.${input} }}`);
       }
