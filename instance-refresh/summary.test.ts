@@ -106,6 +106,7 @@ describe('refreshGantt', () => {
       {
         steps: [CHECKS],
         progress: [point(2, 'InProgress', 25)],
+        refreshId: 'r-1',
         outcome: { kind: 'failed', message: 'x' },
         endedAt: at(9),
       },
@@ -116,7 +117,7 @@ describe('refreshGantt', () => {
         'section Refresh',
         `InProgress 25% :done, ${ms(2)}, ${ms(9)}`,
         'section Result',
-        `Instance refresh r-1 did not end within 0.1 minutes. Cancelled instance refre... :crit, milestone, ${ms(9)}, ${ms(9)}`,
+        `Instance refresh did not end within 0.1 minutes. Cancelled instance refresh (on-abort cancel). :crit, milestone, ${ms(9)}, ${ms(9)}`,
       ],
     ],
     [

@@ -33,6 +33,9 @@ export function deploySummary(state: DeployState, text: string): JobSummary {
 /** Bars of the refresh past which consecutive ones of the same status merge into one: a chart, not a log. */
 export const MAX_REFRESH_BARS = 24;
 
+/** The ending's milestone label: a timeout's or cancellation's account, with what on-abort did, fits. */
+const MAX_ENDING_CHARS = 140;
+
 interface Bar {
   section: 'Deploy' | 'Refresh' | 'Rollback' | 'Result';
   label: string;
@@ -70,7 +73,9 @@ export function refreshGantt(state: DeployState, ending: string): string | undef
     const tags = final.status === 'Successful' ? ['milestone'] : ['crit', 'milestone'];
     bars.push({ section: 'Result', label: mermaidText(`${final.status}${reason}`, 80), tags, from: at, to: at });
   } else if (state.outcome?.kind !== 'succeeded' && end !== undefined) {
-    bars.push({ section: 'Result', label: mermaidText(ending, 80), tags: ['crit', 'milestone'], from: end, to: end });
+    // The refresh's ID is in the facts above: without it, the label has room for what on-abort did.
+    const label = state.refreshId ? ending.replaceAll(` ${state.refreshId}`, '') : ending;
+    bars.push({ section: 'Result', label: mermaidText(label, MAX_ENDING_CHARS), tags: ['crit', 'milestone'], from: end, to: end });
   }
   const lines = ['gantt', `title Instance refresh of ${mermaidText(state.groupName)}`, 'dateFormat x', 'axisFormat %H:%M:%S'];
   let section: string | undefined;

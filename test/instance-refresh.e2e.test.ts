@@ -323,6 +323,13 @@ describe('when the wait ends early', () => {
     expect(errors(result)).toEqual([expect.stringMatching(/^Instance refresh \S+ did not end within 0\.03 minutes\. /)]);
     expect(errors(result)[0]).toMatch(done);
     expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
+    // Outputs and chart so far: the refresh's last status runs until the end, then the ending as a milestone.
+    expect(result.outputs).toMatchObject({ status: expect.stringMatching(/^(Pending|InProgress)$/), 'console-url': CONSOLE_URL });
+    const chart = mermaidLines(result);
+    for (const line of chart) expect(line).toMatch(CHART_LINE);
+    expect(chart.at(-2)).toBe('section Result');
+    expect(chart.at(-1)).toMatch(/^Instance refresh did not end within 0\.03 minutes\. [^:]+ :crit, milestone, \d+, \d+$/);
+    expect(chart.at(-1)).toContain(`(on-abort ${onAbort}).`);
   });
 
   it.each<[string, string, RegExp]>([
@@ -340,6 +347,8 @@ describe('when the wait ends early', () => {
     expect(errors(result)[0]).toMatch(done);
     expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
     expect(result.summary).toContain('The run was cancelled');
+    expect(result.outputs['console-url']).toBe(CONSOLE_URL);
+    expect(mermaidLines(result).at(-1)).toMatch(/^The run was cancelled while instance refresh was running\. .* :crit, milestone, \d+, \d+$/);
   });
 });
 
