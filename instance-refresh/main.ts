@@ -150,10 +150,15 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
     // Checked before another refresh is waited for or cancelled (a change), and again after a wait: the other
     // refresh may have moved the group to another version.
     let read = await step(state, 'Checks', readSource);
+    const looked = new Date();
     const other = await clearOtherRefresh(asg, {
       ...waitOptions,
       timeoutMs: remaining(),
       doneSoFar: 'no launch template version was made and no refresh started',
+    }).catch((error: unknown) => {
+      // Refused (if-in-progress: fail), timed out or cancelled while another refresh ran: the picture shows it.
+      state.steps.push({ label: 'Another refresh', from: looked, to: new Date(), failed: true });
+      throw error;
     });
     if (other) {
       waitedFor(other);

@@ -17,7 +17,7 @@ import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
 import { PUBLIC_KEY, PUBLIC_KEY_FORM, refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
 import type { InstanceRefreshInputs } from './inputs.js';
 
-// ---- template ref ----
+// ---- the launch template a version is added to ----
 
 /**
  * Which launch template the deploy adds a version to, and whether the group's way of naming its version allows
@@ -93,7 +93,7 @@ export function rollbackTarget(group: TemplateRef, chosen: TemplateRef, sourceNu
   return chosen === group ? sourceNumber : `${group.version} of launch template ${group.name ?? group.id}`;
 }
 
-// ---- tag specifications ----
+// ---- the new version's tags ----
 
 /**
  * The new launch template version's tag specifications. `CreateLaunchTemplateVersion` replaces the source version's
@@ -139,7 +139,7 @@ export function mergeTagSpecifications(
   return specifications;
 }
 
-// ---- launch checks ----
+// ---- what would fail a launch or a boot ----
 
 /**
  * What makes a launch fail later, found before anything is changed. Pure: every function here takes what was read
@@ -331,7 +331,7 @@ export function launchProblems(check: LaunchCheck): string[] {
   return problems;
 }
 
-// ---- version request ----
+// ---- the CreateLaunchTemplateVersion request ----
 
 /**
  * The `CreateLaunchTemplateVersion` request of a deploy: made from the source version, tags merged, described by
@@ -386,7 +386,7 @@ export function versionDescription(storePath: string, env: NodeJS.ProcessEnv): s
   return `${storePath}${run}`.slice(0, MAX_DESCRIPTION);
 }
 
-// ---- refresh request ----
+// ---- the StartInstanceRefresh request ----
 
 /** The `StartInstanceRefresh` request of a deploy, from the inputs. Pure. */
 
@@ -420,7 +420,7 @@ export function refreshRequest(
   };
 }
 
-// ---- refresh status ----
+// ---- what the refresh's status means, and how a wait ended ----
 
 /**
  * What an instance refresh's status means for the deploy: still going, succeeded, or failed (and how to say so).

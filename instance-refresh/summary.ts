@@ -57,7 +57,7 @@ export function refreshGantt(state: DeployState, ending: string): string | undef
   const end = state.endedAt?.getTime();
   const bars: Bar[] = state.steps.map((step) => ({
     section: 'Deploy',
-    label: mermaidText(step.label),
+    label: mermaidText(step.label, 80),
     tags: [step.failed ? 'crit' : 'done'],
     from: step.from.getTime(),
     to: step.to?.getTime() ?? end ?? step.from.getTime(),

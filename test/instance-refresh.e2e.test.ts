@@ -275,6 +275,7 @@ describe('another refresh in progress', () => {
       ),
     ]);
     expect(mutations()).toEqual([]);
+    expect(mermaidLines(result)).toEqual(expect.arrayContaining([expect.stringMatching(/^Checks :done, /), expect.stringMatching(/^Another refresh :crit, /)]));
   });
 
   it.each<[string, string[]]>([
@@ -286,6 +287,7 @@ describe('another refresh in progress', () => {
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(mutations()).toEqual(expected);
+    expect(mermaidLines(result)).toContainEqual(expect.stringMatching(new RegExp(`^Waited for instance refresh ${other} :done, \\d+, \\d+$`)));
     const [{ seq: started }] = calls('StartInstanceRefresh');
     const looksAtOther = calls('DescribeInstanceRefreshes').filter((c) => JSON.stringify(c.params.InstanceRefreshIds) === JSON.stringify([other]));
     expect(looksAtOther.length).toBeGreaterThan(0);
