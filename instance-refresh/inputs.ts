@@ -12,8 +12,8 @@ import {
   tagKeyProblem,
   tagValueProblem,
   TRUSTED_PUBLIC_KEYS_TAG,
-} from './launch-checks.js';
-import { MAX_TAGS_PER_RESOURCE } from './tag-specifications.js';
+  MAX_TAGS_PER_RESOURCE,
+} from './plan.js';
 
 export const Input = {
   ...RoleInput,

@@ -2,61 +2,123 @@
  * The instance-refresh step: a launch template version tagged with the store path, made from the version the group
  * runs; an instance refresh to exactly that version (the group itself is never switched first, so AutoRollback
  * returns it to where it was); a wait on that refresh by its ID until it succeeds, fails or rolls back; and on a
- * timeout or cancellation, `on-abort`.
+ * timeout or cancellation, `on-abort`. The steps below record what they learn in the state; `report` alone makes the
+ * outputs, the summary and the failure from it (shared/step.ts writes them on every exit path).
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, type InstanceRefresh } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { actionClients } from '../shared/action-clients.js';
-import { installCancellation } from '../shared/cancellation.js';
 import { errorMessage } from '../shared/errors.js';
-import { setOutputs } from '../shared/outputs.js';
-import { writeSummary } from '../shared/summary.js';
-import { describeGroup } from './auto-scaling.js';
-import { follow } from './follow.js';
-import { readInputs, type InstanceRefreshInputs } from './inputs.js';
-import { launchProblems } from './launch-checks.js';
-import { createVersion, describeVersion } from './launch-templates.js';
-import { clearOtherRefresh, startWhenFree } from './other-refresh.js';
-import type { Outputs } from './outputs.js';
-import { refreshRequest } from './refresh-request.js';
-import { deploySummary, type DeployReport } from './report.js';
-import { checkGroupVersion, chooseTemplate, groupTemplate, rollbackTarget } from './template-ref.js';
-import { versionRequest } from './version-request.js';
 import * as log from '../shared/log.js';
+import { runStep, type StepReport } from '../shared/step.js';
+import {
+  carryOutAbort,
+  clearOtherRefresh,
+  createVersion,
+  describeGroup,
+  describeVersion,
+  startWhenFree,
+  watchRefresh,
+  type OtherRefresh,
+} from './aws.js';
+import { readInputs, type InstanceRefreshInputs } from './inputs.js';
+import {
+  checkGroupVersion,
+  chooseTemplate,
+  groupTemplate,
+  launchProblems,
+  progressPoint,
+  refreshRequest,
+  refreshTabUrl,
+  rollbackTarget,
+  unfinishedWait,
+  verdict,
+  versionRequest,
+  type DeployState,
+} from './plan.js';
+import { deploySummary } from './summary.js';
 
-export async function run(): Promise<void> {
-  let inputs: InstanceRefreshInputs;
+/** The action's outputs, as named in action.yml. */
+export interface Outputs {
+  'instance-refresh-id'?: string;
+  'launch-template-id'?: string;
+  'launch-template-version'?: number;
+  status?: string;
+  'status-reason'?: string;
+  'console-url'?: string;
+}
+
+export function run(): Promise<void> {
+  return runStep<InstanceRefreshInputs, DeployState, Outputs>({
+    readInputs: () => readInputs(),
+    initial: (inputs) => ({
+      region: inputs.awsRegion,
+      groupName: inputs.autoScalingGroupName,
+      storePath: inputs.storePath,
+      groupFound: false,
+      timeline: [],
+      steps: [],
+      progress: [],
+    }),
+    body: async (inputs, state, signal) => {
+      try {
+        await deploy(inputs, state, signal);
+      } finally {
+        state.endedAt = new Date();
+      }
+    },
+    report,
+  });
+}
+
+/** Outputs, summary and failure from what the deploy learned; `error` is what its body threw, if anything. */
+export function report(state: DeployState, error: unknown): StepReport<Outputs> {
+  const failed = state.outcome?.kind === 'failed';
+  const failure = failed ? state.outcome?.message : error === undefined ? undefined : errorMessage(error);
+  const text = failure ?? state.outcome?.message ?? '';
+  return {
+    outputs: {
+      'instance-refresh-id': state.refreshId,
+      // Only once made: before, the template is only the one the version would have been added to.
+      'launch-template-id': state.targetVersion === undefined ? undefined : state.templateId,
+      'launch-template-version': state.targetVersion,
+      status: state.status,
+      'status-reason': state.statusReason,
+      'console-url': state.groupFound ? refreshTabUrl(state.region, state.groupName) : undefined,
+    },
+    summary: deploySummary(state, text),
+    failure,
+    notice: state.outcome?.kind === 'succeeded' ? state.outcome.message : undefined,
+  };
+}
+
+/** Runs `fn` as a step of the summary's picture: its span from start to end, marked when it throws. */
+async function step<T>(state: DeployState, label: string, fn: () => Promise<T>): Promise<T> {
+  const span: DeployState['steps'][number] = { label, from: new Date() };
+  state.steps.push(span);
   try {
-    inputs = readInputs();
+    const result = await fn();
+    span.to = new Date();
+    return result;
   } catch (error) {
-    log.fail(errorMessage(error));
-    return;
-  }
-  const cancellation = installCancellation();
-  try {
-    await deploy(inputs, cancellation.signal);
-  } catch (error) {
-    log.fail(errorMessage(error));
-  } finally {
-    cancellation.dispose();
+    span.to = new Date();
+    span.failed = true;
+    throw error;
   }
 }
 
-async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promise<void> {
+async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + inputs.timeoutMinutes * 60_000;
   const remaining = () => Math.max(0, deadline - Date.now());
   const groupName = inputs.autoScalingGroupName;
-  const report: DeployReport = {
-    region: inputs.awsRegion,
-    groupName,
-    storePath: inputs.storePath,
-    outcome: '',
-    timeline: [],
-  };
   const { clients } = await actionClients(inputs, { signal });
   const asg = clients(AutoScalingClient);
   const ec2 = clients(EC2Client);
   const waitOptions = { groupName, policy: inputs.ifInProgress, intervalMs: inputs.pollIntervalSeconds * 1000, signal };
+  const waitedFor = (other: OtherRefresh) => {
+    state.timeline.push(...other.timeline);
+    state.steps.push({ label: `Waited for instance refresh ${other.id}`, from: other.from, to: other.to });
+  };
 
   try {
     /**
@@ -65,6 +127,7 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
      */
     const readSource = async () => {
       const group = await describeGroup(asg, groupName, signal);
+      state.groupFound = true;
       const groupRef = groupTemplate(group);
       const chosen = chooseTemplate(groupRef, inputs.launchTemplate);
       const check = checkGroupVersion(groupRef, chosen, inputs.autoRollback);
@@ -86,62 +149,87 @@ async function deploy(inputs: InstanceRefreshInputs, signal: AbortSignal): Promi
 
     // Checked before another refresh is waited for or cancelled (a change), and again after a wait: the other
     // refresh may have moved the group to another version.
-    let read = await readSource();
-    const waitedFor = await clearOtherRefresh(asg, {
+    let read = await step(state, 'Checks', readSource);
+    const looked = new Date();
+    const other = await clearOtherRefresh(asg, {
       ...waitOptions,
       timeoutMs: remaining(),
       doneSoFar: 'no launch template version was made and no refresh started',
+    }).catch((error: unknown) => {
+      // Refused (if-in-progress: fail), timed out or cancelled while another refresh ran: the picture shows it.
+      state.steps.push({ label: 'Another refresh', from: looked, to: new Date(), failed: true });
+      throw error;
     });
-    report.timeline.push(...waitedFor);
-    if (waitedFor.length > 0) read = await readSource();
+    if (other) {
+      waitedFor(other);
+      read = await step(state, 'Checks again', readSource);
+    }
     const { groupRef, chosen, source } = read;
     if (read.warning) log.warning(read.warning);
-    report.templateId = source.templateId;
-    report.sourceVersion = source.number;
+    state.templateId = source.templateId;
+    state.sourceVersion = source.number;
     log.info(
       `Group ${groupName} launches launch template ${groupRef.name ?? groupRef.id} version ${groupRef.version}; ` +
         `making a new version of ${source.templateId} from version ${source.number}.`,
     );
 
-    const target = await createVersion(
-      ec2,
-      versionRequest({
-        templateId: source.templateId,
-        sourceVersion: source.number,
-        sourceTagSpecifications: source.data.TagSpecifications,
-        storePath: inputs.storePath,
-        storePathTag: inputs.storePathTag,
-        tags: inputs.tags,
-        groupName,
-        env: process.env,
-      }),
-    );
-    report.targetVersion = target;
-    setOutputs<Outputs>({ 'launch-template-id': source.templateId, 'launch-template-version': target });
+    const request = versionRequest({
+      templateId: source.templateId,
+      sourceVersion: source.number,
+      sourceTagSpecifications: source.data.TagSpecifications,
+      storePath: inputs.storePath,
+      storePathTag: inputs.storePathTag,
+      tags: inputs.tags,
+      groupName,
+      env: process.env,
+    });
+    const target = await step(state, `Launch template version from ${source.number}`, () => createVersion(ec2, request));
+    state.targetVersion = target;
     log.info(`Launch template ${source.templateId} version ${target}: ${inputs.storePathTag}=${inputs.storePath}.`);
     const madeButNotDeployed = `launch template version ${target} was made but no refresh started`;
     if (signal.aborted) throw new Error(`The run was cancelled before the instance refresh started: ${madeButNotDeployed}.`);
 
-    const request = refreshRequest(inputs, { templateId: source.templateId, version: target });
-    const startOptions = { ...waitOptions, timeoutMs: remaining(), doneSoFar: madeButNotDeployed };
-    const refreshId = await startWhenFree(asg, request, startOptions, { groupRef, timeline: report.timeline });
-    report.refreshId = refreshId;
-    report.status = 'Pending';
-    setOutputs<Outputs>({ 'instance-refresh-id': refreshId, status: 'Pending' });
+    const refreshId = await step(state, `Start refresh to version ${target}`, () =>
+      startWhenFree(
+        asg,
+        refreshRequest(inputs, { templateId: source.templateId, version: target }),
+        { ...waitOptions, timeoutMs: remaining(), doneSoFar: madeButNotDeployed },
+        groupRef,
+        waitedFor,
+      ),
+    );
+    state.refreshId = refreshId;
+    state.status = 'Pending';
     log.info(`Started instance refresh ${refreshId} of group ${groupName} to launch template version ${target}.`);
     if (!inputs.wait) {
-      report.outcome = `Started instance refresh ${refreshId}; not waiting for it (wait: false).`;
+      state.outcome = { kind: 'succeeded', message: `Started instance refresh ${refreshId}; not waiting for it (wait: false).` };
       return;
     }
+
     const versions = { source: rollbackTarget(groupRef, chosen, source.number), target };
-    await follow(asg, inputs, report, { refreshId, versions }, { timeoutMs: remaining(), signal });
+    const seen = (refresh: InstanceRefresh) => {
+      state.status = refresh.Status;
+      state.statusReason = refresh.StatusReason;
+      const point = progressPoint(refresh, new Date(), state.progress.at(-1));
+      if (point) state.progress.push(point);
+    };
+    const over = (refresh: InstanceRefresh) => verdict(refresh, versions).kind !== 'waiting';
+    const result = await watchRefresh(asg, { groupName, refreshId }, over, { ...waitOptions, timeoutMs: remaining() }, seen);
+    state.timeline.push(...result.timeline);
+    if (result.outcome === 'done') {
+      const outcome = verdict(result.value, versions);
+      if (outcome.kind !== 'waiting') state.outcome = outcome;
+      return;
+    }
+    const { why, cause } = unfinishedWait(result, refreshId, inputs.timeoutMinutes);
+    const abortTarget = { groupName, refreshId, sourceVersion: versions.source };
+    const done = await carryOutAbort(asg, abortTarget, inputs.onAbort, cause, log.info);
+    state.outcome = { kind: 'failed', message: `${why}. ${done}` };
   } catch (error) {
     // Only reads take the signal: an aborted call here means nothing had been made yet.
-    const cancelled = signal.aborted && (error as Error).name === 'AbortError' && report.targetVersion === undefined;
-    report.outcome = cancelled ? 'The run was cancelled before anything was changed.' : errorMessage(error);
-    throw cancelled ? new Error(report.outcome) : error;
+    const cancelled = signal.aborted && (error as Error).name === 'AbortError' && state.targetVersion === undefined;
+    throw cancelled ? new Error('The run was cancelled before anything was changed.') : error;
   } finally {
-    await writeSummary(deploySummary(report));
     asg.destroy();
     ec2.destroy();
   }

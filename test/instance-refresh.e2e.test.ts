@@ -60,6 +60,19 @@ function deploy(inputs: Record<string, string> = {}, options: StepOptions = {}):
   });
 }
 
+/** The group's instance refresh tab in the sandbox's region: the `console-url` output. */
+const CONSOLE_URL = 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web;view=instanceRefresh';
+
+/** The lines of the summary's one Mermaid block (GitHub renders a ```mermaid fence in a job summary). */
+function mermaidLines(result: StepResult): string[] {
+  const blocks = [...result.summary.matchAll(/^```mermaid\n([\s\S]*?)\n```$/gm)];
+  expect(blocks).toHaveLength(1);
+  return blocks[0][1].split('\n');
+}
+
+/** What a line of the chart may be: its header, a section of its own, or a task whose label holds no syntax. */
+const CHART_LINE = /^(gantt|title [^:;#%`]+|dateFormat x|axisFormat %H:%M:%S|section (Deploy|Refresh|Rollback|Result)|[^:;#%`\r]+ :(done, |active, |crit, )?(milestone, )?\d+, \d+|(InProgress|Pending|Baking|RollbackInProgress) [\d-]+% :(done|active), \d+, \d+)$/;
+
 const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 const calls = (operation: string): CallRecord[] => sandbox.calls.of(operation);
 const mutations = () => sandbox.calls.all().filter((call) => isMutating(call.operation)).map((call) => call.operation);
@@ -130,6 +143,7 @@ describe('a deploy that succeeds', () => {
       'launch-template-id': templateId,
       'launch-template-version': '2',
       status: 'Successful',
+      'console-url': CONSOLE_URL,
     });
     // Followed by its ID; the one look without an ID is the check for another refresh before anything changed.
     const looks = calls('DescribeInstanceRefreshes').map((c) => c.params.InstanceRefreshIds);
@@ -139,7 +153,25 @@ describe('a deploy that succeeds', () => {
     expect(result.summary).toContain('Instance refresh of web');
     expect(result.summary).toContain('1 -&gt; 2');
     expect(result.summary).toContain(STORE_PATH);
-    expect(result.summary).toContain('https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web;view=instanceRefresh');
+    expect(result.summary).toContain(CONSOLE_URL);
+    // The chart: the action's steps, then the refresh's statuses and percentages, then its final status.
+    const chart = mermaidLines(result);
+    expect(chart.slice(0, 4)).toEqual(['gantt', 'title Instance refresh of web', 'dateFormat x', 'axisFormat %H:%M:%S']);
+    for (const line of chart) expect(line).toMatch(CHART_LINE);
+    expect(chart).toEqual(
+      expect.arrayContaining([
+        'section Deploy',
+        expect.stringMatching(/^Checks :done, \d+, \d+$/),
+        expect.stringMatching(/^Launch template version from 1 :done, \d+, \d+$/),
+        expect.stringMatching(/^Start refresh to version 2 :done, \d+, \d+$/),
+        'section Refresh',
+        expect.stringMatching(/^InProgress \d+% :done, \d+, \d+$/),
+        'section Result',
+        expect.stringMatching(/^Successful :milestone, \d+, \d+$/),
+      ]),
+    );
+    const times = chart.flatMap((line) => /, (\d+), (\d+)$/.exec(line)?.slice(1).map(Number) ?? []);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
   it('makes the same version when the same job attempt runs the step again', async () => {
@@ -192,6 +224,7 @@ describe('a deploy that succeeds', () => {
     const result = await deploy({ wait: 'false' });
     expect(result.exitCode).toBe(0);
     expect(result.outputs.status).toBe('Pending');
+    expect(result.outputs['console-url']).toBe(CONSOLE_URL);
     expect(calls('DescribeInstanceRefreshes').filter((c) => c.params.InstanceRefreshIds !== undefined)).toEqual([]);
   });
 });
@@ -207,8 +240,27 @@ describe('a deploy that fails', () => {
     expect(result.exitCode).not.toBe(0);
     expect(errors(result)).toEqual([expect.stringMatching(message)]);
     expect(result.outputs.status).toBe(status);
+    expect(result.outputs['console-url']).toBe(CONSOLE_URL);
     expect(result.summary).toContain(status);
     expect(groupVersion()).toBe('1');
+    const chart = mermaidLines(result);
+    for (const line of chart) expect(line).toMatch(CHART_LINE);
+    expect(chart.at(-2)).toBe('section Result');
+    expect(chart.at(-1)).toMatch(new RegExp(`^${status}( - [^:]+)? :crit, milestone, \\d+, \\d+$`));
+    if (status.startsWith('Rollback')) expect(chart).toContain('section Rollback');
+  });
+
+  it('draws a hostile StatusReason as a label, never as a line of the chart', async () => {
+    const reason = 'Instances failed.\nsection Evil\nclick Checks href "javascript:alert(1)"\r%%{init: {"theme": "dark"}}%%\n```\n<img src=x onerror=alert(1)>: #59;';
+    sandbox.autoscaling.scriptRefresh('web', { failAtPercent: 50, rollbackOutcome: 'success', failReason: reason });
+    const result = await deploy();
+    expect(result.outputs.status).toBe('RollbackSuccessful');
+    const chart = mermaidLines(result);
+    for (const line of chart) expect(line).toMatch(CHART_LINE);
+    expect(chart.filter((line) => line.startsWith('section '))).not.toContain('section Evil');
+    expect(chart.some((line) => /^(click|%%)/.test(line))).toBe(false);
+    expect(chart.at(-1)).toMatch(/^RollbackSuccessful - Instances failed\. section Evil click Checks href javascr[^:]* :crit, milestone, \d+, \d+$/);
+    expect(result.summary).not.toContain('<img');
   });
 });
 
@@ -223,6 +275,7 @@ describe('another refresh in progress', () => {
       ),
     ]);
     expect(mutations()).toEqual([]);
+    expect(mermaidLines(result)).toEqual(expect.arrayContaining([expect.stringMatching(/^Checks :done, /), expect.stringMatching(/^Another refresh :crit, /)]));
   });
 
   it.each<[string, string[]]>([
@@ -234,6 +287,7 @@ describe('another refresh in progress', () => {
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(mutations()).toEqual(expected);
+    expect(mermaidLines(result)).toContainEqual(expect.stringMatching(new RegExp(`^Waited for instance refresh ${other} :done, \\d+, \\d+$`)));
     const [{ seq: started }] = calls('StartInstanceRefresh');
     const looksAtOther = calls('DescribeInstanceRefreshes').filter((c) => JSON.stringify(c.params.InstanceRefreshIds) === JSON.stringify([other]));
     expect(looksAtOther.length).toBeGreaterThan(0);
@@ -271,6 +325,13 @@ describe('when the wait ends early', () => {
     expect(errors(result)).toEqual([expect.stringMatching(/^Instance refresh \S+ did not end within 0\.03 minutes\. /)]);
     expect(errors(result)[0]).toMatch(done);
     expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
+    // Outputs and chart so far: the refresh's last status runs until the end, then the ending as a milestone.
+    expect(result.outputs).toMatchObject({ status: expect.stringMatching(/^(Pending|InProgress)$/), 'console-url': CONSOLE_URL });
+    const chart = mermaidLines(result);
+    for (const line of chart) expect(line).toMatch(CHART_LINE);
+    expect(chart.at(-2)).toBe('section Result');
+    expect(chart.at(-1)).toMatch(/^Instance refresh did not end within 0\.03 minutes\. [^:]+ :crit, milestone, \d+, \d+$/);
+    expect(chart.at(-1)).toContain(`(on-abort ${onAbort}).`);
   });
 
   it.each<[string, string, RegExp]>([
@@ -288,6 +349,8 @@ describe('when the wait ends early', () => {
     expect(errors(result)[0]).toMatch(done);
     expect(mutations()).toEqual(['CreateLaunchTemplateVersion', 'StartInstanceRefresh', ...(call ? [call] : [])]);
     expect(result.summary).toContain('The run was cancelled');
+    expect(result.outputs['console-url']).toBe(CONSOLE_URL);
+    expect(mermaidLines(result).at(-1)).toMatch(/^The run was cancelled while instance refresh was running\. .* :crit, milestone, \d+, \d+$/);
   });
 });
 
@@ -349,21 +412,30 @@ describe('a deploy refused before any change', () => {
     expect(sandbox.calls.all()).toEqual([]);
   });
 
-  it.each<[string, () => void, Record<string, string>, RegExp]>([
-    ['a group that does not exist', () => undefined, { 'auto-scaling-group-name': 'api' }, /^Auto Scaling group api does not exist/],
+  it.each(BAD_INPUTS.slice(0, 1))('%j sets no output, not even console-url', async (inputs) => {
+    expect((await deploy(inputs)).outputs).toEqual({});
+  });
+
+  /** [case, seed, inputs, error, console-url: the group was found]. */
+  it.each<[string, () => void, Record<string, string>, RegExp, boolean]>([
+    ['a group that does not exist', () => undefined, { 'auto-scaling-group-name': 'api' }, /^Auto Scaling group api does not exist/, false],
     [
       'a group on $Latest with auto-rollback',
       () => sandbox.autoscaling.createGroup({ name: 'api', launchTemplate: { id: templateId, version: '$Latest' }, desiredCapacity: 2 }),
       { 'auto-scaling-group-name': 'api' },
       /launches launch template version \$Latest, and AWS rolls back only to a version number.* Nothing was changed\.$/,
+      true,
     ],
-    ['a launch template that does not exist', () => undefined, { 'launch-template': 'api' }, /InvalidLaunchTemplateName\.NotFoundException/],
-  ])('%s fails before any change', async (_case, seed, inputs, message) => {
+    ['a launch template that does not exist', () => undefined, { 'launch-template': 'api' }, /InvalidLaunchTemplateName\.NotFoundException/, true],
+  ])('%s fails before any change', async (_case, seed, inputs, message, found) => {
     seed();
     const result = await deploy(inputs);
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringMatching(message)]);
     expect(mutations()).toEqual([]);
+    const group = inputs['auto-scaling-group-name'] ?? 'web';
+    expect(result.outputs['console-url']).toBe(found ? CONSOLE_URL.replace('id=web', `id=${group}`) : undefined);
+    expect(mermaidLines(result)).toContainEqual(expect.stringMatching(/^Checks :crit, \d+, \d+$/));
   });
 });
 

@@ -1,0 +1,562 @@
+import { readFileSync } from 'node:fs';
+import type { AutoScalingGroup, InstanceRefresh, StartInstanceRefreshCommandInput } from '@aws-sdk/client-auto-scaling';
+import type { LaunchTemplateTagSpecification } from '@aws-sdk/client-ec2';
+import { describe, expect, it } from '@jest/globals';
+import { PUBLIC_KEY_SOURCE } from '../shared/store-uri.js';
+import { readInputs } from './inputs.js';
+import {
+  checkGroupVersion,
+  chooseTemplate,
+  clientToken,
+  groupTemplate,
+  inProgressAction,
+  isRequestedRefresh,
+  launchProblems,
+  mergeTagSpecifications,
+  progressLine,
+  progressPoint,
+  refreshRequest,
+  refreshTabUrl,
+  rollbackTarget,
+  tagKeyProblem,
+  tagValueProblem,
+  unfinishedWait,
+  verdict,
+  versionDescription,
+  versionRequest,
+  type InProgressAction,
+  type LaunchCheck,
+  type Tag,
+  type TemplateRef,
+  type Verdict,
+  type VersionCheck,
+} from './plan.js';
+
+const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
+
+const ID = 'lt-0123456789abcdef0';
+
+describe('groupTemplate', () => {
+  it.each<[string, Partial<AutoScalingGroup>, TemplateRef | RegExp]>([
+    ['a launch template', { LaunchTemplate: { LaunchTemplateId: ID, LaunchTemplateName: 'web', Version: '3' } }, { id: ID, name: 'web', version: '3' }],
+    ['no version held', { LaunchTemplate: { LaunchTemplateName: 'web' } }, { id: undefined, name: 'web', version: '$Default' }],
+    ['a mixed instances policy', { MixedInstancesPolicy: {}, LaunchTemplate: undefined }, /mixed instances policy/],
+    ['a launch configuration', { LaunchConfigurationName: 'old' }, /has no launch template/],
+  ])('%s', (_case, group, expected) => {
+    const read = () => groupTemplate({ AutoScalingGroupName: 'web', ...group } as AutoScalingGroup);
+    if (expected instanceof RegExp) expect(read).toThrow(expected);
+    else expect(read()).toEqual(expected);
+  });
+});
+
+describe('chooseTemplate', () => {
+  const group: TemplateRef = { id: ID, name: 'web', version: '3' };
+  it.each<[string, string, TemplateRef]>([
+    ['no input', '', group],
+    ["the group's ID", ID, group],
+    ["the group's name", 'web', group],
+    ['another ID', 'lt-0fedcba9876543210', { id: 'lt-0fedcba9876543210', version: '$Default' }],
+    ['another name', 'web-next', { name: 'web-next', version: '$Default' }],
+    ['a name that looks like an ID', 'lt-next', { name: 'lt-next', version: '$Default' }],
+  ])('%s', (_case, input, expected) => {
+    expect(chooseTemplate(group, input)).toEqual(expected);
+  });
+});
+
+describe('checkGroupVersion', () => {
+  const at = (version: string): TemplateRef => ({ id: ID, version });
+  const other: TemplateRef = { name: 'other', version: '$Default' };
+  it.each<[string, boolean, boolean, VersionCheck | 'error' | 'warning']>([
+    ['3', true, false, {}],
+    ['$Latest', true, false, 'error'],
+    ['$Default', true, false, 'error'],
+    ['$Latest', false, false, 'warning'],
+    ['$Latest', false, true, {}],
+    ['$Default', false, false, {}],
+  ])('version %s, auto-rollback %s, other template %s', (version, autoRollback, otherTemplate, expected) => {
+    const group = at(version);
+    const check = checkGroupVersion(group, otherTemplate ? other : group, autoRollback);
+    if (expected === 'error') expect(check).toEqual({ error: expect.stringContaining(`version ${version}`) });
+    else if (expected === 'warning') expect(check).toEqual({ warning: expect.stringContaining('launches $Latest') });
+    else expect(check).toEqual(expected);
+  });
+});
+
+describe('rollbackTarget', () => {
+  const group: TemplateRef = { id: ID, name: 'web', version: '3' };
+  it.each<[string, TemplateRef, number | string]>([
+    ["the group's template, made from the version it runs", group, 3],
+    ['another template', { name: 'web-next', version: '$Default' }, '3 of launch template web'],
+  ])('%s', (_case, chosen, expected) => {
+    expect(rollbackTarget(group, chosen, 3)).toBe(expected);
+  });
+});
+
+const PATH_TAG = { key: 'NixStorePath', value: '/nix/store/new' };
+
+describe('mergeTagSpecifications', () => {
+  it.each<[string, LaunchTemplateTagSpecification[] | undefined, Tag[], object[]]>([
+    ['no specifications', undefined, [PATH_TAG], [{ ResourceType: 'instance', Tags: [{ Key: 'NixStorePath', Value: '/nix/store/new' }] }]],
+    [
+      'other resources only: an instance specification is added after them',
+      [{ ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'web' }] }],
+      [PATH_TAG],
+      [
+        { ResourceType: 'volume', Tags: [{ Key: 'Team', Value: 'web' }] },
+        { ResourceType: 'instance', Tags: [{ Key: 'NixStorePath', Value: '/nix/store/new' }] },
+      ],
+    ],
+    [
+      'a held key keeps its place, new keys follow, other tags and resources stay',
+      [
+        { ResourceType: 'network-interface', Tags: [{ Key: 'Team', Value: 'web' }] },
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'Name', Value: 'web' },
+            { Key: 'NixStorePath', Value: '/nix/store/old' },
+            { Key: 'Substituters', Value: 's3://cache' },
+          ],
+        },
+      ],
+      [PATH_TAG, { key: 'Role', value: 'web' }],
+      [
+        { ResourceType: 'network-interface', Tags: [{ Key: 'Team', Value: 'web' }] },
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'Name', Value: 'web' },
+            { Key: 'NixStorePath', Value: '/nix/store/new' },
+            { Key: 'Substituters', Value: 's3://cache' },
+            { Key: 'Role', Value: 'web' },
+          ],
+        },
+      ],
+    ],
+    ['a specification without tags', [{ ResourceType: 'instance' }], [PATH_TAG], [{ ResourceType: 'instance', Tags: [{ Key: 'NixStorePath', Value: '/nix/store/new' }] }]],
+  ])('%s', (_case, existing, tags, expected) => {
+    expect(mergeTagSpecifications(existing, tags)).toEqual(expected);
+  });
+
+  it('leaves what it was given alone', () => {
+    const existing = [{ ResourceType: 'instance' as const, Tags: [{ Key: 'NixStorePath', Value: '/nix/store/old' }] }];
+    mergeTagSpecifications(existing, [PATH_TAG]);
+    expect(existing[0].Tags[0].Value).toBe('/nix/store/old');
+  });
+
+  it("refuses to go over EC2's 50 tags", () => {
+    const held = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    expect(() => mergeTagSpecifications([{ ResourceType: 'instance', Tags: held }], [PATH_TAG])).toThrow(
+      "The instance tags would number 51, over EC2's limit of 50 per instance.",
+    );
+  });
+});
+
+const KEY = `cache-1:${'A'.repeat(43)}=`;
+
+describe('tag keys', () => {
+  it.each<[string, string | undefined]>([
+    ['NixStorePath', undefined],
+    ['team:web@eu,1=a+b_c-d.e', undefined],
+    ['k8s.io/cluster-autoscaler/enabled', 'has "/": with MetadataOptions.InstanceMetadataTags enabled'],
+    ['Cost Center', 'has a space:'],
+    ['Größe', 'has "ö", "ß":'],
+    ['tab\there', 'has "\\t":'],
+    ['.', 'cannot be served by instance metadata'],
+    ['..', 'cannot be served by instance metadata'],
+    ['_index', 'cannot be served by instance metadata'],
+    ['...', undefined],
+    ['aws:nix', 'starts with aws:'],
+    ['AWS:nix', 'starts with aws:'],
+    ['', 'is 0 characters long; EC2 takes 1-128'],
+    ['k'.repeat(129), 'is 129 characters long'],
+    ['k'.repeat(128), undefined],
+  ])('%j: %s', (key, problem) => {
+    if (problem === undefined) expect(tagKeyProblem(key)).toBeUndefined();
+    else expect(tagKeyProblem(key)).toContain(problem);
+  });
+
+  it("lets AWS's own keys on a group pass", () => {
+    expect(tagKeyProblem('aws:cloudformation:stack-name', true)).toBeUndefined();
+  });
+});
+
+describe('tag values', () => {
+  it.each<[string, string, string | undefined]>([
+    ['Substituters', 's3://cache?region=eu-central-1 https://cache.example.org?priority=10', undefined],
+    ['Substituters', '', undefined],
+    ['Substituters', 's3://cache?trusted=1', '"s3://cache?trusted=1" (refused settings: trusted), which the user data refuses'],
+    ['Substituters', 's3://a s3://cache?secret-key=/etc/key', '(refused settings: secret-key)'],
+    ['Substituters', 's3://cache?%74rusted=1', '(refused settings: trusted)'],
+    ['Substituters', 'ftp://cache', 'has "ftp://cache", which the user data refuses'],
+    ['Substituters', 's3://a\ts3://b', 'has control characters'],
+    ['TrustedPublicKeys', `${KEY} other-1:${'B'.repeat(43)}=`, undefined],
+    ['TrustedPublicKeys', 'cache-1:short=', 'has "cache-1:short=", which the user data refuses'],
+    ['TrustedPublicKeys', `me@cache-1:${'A'.repeat(43)}=`, undefined],
+    ['TrustedPublicKeys', `me cache-1:${'A'.repeat(43)}=`, 'has "me", which the user data refuses'],
+    ['TrustedPublicKeys', `$(reboot):${'A'.repeat(43)}=`, 'which the user data refuses: each item must be a Nix public key, name:<44 characters of base64>'],
+    ['TrustedPublicKeys', `a/b:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['TrustedPublicKeys', `:${'A'.repeat(43)}=`, 'which the user data refuses'],
+    ['NixStorePath', STORE_PATH, undefined],
+    ['NixStorePath', 'garbage', 'is "garbage", which the user data refuses (powering the instance off): it must be a full store path'],
+    ['NixStorePath', '', 'is "", which the user data refuses'],
+    ['NixStorePath', `${STORE_PATH}\n`, 'which the user data refuses'],
+    ['NixStorePath', '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpe-x', 'which the user data refuses'],
+    ['nixstorepath', 'garbage', undefined],
+    ['Note', 'x'.repeat(256), undefined],
+    ['Note', 'x'.repeat(257), 'is 257 characters long; EC2 takes at most 256'],
+    ['Note', 's3://cache?trusted=1', undefined],
+  ])('%s=%j: %s', (key, value, problem) => {
+    if (problem === undefined) expect(tagValueProblem(key, value)).toBeUndefined();
+    else expect(tagValueProblem(key, value)).toContain(problem);
+  });
+
+  it("checks public keys with user-data.sh's own pattern, the one public-key rule (shared/store-uri.ts)", () => {
+    const script = readFileSync(new URL('./user-data.sh', import.meta.url), 'utf8');
+    expect(script).toContain(`PUBLIC_KEY_PATTERN='^${PUBLIC_KEY_SOURCE}$'`);
+  });
+});
+
+describe('a launch from the new version', () => {
+  const TEMPLATE_TAGS = [{ Key: 'Name', Value: 'web' }, { Key: 'Substituters', Value: 's3://cache?region=eu-central-1' }];
+  const fine: LaunchCheck = {
+    template: 'launch template lt-0123456789abcdef0 version 3',
+    groupName: 'web',
+    metadataOptions: { InstanceMetadataTags: 'enabled', HttpTokens: 'required' } as LaunchCheck['metadataOptions'],
+    tagSpecifications: [
+      { ResourceType: 'instance', Tags: TEMPLATE_TAGS },
+      { ResourceType: 'volume', Tags: [{ Key: 'backup/daily', Value: 'yes' }] },
+    ],
+    groupTags: [
+      { Key: 'Environment', Value: 'production', PropagateAtLaunch: true },
+      { Key: 'aws:cloudformation:stack-name', Value: 'web', PropagateAtLaunch: true },
+      { Key: 'billing/team', Value: 'web', PropagateAtLaunch: false },
+    ],
+    storePathTag: 'NixStorePath',
+    storePath: STORE_PATH,
+    tags: [{ key: 'Role', value: 'web' }],
+  };
+  const instanceTags = (tags: Array<{ Key: string; Value: string }>) => [{ ResourceType: 'instance', Tags: tags }];
+  const many = (count: number) => Array.from({ length: count }, (_, i) => ({ Key: `t${i}`, Value: '' }));
+
+  it('passes a template and group that launch, ignoring volume tags and tags not propagated', () => {
+    expect(launchProblems(fine)).toEqual([]);
+  });
+
+  it.each<[string, Partial<LaunchCheck>, string[]]>([
+    [
+      'metadata tags disabled',
+      { metadataOptions: { InstanceMetadataTags: 'disabled' } },
+      ['The launch template lt-0123456789abcdef0 version 3 has MetadataOptions.InstanceMetadataTags disabled: new instances could not read the NixStorePath tag, and the user data powers them off. Set MetadataOptions.InstanceMetadataTags to enabled in the launch template.'],
+    ],
+    ['no metadata options', { metadataOptions: undefined }, ['has MetadataOptions.InstanceMetadataTags unset (disabled)']],
+    [
+      'instance metadata switched off',
+      { metadataOptions: { InstanceMetadataTags: 'enabled', HttpEndpoint: 'disabled' } },
+      ['has MetadataOptions.HttpEndpoint disabled'],
+    ],
+    [
+      'a template instance tag with /',
+      { tagSpecifications: instanceTags([...TEMPLATE_TAGS, { Key: 'k8s.io/cluster-autoscaler/enabled', Value: 'true' }]) },
+      ['Tag key "k8s.io/cluster-autoscaler/enabled" (an instance tag of launch template lt-0123456789abcdef0 version 3) has "/"'],
+    ],
+    [
+      'a template instance tag with a space',
+      { tagSpecifications: instanceTags([{ Key: 'Cost Center', Value: '42' }]) },
+      ['Tag key "Cost Center" (an instance tag of launch template lt-0123456789abcdef0 version 3) has a space'],
+    ],
+    [
+      'a group tag with / propagated at launch',
+      { groupTags: [{ Key: 'kubernetes.io/cluster/web', Value: 'owned', PropagateAtLaunch: true }] },
+      ['Tag key "kubernetes.io/cluster/web" (a tag of group web with PropagateAtLaunch) has "/"'],
+    ],
+    [
+      'a template substituter that skips signatures',
+      { tagSpecifications: instanceTags([{ Key: 'Substituters', Value: 's3://cache?trusted=1' }]) },
+      ['The value of tag "Substituters" (an instance tag of launch template lt-0123456789abcdef0 version 3) has "s3://cache?trusted=1" (refused settings: trusted)'],
+    ],
+    [
+      'a group tag over the store path',
+      { groupTags: [{ Key: 'NixStorePath', Value: STORE_PATH, PropagateAtLaunch: true }] },
+      ['Tag "NixStorePath" is a tag of group web with PropagateAtLaunch, which Auto Scaling puts on new instances over the launch template\'s: the value this deploy sets would never reach them.'],
+    ],
+    [
+      'a template store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', tagSpecifications: instanceTags([{ Key: 'NixStorePath', Value: 'garbage' }]) },
+      ['The value of tag "NixStorePath" (an instance tag of launch template lt-0123456789abcdef0 version 3) is "garbage", which the user data refuses'],
+    ],
+    [
+      'a tags input store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', tags: [{ key: 'NixStorePath', value: 'garbage' }] },
+      ['The value of tag "NixStorePath" (input \'tags\') is "garbage", which the user data refuses'],
+    ],
+    [
+      'a propagated group store path that is not one, the store path carried by another tag',
+      { storePathTag: 'Name', groupTags: [{ Key: 'NixStorePath', Value: '/nix/store/x', PropagateAtLaunch: true }] },
+      ['The value of tag "NixStorePath" (a tag of group web with PropagateAtLaunch) is "/nix/store/x", which the user data refuses'],
+    ],
+    [
+      'a group tag over a tags input',
+      { groupTags: [{ Key: 'Role', Value: 'api', PropagateAtLaunch: true }] },
+      ['Tag "Role" is a tag of group web with PropagateAtLaunch'],
+    ],
+    [
+      'a group key with a bad substituter',
+      { groupTags: [{ Key: 'Substituters', Value: 'https://cache?require-sigs=false', PropagateAtLaunch: true }] },
+      ['The value of tag "Substituters" (a tag of group web with PropagateAtLaunch) has "https://cache?require-sigs=false" (refused settings: require-sigs)'],
+    ],
+    [
+      '52 tags with the group\'s',
+      { tagSpecifications: instanceTags(many(45)), groupTags: many(50).slice(45).map((t) => ({ ...t, Key: `g${t.Key}`, PropagateAtLaunch: true })) },
+      ["New instances would carry 52 tags (the launch template's, this deploy's and the group's with PropagateAtLaunch), over EC2's limit of 50 per instance."],
+    ],
+  ])('refuses %s', (_case, change, expected) => {
+    const problems = launchProblems({ ...fine, ...change });
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((text, i) => expect(problems[i]).toContain(text));
+  });
+
+  it('passes a valid store path in NixStorePath when another tag carries the store path', () => {
+    const check = { ...fine, storePathTag: 'Name', tagSpecifications: instanceTags([{ Key: 'NixStorePath', Value: STORE_PATH }]) };
+    expect(launchProblems(check)).toEqual([]);
+  });
+
+  it('counts 50 tags as within the limit, AWS-owned ones aside', () => {
+    const check = { ...fine, tagSpecifications: instanceTags(many(47)), groupTags: fine.groupTags };
+    // 47 + NixStorePath + Role + Environment = 50; aws:cloudformation:stack-name does not count.
+    expect(launchProblems(check)).toEqual([]);
+  });
+});
+
+const RUN = { GITHUB_REPOSITORY: 'octo-org/octo-repo', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' };
+
+describe('clientToken', () => {
+  const token = clientToken(RUN, 'web', STORE_PATH);
+
+  it.each<[string, NodeJS.ProcessEnv, string, string, boolean]>([
+    ['the same run, group and store path', RUN, 'web', STORE_PATH, true],
+    ['another attempt', { ...RUN, GITHUB_RUN_ATTEMPT: '2' }, 'web', STORE_PATH, false],
+    ['another run', { ...RUN, GITHUB_RUN_ID: '43' }, 'web', STORE_PATH, false],
+    ['another repository', { ...RUN, GITHUB_REPOSITORY: 'octo-org/other' }, 'web', STORE_PATH, false],
+    ['another group', RUN, 'api', STORE_PATH, false],
+    ['another store path', RUN, 'web', STORE_PATH.replace('web-25.05', 'web-25.11'), false],
+  ])('%s: same token %s', (_case, env, group, path, same) => {
+    expect(clientToken(env, group, path) === token).toBe(same);
+  });
+
+  it("is EC2's form, and none outside a workflow run", () => {
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(clientToken({}, 'web', STORE_PATH)).toBeUndefined();
+  });
+});
+
+describe('versionDescription', () => {
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['in a run', RUN, `${STORE_PATH}, octo-org/octo-repo run 42 attempt 1`],
+    ['outside a run', {}, STORE_PATH],
+    ['a store path that leaves no room', RUN, `/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-${'n'.repeat(211)}`],
+  ])('%s', (_case, env, expected) => {
+    const path = expected.split(',')[0];
+    expect(versionDescription(path, env)).toBe(expected);
+    expect(versionDescription(path, env).length).toBeLessThanOrEqual(255);
+  });
+});
+
+describe('versionRequest', () => {
+  it('makes the version from the source with the store path tag first, then the tags', () => {
+    const request = versionRequest({
+      templateId: 'lt-0123456789abcdef0',
+      sourceVersion: 7,
+      sourceTagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }] }],
+      storePath: STORE_PATH,
+      storePathTag: 'System',
+      tags: [{ key: 'Substituters', value: 's3://cache' }],
+      groupName: 'web',
+      env: RUN,
+    });
+    expect(request).toEqual({
+      LaunchTemplateId: 'lt-0123456789abcdef0',
+      SourceVersion: '7',
+      VersionDescription: `${STORE_PATH}, octo-org/octo-repo run 42 attempt 1`,
+      ClientToken: clientToken(RUN, 'web', STORE_PATH),
+      LaunchTemplateData: {
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'Name', Value: 'web' },
+              { Key: 'System', Value: STORE_PATH },
+              { Key: 'Substituters', Value: 's3://cache' },
+            ],
+          },
+        ],
+      },
+    });
+  });
+});
+
+const TARGET = { templateId: 'lt-0123456789abcdef0', version: 8 };
+const request = (values: Record<string, string>) =>
+  refreshRequest(
+    readInputs((name) => ({ 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...values })[name] ?? '', { AWS_REGION: 'us-east-1' }),
+    TARGET,
+  );
+
+describe('refreshRequest', () => {
+  it('names the version by number and leaves unset preferences to AWS', () => {
+    expect(request({})).toEqual({
+      AutoScalingGroupName: 'web',
+      Strategy: 'Rolling',
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: 'lt-0123456789abcdef0', Version: '8' } },
+      Preferences: {
+        MinHealthyPercentage: 90,
+        SkipMatching: true,
+        AutoRollback: true,
+        ScaleInProtectedInstances: 'Ignore',
+        StandbyInstances: 'Ignore',
+      },
+    });
+  });
+
+  it.each<[Record<string, string>, object]>([
+    [{ 'max-healthy-percentage': '150', 'instance-warmup': '5m' }, { MaxHealthyPercentage: 150, InstanceWarmup: 300 }],
+    [{ 'checkpoint-percentages': '10,100', 'checkpoint-delay': '15m' }, { CheckpointPercentages: [10, 100], CheckpointDelay: 900 }],
+    [{ alarms: 'web-5xx\nweb-latency', 'bake-time': '10m' }, { AlarmSpecification: { Alarms: ['web-5xx', 'web-latency'] }, BakeTime: 600 }],
+    [{ 'skip-matching': 'false', 'auto-rollback': 'false' }, { SkipMatching: false, AutoRollback: false }],
+    [{ 'scale-in-protected-instances': 'refresh', 'standby-instances': 'wait' }, { ScaleInProtectedInstances: 'Refresh', StandbyInstances: 'Wait' }],
+  ])('%j', (values, preferences) => {
+    expect(request(values).Preferences).toMatchObject(preferences);
+  });
+});
+
+const VERSIONS = { source: 3, target: 4 };
+
+describe('verdict', () => {
+  it.each<[string, Partial<InstanceRefresh>, Verdict]>([
+    ['Pending', {}, { kind: 'waiting' }],
+    ['InProgress', {}, { kind: 'waiting' }],
+    ['Baking', { StatusReason: 'Waiting 600 seconds (BakeTime) before completing.' }, { kind: 'waiting' }],
+    ['Cancelling', {}, { kind: 'waiting' }],
+    ['RollbackInProgress', {}, { kind: 'waiting' }],
+    ['SomethingNew', {}, { kind: 'waiting' }],
+    ['Successful', {}, { kind: 'succeeded', message: 'Deployed: the group runs launch template version 4.' }],
+    ['Failed', { StatusReason: 'Health checks failed.' }, { kind: 'failed', message: 'Deploy failed, the instance refresh failed: Health checks failed.' }],
+    ['Cancelled', {}, { kind: 'failed', message: 'Deploy failed, the instance refresh was cancelled' }],
+    [
+      'RollbackSuccessful',
+      { StatusReason: 'status', RollbackDetails: { RollbackReason: 'Alarm web-5xx went off.' } },
+      { kind: 'failed', message: 'Deploy failed, group rolled back to version 3: Alarm web-5xx went off.' },
+    ],
+    [
+      'RollbackFailed',
+      { StatusReason: 'Could not replace 1 instance.' },
+      {
+        kind: 'failed',
+        message: 'Deploy failed, and so did the rollback to version 3: the group may run both versions: Could not replace 1 instance.',
+      },
+    ],
+  ])('%s %j', (Status, refresh, expected) => {
+    expect(verdict({ Status: Status as InstanceRefresh['Status'], ...refresh }, VERSIONS)).toEqual(expected);
+  });
+
+  it('names the other template a rollback returns to', () => {
+    expect(verdict({ Status: 'RollbackSuccessful' }, { source: '7 of launch template old', target: 1 })).toEqual({
+      kind: 'failed',
+      message: 'Deploy failed, group rolled back to version 7 of launch template old',
+    });
+  });
+});
+
+describe('progressLine', () => {
+  it.each<[Partial<InstanceRefresh>, string]>([
+    [{ Status: 'Pending' }, 'Pending 0%'],
+    [{ Status: 'InProgress', PercentageComplete: 50, InstancesToUpdate: 1 }, 'InProgress 50% (1 instance to update)'],
+    [
+      { Status: 'InProgress', PercentageComplete: 50, InstancesToUpdate: 2, StatusReason: 'Checkpoint 50% reached.' },
+      'InProgress 50% (2 instances to update) - Checkpoint 50% reached.',
+    ],
+    [
+      { Status: 'RollbackInProgress', PercentageComplete: 25, InstancesToUpdate: 3, RollbackDetails: { PercentageCompleteOnRollback: 50 } },
+      'RollbackInProgress 25% (3 instances to update), rolling back from 50%',
+    ],
+  ])('%j', (refresh, line) => {
+    expect(progressLine(refresh)).toBe(line);
+  });
+});
+
+describe('inProgressAction', () => {
+  it.each<[InProgressAction, string, InProgressAction]>([
+    ['fail', 'InProgress', 'fail'],
+    ['wait', 'InProgress', 'wait'],
+    ['cancel', 'Pending', 'cancel'],
+    ['cancel', 'Baking', 'cancel'],
+    ['cancel', 'RollbackInProgress', 'wait'],
+    ['cancel', 'Cancelling', 'wait'],
+    ['fail', 'RollbackInProgress', 'fail'],
+  ])('%s on %s: %s', (policy, status, expected) => {
+    expect(inProgressAction(policy, status)).toBe(expected);
+  });
+});
+
+const SINCE = Date.parse('2026-01-01T00:00:00Z');
+const STARTED: StartInstanceRefreshCommandInput = {
+  AutoScalingGroupName: 'web',
+  DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } },
+};
+const refresh = (id: string, version: string, start: string): InstanceRefresh => ({
+  InstanceRefreshId: 'r',
+  StartTime: new Date(start),
+  DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: id, Version: version } },
+});
+
+describe('isRequestedRefresh: the version this deploy made, started since its first attempt', () => {
+  it.each<[string, InstanceRefresh, boolean]>([
+    ['same template and version, started after', refresh('lt-1', '3', '2026-01-01T00:00:05Z'), true],
+    ['started at the very moment', refresh('lt-1', '3', '2026-01-01T00:00:00Z'), true],
+    ['started before (an older deploy of a version of that number cannot be, but a clock can)', refresh('lt-1', '3', '2025-12-31T23:59:59Z'), false],
+    ['another version', refresh('lt-1', '2', '2026-01-01T00:00:05Z'), false],
+    ['another template', refresh('lt-2', '3', '2026-01-01T00:00:05Z'), false],
+    ['no desired configuration (another deploy with none)', { InstanceRefreshId: 'r', StartTime: new Date('2026-01-01T00:00:05Z') }, false],
+  ])('%s: %s', (_case, candidate, expected) => expect(isRequestedRefresh(candidate, STARTED, SINCE)).toBe(expected));
+});
+
+describe('unfinishedWait: why the step failed and the abort budget that applies', () => {
+  it.each<[string, Parameters<typeof unfinishedWait>[0], string, string]>([
+    ['timeout', { outcome: 'timeout' }, 'Instance refresh r-1 did not end within 0.5 minutes', 'timeout'],
+    ['cancellation', { outcome: 'aborted' }, 'The run was cancelled while instance refresh r-1 was running', 'cancelled'],
+    ['lost sight', { outcome: 'failed', error: new Error('AccessDenied') }, 'Lost sight of instance refresh r-1 (AccessDenied)', 'gave-up'],
+  ])('%s', (_case, ending, why, cause) => {
+    expect(unfinishedWait(ending, 'r-1', 0.5)).toEqual({ why, cause });
+  });
+});
+
+describe('progressPoint: one per change of status or percentage', () => {
+  const AT = new Date('2026-01-01T00:00:00Z');
+  const last = { at: new Date(0), status: 'InProgress', percent: 25 };
+  it.each<[string, InstanceRefresh, typeof last | undefined, object | undefined]>([
+    ['the first look', { Status: 'Pending' }, undefined, { at: AT, status: 'Pending', percent: 0 }],
+    ['the same status and percentage', { Status: 'InProgress', PercentageComplete: 25, StatusReason: 'Waiting' }, last, undefined],
+    ['a new percentage', { Status: 'InProgress', PercentageComplete: 50 }, last, { at: AT, status: 'InProgress', percent: 50 }],
+    ['a new status', { Status: 'Baking', PercentageComplete: 25 }, last, { at: AT, status: 'Baking', percent: 25 }],
+    [
+      'a rollback',
+      { Status: 'RollbackInProgress', PercentageComplete: 25, StatusReason: 'Alarm', RollbackDetails: { PercentageCompleteOnRollback: 50 } },
+      last,
+      { at: AT, status: 'RollbackInProgress', percent: 25, rollbackFrom: 50, reason: 'Alarm' },
+    ],
+    ['no status', {}, undefined, { at: AT, status: 'Unknown', percent: 0 }],
+  ])('%s', (_case, refresh, previous, point) => {
+    expect(progressPoint(refresh, AT, previous)).toEqual(point);
+  });
+});
+
+describe('refreshTabUrl: the console-url output, in the partition of the region', () => {
+  it.each<[string, string, string]>([
+    ['eu-central-1', 'web', 'https://eu-central-1.console.aws.amazon.com/ec2/home?region=eu-central-1#AutoScalingGroupDetails:id=web;view=instanceRefresh'],
+    ['cn-north-1', 'web', 'https://cn-north-1.console.amazonaws.cn/ec2/home?region=cn-north-1#AutoScalingGroupDetails:id=web;view=instanceRefresh'],
+    ['us-gov-west-1', 'web', 'https://us-gov-west-1.console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#AutoScalingGroupDetails:id=web;view=instanceRefresh'],
+    ['us-east-1', 'web tier#1', 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web%20tier%231;view=instanceRefresh'],
+  ])('%s %s', (region, group, url) => {
+    expect(refreshTabUrl(region, group)).toBe(url);
+  });
+});

@@ -1,0 +1,611 @@
+/**
+ * The decisions of a deploy, pure: fed what the inputs and AWS said, they answer with requests, problems and
+ * verdicts, and make no call. The calls that feed them are in aws.ts, the steps in order in main.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { AutoScalingGroup, InstanceRefresh, StartInstanceRefreshCommandInput } from '@aws-sdk/client-auto-scaling';
+import type {
+  CreateLaunchTemplateVersionCommandInput,
+  LaunchTemplateTagSpecification,
+  LaunchTemplateTagSpecificationRequest,
+} from '@aws-sdk/client-ec2';
+import type { AbortCause } from '../shared/abort-budget.js';
+import { consoleUrl } from '../shared/console-url.js';
+import { errorMessage } from '../shared/errors.js';
+import type { TimelineEntry } from '../shared/poller.js';
+import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
+import { PUBLIC_KEY, PUBLIC_KEY_FORM, refusedSettings, SUBSTITUTER, SUBSTITUTER_FORM, SUBSTITUTER_SETTINGS } from '../shared/store-uri.js';
+import type { InstanceRefreshInputs } from './inputs.js';
+
+// ---- the launch template a version is added to ----
+
+/**
+ * Which launch template the deploy adds a version to, and whether the group's way of naming its version allows
+ * the deploy at all. Pure: fed by DescribeAutoScalingGroups.
+ */
+
+export interface TemplateRef {
+  id?: string;
+  name?: string;
+  /** As the group holds it: a number, `$Latest` or `$Default`. */
+  version: string;
+}
+
+const TEMPLATE_ID = /^lt-[0-9a-f]{17}$/;
+/** Versions that move by themselves; AWS rolls back only to a version number. */
+const MOVING_VERSIONS = new Set(['$Latest', '$Default']);
+
+/** The launch template the group launches from; throws for groups this action cannot deploy to. */
+export function groupTemplate(group: AutoScalingGroup): TemplateRef {
+  const name = group.AutoScalingGroupName;
+  if (group.MixedInstancesPolicy) {
+    // A desired configuration with a plain launch template would replace the group's whole mixed instances policy.
+    throw new Error(`Auto Scaling group ${name} uses a mixed instances policy, which this action does not deploy to.`);
+  }
+  const template = group.LaunchTemplate;
+  if (!template || !(template.LaunchTemplateId || template.LaunchTemplateName)) {
+    throw new Error(
+      `Auto Scaling group ${name} has no launch template (a launch configuration cannot carry the store path tag).`,
+    );
+  }
+  return { id: template.LaunchTemplateId, name: template.LaunchTemplateName, version: template.Version ?? '$Default' };
+}
+
+/**
+ * The template to add the version to: the group's own (at the version the group runs), or the one the
+ * `launch-template` input names (at its default version), which the refresh then moves the group to.
+ */
+export function chooseTemplate(group: TemplateRef, input: string): TemplateRef {
+  if (input === '' || input === group.id || input === group.name) return group;
+  return TEMPLATE_ID.test(input) ? { id: input, version: '$Default' } : { name: input, version: '$Default' };
+}
+
+export interface VersionCheck {
+  /** Why the deploy cannot go ahead; nothing has been changed yet. */
+  error?: string;
+  warning?: string;
+}
+
+export function checkGroupVersion(group: TemplateRef, chosen: TemplateRef, autoRollback: boolean): VersionCheck {
+  if (!MOVING_VERSIONS.has(group.version)) return {};
+  if (autoRollback) {
+    return {
+      error:
+        `The group launches launch template version ${group.version}, and AWS rolls back only to a version number. ` +
+        `Set the group to a version number, or set auto-rollback to false.`,
+    };
+  }
+  if (group.version === '$Latest' && chosen === group) {
+    return {
+      warning:
+        'The group launches $Latest: from the moment the new version exists, any instance the group launches ' +
+        '(scale-out, replacement) boots the new store path, refresh or not.',
+    };
+  }
+  return {};
+}
+
+/**
+ * Where a rollback returns the group, as messages name it: the version it runs, which is the new version's source
+ * unless the deploy moves the group to another template.
+ */
+export function rollbackTarget(group: TemplateRef, chosen: TemplateRef, sourceNumber: number): number | string {
+  return chosen === group ? sourceNumber : `${group.version} of launch template ${group.name ?? group.id}`;
+}
+
+// ---- the new version's tags ----
+
+/**
+ * The new launch template version's tag specifications. `CreateLaunchTemplateVersion` replaces the source version's
+ * whole `TagSpecifications` list with the one in the request, so the request must carry every specification and
+ * every tag the source had, with the deploy's tags merged into the instance specification.
+ */
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** EC2's limit of tags per resource. */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/**
+ * Every specification of `existing` in its order, the `instance` one with `tags` set: a key it has keeps its
+ * place and takes the new value, a new key is appended. Without an `instance` specification one is appended.
+ */
+export function mergeTagSpecifications(
+  existing: readonly LaunchTemplateTagSpecification[] | undefined,
+  tags: readonly Tag[],
+): LaunchTemplateTagSpecificationRequest[] {
+  const specifications = (existing ?? []).map((spec) => ({
+    ResourceType: spec.ResourceType,
+    Tags: (spec.Tags ?? []).map((tag) => ({ Key: tag.Key, Value: tag.Value })),
+  }));
+  let instance = specifications.find((spec) => spec.ResourceType === 'instance');
+  if (!instance) {
+    instance = { ResourceType: 'instance', Tags: [] };
+    specifications.push(instance);
+  }
+  for (const { key, value } of tags) {
+    const held = instance.Tags.find((tag) => tag.Key === key);
+    if (held) held.Value = value;
+    else instance.Tags.push({ Key: key, Value: value });
+  }
+  if (instance.Tags.length > MAX_TAGS_PER_RESOURCE) {
+    throw new Error(
+      `The instance tags would number ${instance.Tags.length}, over EC2's limit of ${MAX_TAGS_PER_RESOURCE} per instance.`,
+    );
+  }
+  return specifications;
+}
+
+// ---- what would fail a launch or a boot ----
+
+/**
+ * What makes a launch fail later, found before anything is changed. Pure: every function here takes what was read
+ * (inputs, the source launch template version, the group) and answers with problems, each a sentence that names the
+ * tag key or setting and says why.
+ *
+ * Three parties fail a deploy after the fact when a tag is wrong:
+ * - EC2, at every launch: with `MetadataOptions.InstanceMetadataTags = enabled`, an instance any of whose tag keys
+ *   has a character outside `A-Za-z0-9 + - = . , _ : @`, or is `.`, `..` or `_index`, is not launched (EC2 user
+ *   guide, "View tags for your EC2 instances using instance metadata"); and at most 50 user tags per resource, keys
+ *   1-128 characters, values up to 256, no `aws:` prefix (AWS's own).
+ * - The instance, at boot: `user-data.sh` needs the tags through instance metadata, and refuses a `NixStorePath`,
+ *   `Substituters` or `TrustedPublicKeys` value it would not use (then it powers the instance off). It reads them by
+ *   its default names whatever `store-path-tag` says, unless its image sets other names.
+ * - IAM: the deploy and ssm-deploy roles in `iam/` act only on resources whose `Environment` tag names their
+ *   environment (`aws:ResourceTag/Environment`, `ssm:resourceTag/Environment`), so a deploy that wrote that tag onto
+ *   instances would hand them to another environment's roles.
+ */
+
+/** The tags `user-data.sh` reads, by its default names (`store-path-tag` defaults to the first). */
+export const STORE_PATH_TAG = 'NixStorePath';
+export const SUBSTITUTERS_TAG = 'Substituters';
+export const TRUSTED_PUBLIC_KEYS_TAG = 'TrustedPublicKeys';
+/** The tag the IAM policies in `iam/` condition on. */
+export const ENVIRONMENT_TAG = 'Environment';
+
+/** The characters instance metadata serves in a tag key. */
+const IMDS_KEY_CHAR = /[A-Za-z0-9+\-=.,_:@]/;
+/** Keys instance metadata cannot serve although their characters are allowed: they are path segments of its own. */
+const IMDS_RESERVED_KEYS = ['.', '..', '_index'];
+export const MAX_TAG_KEY = 128;
+export const MAX_TAG_VALUE = 256;
+
+export const TAG_KEY_FORM =
+  'a tag key of 1-128 characters from A-Z a-z 0-9 + - = . , _ : @ (no / and no spaces), not ., .. or _index, ' +
+  'not starting with aws:';
+
+/** A key or value from outside, quoted so that control characters show and a long one stays short. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 140 ? `${text.slice(0, 137)}...` : text);
+}
+
+/**
+ * Why EC2 would not launch an instance with this tag key while instance metadata tags are enabled, or would not
+ * accept it as a user tag; `undefined` when it is fine. `aws:` keys pass when `awsOwned` (tags AWS itself put on a
+ * group, such as CloudFormation's `aws:cloudformation:stack-name`, which it propagates to instances).
+ */
+export function tagKeyProblem(key: string, awsOwned = false): string | undefined {
+  if (key.length < 1 || key.length > MAX_TAG_KEY) return `is ${key.length} characters long; EC2 takes 1-${MAX_TAG_KEY}`;
+  if (!awsOwned && key.toLowerCase().startsWith('aws:')) return 'starts with aws:, which AWS keeps for its own tags';
+  const bad = [...new Set([...key].filter((char) => !IMDS_KEY_CHAR.test(char)))];
+  if (bad.length > 0) {
+    const named = bad.map((char) => (char === ' ' ? 'a space' : shown(char))).join(', ');
+    return (
+      `has ${named}: with MetadataOptions.InstanceMetadataTags enabled, EC2 launches no instance that has a tag key ` +
+      'with characters other than A-Z a-z 0-9 + - = . , _ : @'
+    );
+  }
+  if (IMDS_RESERVED_KEYS.includes(key)) return 'cannot be served by instance metadata, so EC2 launches no instance with it';
+  return undefined;
+}
+
+/**
+ * Why no deploy may set the tag `key`: `Environment` (in any case: IAM condition key names are not case sensitive)
+ * decides which roles may act on the instances.
+ */
+export function environmentKeyProblem(key: string): string | undefined {
+  if (key.toLowerCase() !== ENVIRONMENT_TAG.toLowerCase()) return undefined;
+  return (
+    `decides which IAM roles may act on the instances (aws:ResourceTag/${ENVIRONMENT_TAG} in iam/): ` +
+    'only administrators set it, on the group with PropagateAtLaunch'
+  );
+}
+
+/** Why the `tags` input must not set `key`: a tag IAM relies on, or the one that carries `store-path`. */
+export function ownedKeyProblem(key: string, storePathTag: string): string | undefined {
+  return environmentKeyProblem(key) ?? (key === storePathTag ? "carries 'store-path' (the action sets it)" : undefined);
+}
+
+/**
+ * Why the instance (or EC2) would refuse `value` for the tag `key`; `undefined` when it is fine. The tags
+ * `user-data.sh` reads by its default names are checked as it checks them, whichever tag carries this deploy's
+ * store path: `NixStorePath` a store path (`shared/store-path.ts`); `Substituters` and `TrustedPublicKeys` space
+ * separated, no control characters, each item a store URI with only the allowed settings (`shared/store-uri.ts`) or
+ * a public key.
+ */
+export function tagValueProblem(key: string, value: string): string | undefined {
+  if (value.length > MAX_TAG_VALUE) return `is ${value.length} characters long; EC2 takes at most ${MAX_TAG_VALUE}`;
+  if (key === STORE_PATH_TAG && !STORE_PATH.test(value)) {
+    return `is ${shown(value)}, which the user data refuses (powering the instance off): it must be ${STORE_PATH_FORM}`;
+  }
+  if (key !== SUBSTITUTERS_TAG && key !== TRUSTED_PUBLIC_KEYS_TAG) return undefined;
+  // The script refuses the whole tag for any control character, and splits the rest at spaces.
+  if (/\p{Cc}/u.test(value)) return 'has control characters, and the user data refuses it';
+  const items = value.split(' ').filter((item) => item !== '');
+  for (const item of items) {
+    if (key === SUBSTITUTERS_TAG && !SUBSTITUTER.test(item)) {
+      const refused = refusedSettings(item, SUBSTITUTER_SETTINGS);
+      const why = refused.length > 0 ? ` (refused settings: ${refused.join(', ')})` : '';
+      return `has ${shown(item)}${why}, which the user data refuses: each item must be ${SUBSTITUTER_FORM}`;
+    }
+    if (key === TRUSTED_PUBLIC_KEYS_TAG && !PUBLIC_KEY.test(item)) {
+      return `has ${shown(item)}, which the user data refuses: each item must be ${PUBLIC_KEY_FORM}`;
+    }
+  }
+  return undefined;
+}
+
+/** One tag as it will land on new instances, with where it comes from, for messages. */
+interface LandingTag {
+  value: string;
+  from: string;
+  awsOwned: boolean;
+}
+
+export interface LaunchCheck {
+  /** `launch template lt-... version 3`, for messages. */
+  template: string;
+  groupName: string;
+  metadataOptions?: { InstanceMetadataTags?: string; HttpEndpoint?: string };
+  /** The source version's tag specifications (only `instance` ones land on instances). */
+  tagSpecifications?: ReadonlyArray<{ ResourceType?: string; Tags?: ReadonlyArray<{ Key?: string; Value?: string }> }>;
+  /** The group's tags as DescribeAutoScalingGroups answers them. */
+  groupTags?: ReadonlyArray<{ Key?: string; Value?: string; PropagateAtLaunch?: boolean }>;
+  storePathTag: string;
+  storePath: string;
+  /** The `tags` input. */
+  tags: readonly Tag[];
+}
+
+/**
+ * Every reason the new version's instances would fail to launch or to boot, or would not carry what the deploy
+ * sets; `[]` when there is none. The tags checked are those that will land on a new instance: the source version's
+ * `instance` tags, the store path tag and `tags` merged in, then the group's tags with PropagateAtLaunch, which
+ * Auto Scaling puts on the instance over a template tag of the same key.
+ */
+export function launchProblems(check: LaunchCheck): string[] {
+  const problems: string[] = [];
+  const options = check.metadataOptions ?? {};
+  if (options.InstanceMetadataTags !== 'enabled') {
+    problems.push(
+      `The ${check.template} has MetadataOptions.InstanceMetadataTags ${options.InstanceMetadataTags ?? 'unset (disabled)'}: ` +
+        `new instances could not read the ${check.storePathTag} tag, and the user data powers them off. ` +
+        'Set MetadataOptions.InstanceMetadataTags to enabled in the launch template.',
+    );
+  }
+  if (options.HttpEndpoint === 'disabled') {
+    problems.push(
+      `The ${check.template} has MetadataOptions.HttpEndpoint disabled: new instances could not reach instance metadata ` +
+        'to read their tags. Set MetadataOptions.HttpEndpoint to enabled in the launch template.',
+    );
+  }
+
+  const landing = new Map<string, LandingTag>();
+  const put = (key: string, value: string, from: string, awsOwned = false) => landing.set(key, { value, from, awsOwned });
+  for (const spec of check.tagSpecifications ?? []) {
+    if (spec.ResourceType !== 'instance') continue;
+    for (const tag of spec.Tags ?? []) put(tag.Key ?? '', tag.Value ?? '', `an instance tag of ${check.template}`);
+  }
+  put(check.storePathTag, check.storePath, "input 'store-path-tag'");
+  for (const tag of check.tags) put(tag.key, tag.value, "input 'tags'");
+  const inputKeys = new Set([check.storePathTag, ...check.tags.map((tag) => tag.key)]);
+  for (const tag of check.groupTags ?? []) {
+    if (!tag.PropagateAtLaunch) continue;
+    const key = tag.Key ?? '';
+    const from = `a tag of group ${check.groupName} with PropagateAtLaunch`;
+    if (inputKeys.has(key)) {
+      problems.push(
+        `Tag ${shown(key)} is ${from}, which Auto Scaling puts on new instances over the launch template's: ` +
+          `the value this deploy sets would never reach them.`,
+      );
+    }
+    put(key, tag.Value ?? '', from, key.startsWith('aws:'));
+  }
+
+  for (const [key, tag] of landing) {
+    const keyProblem = tagKeyProblem(key, tag.awsOwned);
+    if (keyProblem) problems.push(`Tag key ${shown(key)} (${tag.from}) ${keyProblem}.`);
+    const valueProblem = tagValueProblem(key, tag.value);
+    if (valueProblem) problems.push(`The value of tag ${shown(key)} (${tag.from}) ${valueProblem}.`);
+  }
+  const counted = [...landing.values()].filter((tag) => !tag.awsOwned).length;
+  if (counted > MAX_TAGS_PER_RESOURCE) {
+    problems.push(
+      `New instances would carry ${counted} tags (the launch template's, this deploy's and the group's with ` +
+        `PropagateAtLaunch), over EC2's limit of ${MAX_TAGS_PER_RESOURCE} per instance.`,
+    );
+  }
+  return problems;
+}
+
+// ---- the CreateLaunchTemplateVersion request ----
+
+/**
+ * The `CreateLaunchTemplateVersion` request of a deploy: made from the source version, tags merged, described by
+ * store path and run, and idempotent within one attempt of one job. Pure.
+ */
+
+/** EC2's limit on `VersionDescription`. */
+const MAX_DESCRIPTION = 255;
+
+export interface VersionRequestInput {
+  templateId: string;
+  sourceVersion: number;
+  sourceTagSpecifications: readonly LaunchTemplateTagSpecification[] | undefined;
+  storePath: string;
+  storePathTag: string;
+  tags: readonly Tag[];
+  groupName: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function versionRequest(input: VersionRequestInput): CreateLaunchTemplateVersionCommandInput {
+  return {
+    LaunchTemplateId: input.templateId,
+    SourceVersion: String(input.sourceVersion),
+    VersionDescription: versionDescription(input.storePath, input.env),
+    ClientToken: clientToken(input.env, input.groupName, input.storePath),
+    LaunchTemplateData: {
+      TagSpecifications: mergeTagSpecifications(input.sourceTagSpecifications, [
+        { key: input.storePathTag, value: input.storePath },
+        ...input.tags,
+      ]),
+    },
+  };
+}
+
+/**
+ * The same for every try within one attempt of a job run (the SDK's retries, the step run again by hand), and
+ * different for every other attempt, group or store path. None outside a workflow run: there a fixed token would
+ * hand one deploy the version an earlier one made.
+ */
+export function clientToken(env: NodeJS.ProcessEnv, groupName: string, storePath: string): string | undefined {
+  if (!env.GITHUB_RUN_ID) return undefined;
+  const parts = ['nixos-aws/instance-refresh', env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT ?? '1'];
+  return createHash('sha256').update([...parts, groupName, storePath].join('\0')).digest('hex');
+}
+
+/** `<store path>, <repository> run <id> attempt <n>`; the run is cut first when EC2's limit needs it. */
+export function versionDescription(storePath: string, env: NodeJS.ProcessEnv): string {
+  const run = env.GITHUB_RUN_ID
+    ? `, ${env.GITHUB_REPOSITORY ?? 'GitHub'} run ${env.GITHUB_RUN_ID} attempt ${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+    : '';
+  return `${storePath}${run}`.slice(0, MAX_DESCRIPTION);
+}
+
+// ---- the StartInstanceRefresh request ----
+
+/** The `StartInstanceRefresh` request of a deploy, from the inputs. Pure. */
+
+/**
+ * `DesiredConfiguration` names the new version by number: AutoRollback needs it to return the group to the version
+ * it had, and `$Latest` would follow whatever version someone makes next. Unset inputs stay unset, so AWS's own
+ * defaults (and the group's `DefaultInstanceWarmup`) apply.
+ */
+export function refreshRequest(
+  inputs: InstanceRefreshInputs,
+  target: { templateId: string; version: number },
+): StartInstanceRefreshCommandInput {
+  const checkpoints = inputs.checkpointPercentages.length > 0;
+  return {
+    AutoScalingGroupName: inputs.autoScalingGroupName,
+    Strategy: 'Rolling',
+    DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: target.templateId, Version: String(target.version) } },
+    Preferences: {
+      MinHealthyPercentage: inputs.minHealthyPercentage,
+      MaxHealthyPercentage: inputs.maxHealthyPercentage,
+      InstanceWarmup: inputs.instanceWarmup,
+      CheckpointPercentages: checkpoints ? inputs.checkpointPercentages : undefined,
+      CheckpointDelay: checkpoints ? inputs.checkpointDelay : undefined,
+      SkipMatching: inputs.skipMatching,
+      AutoRollback: inputs.autoRollback,
+      AlarmSpecification: inputs.alarms.length > 0 ? { Alarms: inputs.alarms } : undefined,
+      BakeTime: inputs.bakeTime,
+      ScaleInProtectedInstances: inputs.scaleInProtectedInstances,
+      StandbyInstances: inputs.standbyInstances,
+    },
+  };
+}
+
+// ---- what the refresh's status means, and how a wait ended ----
+
+/**
+ * What an instance refresh's status means for the deploy: still going, succeeded, or failed (and how to say so).
+ * Pure: the wait loop feeds it what DescribeInstanceRefreshes answered.
+ */
+
+/** While one of these lasts, AWS refuses to start another refresh on the group. `Baking` is one of them. */
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set([
+  'Pending',
+  'InProgress',
+  'Baking',
+  'Cancelling',
+  'RollbackInProgress',
+]);
+
+export type Verdict =
+  | { kind: 'waiting' }
+  | { kind: 'succeeded'; message: string }
+  | { kind: 'failed'; message: string };
+
+export interface DeployVersions {
+  /** The version the group had, as the rollback message names it (`3`, `3 of launch template web`). */
+  source: number | string;
+  /** The version this deploy made. */
+  target: number;
+}
+
+/**
+ * The deploy's verdict on the refresh. Any status not known to be final counts as still going, so a status AWS
+ * adds later ends in the timeout's `on-abort` rather than in a false success.
+ */
+export function verdict(refresh: InstanceRefresh, versions: DeployVersions): Verdict {
+  const reason = refresh.StatusReason ? `: ${refresh.StatusReason}` : '';
+  const rollbackReason = refresh.RollbackDetails?.RollbackReason ?? refresh.StatusReason;
+  const because = rollbackReason ? `: ${rollbackReason}` : '';
+  switch (refresh.Status) {
+    case 'Successful':
+      return { kind: 'succeeded', message: `Deployed: the group runs launch template version ${versions.target}.` };
+    case 'Failed':
+      return { kind: 'failed', message: `Deploy failed, the instance refresh failed${reason}` };
+    case 'Cancelled':
+      return { kind: 'failed', message: `Deploy failed, the instance refresh was cancelled${reason}` };
+    case 'RollbackSuccessful':
+      return { kind: 'failed', message: `Deploy failed, group rolled back to version ${versions.source}${because}` };
+    case 'RollbackFailed':
+      return {
+        kind: 'failed',
+        message:
+          `Deploy failed, and so did the rollback to version ${versions.source}: the group may run both versions` +
+          reason,
+      };
+    default:
+      return { kind: 'waiting' };
+  }
+}
+
+/** One log line: changes when the status, the percentage, the instances left or AWS's reason change. */
+export function progressLine(refresh: InstanceRefresh): string {
+  const rollback = refresh.RollbackDetails;
+  const left =
+    refresh.InstancesToUpdate === undefined
+      ? ''
+      : ` (${refresh.InstancesToUpdate} instance${refresh.InstancesToUpdate === 1 ? '' : 's'} to update)`;
+  const rolledBack =
+    rollback?.PercentageCompleteOnRollback === undefined
+      ? ''
+      : `, rolling back from ${rollback.PercentageCompleteOnRollback}%`;
+  const reason = refresh.StatusReason ? ` - ${refresh.StatusReason}` : '';
+  return `${refresh.Status ?? 'Unknown'} ${refresh.PercentageComplete ?? 0}%${left}${rolledBack}${reason}`;
+}
+
+/** What to do about another refresh that is running, by `if-in-progress`. */
+export type InProgressAction = 'fail' | 'wait' | 'cancel';
+
+/**
+ * `cancel` never cancels a rollback (that would leave the group half on a broken version) nor a refresh that is
+ * already being cancelled: those are waited for.
+ */
+export function inProgressAction(policy: InProgressAction, status: string | undefined): InProgressAction {
+  if (policy === 'cancel' && (status === 'RollbackInProgress' || status === 'Cancelling')) return 'wait';
+  return policy;
+}
+
+/**
+ * Whether `refresh` is the one `request` started: StartInstanceRefresh takes no client token, so a start whose answer
+ * was lost (the SDK then retries and meets `InstanceRefreshInProgress` from its own refresh) is recognised by what it
+ * asked for, the launch template version this deploy made (a number, never made twice), and its start time, no
+ * earlier than `sinceMs` (the first attempt, less an allowance for clock skew).
+ */
+export function isRequestedRefresh(refresh: InstanceRefresh, request: StartInstanceRefreshCommandInput, sinceMs: number): boolean {
+  const wanted = request.DesiredConfiguration?.LaunchTemplate;
+  const desired = refresh.DesiredConfiguration?.LaunchTemplate;
+  return (
+    wanted !== undefined &&
+    desired?.LaunchTemplateId === wanted.LaunchTemplateId &&
+    desired?.Version === wanted.Version &&
+    (refresh.StartTime?.getTime() ?? 0) >= sinceMs
+  );
+}
+
+/**
+ * A wait on this deploy's refresh that ended without a final status: why, in the words of the step's failure, and
+ * the abort budget that applies. Every such ending leaves the refresh running unwatched, so on-abort applies to all.
+ */
+export function unfinishedWait(
+  ending: { outcome: 'timeout' } | { outcome: 'aborted' } | { outcome: 'failed'; error: unknown },
+  refreshId: string,
+  timeoutMinutes: number,
+): { why: string; cause: AbortCause } {
+  switch (ending.outcome) {
+    case 'timeout':
+      return { why: `Instance refresh ${refreshId} did not end within ${timeoutMinutes} minutes`, cause: 'timeout' };
+    case 'aborted':
+      return { why: `The run was cancelled while instance refresh ${refreshId} was running`, cause: 'cancelled' };
+    case 'failed':
+      return { why: `Lost sight of instance refresh ${refreshId} (${errorMessage(ending.error)})`, cause: 'gave-up' };
+  }
+}
+
+// ---- what the deploy learned ----
+
+/** One look at this deploy's refresh, for the summary's picture. */
+export interface ProgressPoint {
+  at: Date;
+  status: string;
+  percent: number;
+  /** While rolling back: how far the refresh had got when the rollback began. */
+  rollbackFrom?: number;
+  reason?: string;
+}
+
+/** A step of the action itself before the refresh runs, for the summary's picture. */
+export interface StepSpan {
+  label: string;
+  from: Date;
+  /** Unset while it runs, or when it threw. */
+  to?: Date;
+  failed?: boolean;
+}
+
+/**
+ * What a deploy has learned so far: filled in by main.ts's steps as they learn it, turned into the outputs and the
+ * summary by its `report`, also after a failure, a timeout or a cancellation.
+ */
+export interface DeployState {
+  region: string;
+  groupName: string;
+  storePath: string;
+  /** Set once DescribeAutoScalingGroups found the group: from then on `console-url` links to something. */
+  groupFound: boolean;
+  templateId?: string;
+  sourceVersion?: number;
+  targetVersion?: number;
+  refreshId?: string;
+  /** The refresh's last status seen (`Pending` once started). */
+  status?: string;
+  statusReason?: string;
+  /** The verdict, or the on-abort's account, when the deploy got that far. */
+  outcome?: { kind: 'succeeded' | 'failed'; message: string };
+  /** Every distinct progress line logged while waiting, this deploy's refresh and others'. */
+  timeline: TimelineEntry[];
+  steps: StepSpan[];
+  /** The looks at this deploy's refresh, one per change of status or percentage. */
+  progress: ProgressPoint[];
+  /** When the step's body returned or threw. */
+  endedAt?: Date;
+}
+
+/** The point a look at `refresh` adds to `progress` (none when status and percentages are unchanged). */
+export function progressPoint(refresh: InstanceRefresh, at: Date, last: ProgressPoint | undefined): ProgressPoint | undefined {
+  const point: ProgressPoint = {
+    at,
+    status: refresh.Status ?? 'Unknown',
+    percent: refresh.PercentageComplete ?? 0,
+    rollbackFrom: refresh.RollbackDetails?.PercentageCompleteOnRollback,
+    reason: refresh.StatusReason,
+  };
+  const same = last && last.status === point.status && last.percent === point.percent && last.rollbackFrom === point.rollbackFrom;
+  return same ? undefined : point;
+}
+
+/**
+ * The group's instance refresh tab in the EC2 console of the region's partition: the `console-url` output and the
+ * summary's link. The group name is encoded: the console reads it from the fragment.
+ */
+export function refreshTabUrl(region: string, groupName: string): string {
+  return consoleUrl(region, 'ec2/home', `AutoScalingGroupDetails:id=${encodeURIComponent(groupName)};view=instanceRefresh`);
+}
