@@ -50,6 +50,7 @@ export interface Outputs {
 
 export function run(): Promise<void> {
   return runStep<InstanceRefreshInputs, DeployState, Outputs>({
+    name: 'instance-refresh',
     readInputs: () => readInputs(),
     initial: (inputs) => ({
       region: inputs.awsRegion,

@@ -234,6 +234,10 @@ describe('refused forms fail the step before any call', () => {
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringContaining(message)]);
     expect(sandbox.calls.all()).toEqual([]);
+    expect(result.outputs).toEqual({});
+    // The job summary says so too, naming the input: a reader of the run's page need not open the log.
+    expect(result.summary).toContain(`<h2>${action}: inputs rejected</h2>`);
+    expect(result.summary).toContain(`<code>${message.match(/Input '([^']+)'/)?.[1] ?? ''}`);
   });
 });
 
