@@ -2,7 +2,7 @@
  * The assume-role step: validate every input, assume the role, check the account, then export; outputs, summary
  * and failure come from `report`.
  */
-import * as core from '@actions/core';
+import * as core from '../shared/actions-core.js';
 import { assumeRoleWithOidc, type AssumedRole } from '../shared/assume-role-with-oidc.js';
 import type { OutputValue } from '../shared/outputs.js';
 import { runStep, type StepReport } from '../shared/step.js';
