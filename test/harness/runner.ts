@@ -1,9 +1,10 @@
 /**
  * Runs an action's bundle the way the GitHub runner does, so that integration tests test what users run:
- * `node dist/<action>/index.js` as a child process, `INPUT_*` variables (with the defaults of `action.yml`),
- * the file commands (`GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_STATE`, `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`),
- * `STATE_*` for the post step, the runner's cancellation signals, and a clean environment otherwise: nothing of
- * the developer's (AWS variables, `~/.aws`, `NODE_OPTIONS` from jest) reaches the action.
+ * `node dist/<action>/index.js` as a child process on the Node that `runs.using` names (see `actionNode`), `INPUT_*`
+ * variables (with the defaults of `action.yml`), the file commands (`GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_STATE`,
+ * `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`), `STATE_*` for the post step, the runner's cancellation signals, and a clean
+ * environment otherwise: nothing of the developer's (AWS variables, `~/.aws`, `NODE_OPTIONS` from jest) reaches the
+ * action.
  *
  * A `Job` is a sequence of steps sharing `RUNNER_TEMP`, the workspace and what earlier steps exported, as in
  * one job on a runner; `runAction` runs a single step in a job of its own.
