@@ -2,7 +2,12 @@
  * assume-role end to end: the bundle, run as the runner runs it, against the sandbox's OIDC issuer and STS.
  * Every secret the sandbox issues is collected, and the whole suite's output is scanned for them at the end.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
@@ -211,6 +216,35 @@ describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes d
       expect(proxy.seen).toEqual([{ authority: tokenUrl().host, auth }]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('goes through https_proxy to an https token URL, TLS inside the tunnel (the way to github.com)', async () => {
+    // An https front for the sandbox's token service, under a certificate for the unresolvable name that the step
+    // trusts through NODE_EXTRA_CA_CERTS, as a runner trusts its corporate CA.
+    const folder = mkdtempSync(join(tmpdir(), 'oidc-tls-'));
+    const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=pipelines.actions.example', '-addext', 'subjectAltName=DNS:pipelines.actions.example', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const upstream = new URL(sandbox.env().ACTIONS_ID_TOKEN_REQUEST_URL);
+    const front = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
+      void fetch(new URL(request.url ?? '/', upstream.origin), { headers: { authorization: request.headers.authorization ?? '' } }).then(async (answer) =>
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()),
+      );
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy();
+    try {
+      const url = tokenUrl();
+      url.protocol = 'https:';
+      url.port = String((front.address() as AddressInfo).port);
+      const result = await assume({}, { ACTIONS_ID_TOKEN_REQUEST_URL: url.toString(), https_proxy: proxy.url, NODE_EXTRA_CA_CERTS: cert });
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(proxy.seen).toEqual([{ authority: url.host, auth: undefined }]);
+    } finally {
+      await proxy.close();
+      await new Promise((resolve) => front.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 
