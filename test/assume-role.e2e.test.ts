@@ -177,11 +177,14 @@ describe('assume-role', () => {
  */
 async function startProxy(refuse?: number): Promise<{ url: string; seen: Array<{ authority: string; auth?: string }>; close(): Promise<void> }> {
   const seen: Array<{ authority: string; auth?: string }> = [];
+  const tunnels = new Set<Socket>();
   const server = createServer((_request, response) => response.writeHead(405).end());
   server.on('connect', (request: IncomingMessage, client: Socket) => {
+    tunnels.add(client);
     seen.push({ authority: request.url ?? '', auth: request.headers['proxy-authorization'] });
     if (refuse) return client.end(`HTTP/1.1 ${refuse} Refused\r\nContent-Length: 0\r\n\r\n`);
     const upstream = connect(Number(new URL(`http://${request.url}`).port), '127.0.0.1', () => {
+      tunnels.add(upstream);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.pipe(client).pipe(upstream);
     });
@@ -193,7 +196,11 @@ async function startProxy(refuse?: number): Promise<{ url: string; seen: Array<{
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Tunnels are no longer the server's connections: a kept-alive one would hold close() open.
+    close: () => {
+      for (const socket of tunnels) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
@@ -243,6 +250,7 @@ describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes d
       expect(proxy.seen).toEqual([{ authority: url.host, auth: undefined }]);
     } finally {
       await proxy.close();
+      front.closeAllConnections();
       await new Promise((resolve) => front.close(resolve));
       rmSync(folder, { recursive: true, force: true });
     }
