@@ -1,59 +1,62 @@
-import * as core from '@actions/core';
-import { assumeRoleWithOidc } from '../shared/assume-role-with-oidc.js';
-import { installCancellation } from '../shared/cancellation.js';
-import { errorMessage } from '../shared/errors.js';
-import { setOutputs } from '../shared/outputs.js';
-import { writeSummary } from '../shared/summary.js';
-import { accountRefusal, credentialVariables, stepOutputs } from './decide.js';
-import { readInputs } from './inputs.js';
-import * as log from '../shared/log.js';
+/**
+ * The assume-role step: validate every input, assume the role, check the account, then export; outputs, summary
+ * and failure come from `report`.
+ */
+import * as core from '../shared/actions-core.js';
+import { assumeRoleWithOidc, type AssumedRole } from '../shared/assume-role-with-oidc.js';
+import type { OutputValue } from '../shared/outputs.js';
+import { runStep, type StepReport } from '../shared/step.js';
+import { readInputs, type AssumeRoleInputs } from './inputs.js';
+import { accountRefusal, credentialVariables, stepOutputs } from './plan.js';
+import { assumedSummary } from './summary.js';
 
-/** The assume-role step: validate every input, assume the role, check the account, then export and output. */
-export async function run(): Promise<void> {
-  const cancellation = installCancellation();
-  try {
-    const inputs = readInputs();
-    const accountInInput = inputs.roleToAssume.split(':')[4];
-    // Before the first call: the role ARN in any error message would otherwise show it.
-    if (inputs.maskAccountId) core.setSecret(accountInInput);
+interface State {
+  inputs: AssumeRoleInputs;
+  /** What STS answered, once it has. */
+  assumed?: AssumedRole;
+  /** Why the account must not be used; when set, nothing is exported or output. */
+  refusal?: string;
+}
 
-    const assumed = await assumeRoleWithOidc({
-      roleArn: inputs.roleToAssume,
-      region: inputs.awsRegion,
-      audience: inputs.audience,
-      sessionName: inputs.roleSessionName,
-      durationSeconds: inputs.roleDurationSeconds,
-      inlineSessionPolicy: inputs.inlineSessionPolicy,
-      managedSessionPolicies: inputs.managedSessionPolicies,
-      signal: cancellation.signal,
-    });
-    if (inputs.maskAccountId) core.setSecret(assumed.accountId);
+export function run(): Promise<void> {
+  return runStep({
+    readInputs: () => readInputs(),
+    initial: (inputs): State => ({ inputs }),
+    body,
+    report,
+  });
+}
 
-    const refusal = accountRefusal(assumed.accountId, inputs.allowedAccountIds);
-    if (refusal) throw new Error(refusal);
-
-    if (inputs.exportCredentials) {
-      for (const [name, value] of Object.entries(credentialVariables(assumed, inputs.awsRegion))) {
-        core.exportVariable(name, value);
-      }
+async function body(inputs: AssumeRoleInputs, state: State, signal: AbortSignal): Promise<void> {
+  // Before the first call: the role ARN in any error message would otherwise show it.
+  if (inputs.maskAccountId) core.setSecret(inputs.roleToAssume.split(':')[4]);
+  const assumed = await assumeRoleWithOidc({
+    roleArn: inputs.roleToAssume,
+    region: inputs.awsRegion,
+    audience: inputs.audience,
+    sessionName: inputs.roleSessionName,
+    durationSeconds: inputs.roleDurationSeconds,
+    inlineSessionPolicy: inputs.inlineSessionPolicy,
+    managedSessionPolicies: inputs.managedSessionPolicies,
+    signal,
+  });
+  if (inputs.maskAccountId) core.setSecret(assumed.accountId);
+  state.refusal = accountRefusal(assumed.accountId, inputs.allowedAccountIds);
+  if (state.refusal) return;
+  state.assumed = assumed;
+  if (inputs.exportCredentials) {
+    for (const [name, value] of Object.entries(credentialVariables(assumed, inputs.awsRegion))) {
+      core.exportVariable(name, value);
     }
-    setOutputs(stepOutputs(assumed, inputs.outputCredentials));
-    const expiration = assumed.credentials.expiration.toISOString();
-    log.info(`Assumed ${assumed.assumedRoleArn} until ${expiration}`);
-    // The runner masks logs, not the job summary.
-    const shown = (text: string) => (inputs.maskAccountId ? text.replaceAll(assumed.accountId, '***') : text);
-    await writeSummary({
-      title: 'AWS role assumed',
-      facts: [
-        ['Role', shown(inputs.roleToAssume)],
-        ['Session', { text: shown(assumed.assumedRoleArn), code: true }],
-        ['Expires', expiration],
-        ['Credentials exported', inputs.exportCredentials],
-      ],
-    });
-  } catch (error) {
-    log.fail(errorMessage(error));
-  } finally {
-    cancellation.dispose();
   }
+}
+
+function report({ inputs, assumed, refusal }: State): StepReport<Record<string, OutputValue>> {
+  if (refusal) return { outputs: {}, failure: refusal };
+  if (!assumed) return { outputs: {} };
+  return {
+    outputs: stepOutputs(assumed, inputs.outputCredentials),
+    summary: assumedSummary(inputs, assumed),
+    notice: `Assumed ${assumed.assumedRoleArn} until ${assumed.credentials.expiration.toISOString()}`,
+  };
 }

@@ -10,7 +10,7 @@
  * @actions/* packages. The bundles are ESM; ncc writes a `package.json` with `"type": "module"` next to each.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,19 +51,28 @@ async function bundle(compiled, entry) {
     license: 'licenses.txt',
     quiet: true,
   });
+  const files = { 'index.js': code, ...Object.fromEntries(Object.entries(assets).map(([name, a]) => [name, a.source])) };
   // ncc exits 0 on an import it could not resolve: webpack leaves `webpackMissingModule` where an ESM import
-  // failed, ncc leaves its `@@notfound.js` stub where a CommonJS require did. Either fails only at run time.
-  for (const marker of ['webpackMissingModule', '@@notfound.js']) {
-    if (code.includes(marker)) {
-      const line = code.split('\n').find((l) => l.includes(marker))?.trim();
-      throw new Error(`${entry}: the bundle has an unresolved module (${marker}): ${line}`);
+  // failed, ncc leaves its `@@notfound.js` stub where a CommonJS require did. Either fails only at run time. The
+  // chunks of dynamic `import()`s (`<id>.index.js`, loaded only by the runs that need them) are checked alike.
+  for (const [name, source] of Object.entries(files)) {
+    if (!name.endsWith('.js')) continue;
+    const text = String(source);
+    for (const marker of ['webpackMissingModule', '@@notfound.js']) {
+      if (text.includes(marker)) {
+        const line = text.split('\n').find((l) => l.includes(marker))?.trim();
+        throw new Error(`${entry}: ${name} has an unresolved module (${marker}): ${line}`);
+      }
+    }
+    if (text.includes(root)) {
+      throw new Error(`${entry}: ${name} embeds the absolute path ${root}, so it would differ on another machine`);
     }
   }
-  if (code.includes(root)) {
-    throw new Error(`${entry}: the bundle embeds the absolute path ${root}, so it would differ on another machine`);
-  }
-  return { 'index.js': code, ...Object.fromEntries(Object.entries(assets).map(([name, a]) => [name, a.source])) };
+  return files;
 }
+
+/** `npm run build -- assume-role ...`: only those output folders, for a quicker look; CI builds them all. */
+const selected = process.argv.length > 2 ? BUNDLES.filter(([, out]) => process.argv.slice(2).includes(out)) : BUNDLES;
 
 async function main() {
   // A fixed path: ncc names each module by its path in comments, so a random one would differ between builds.
@@ -73,7 +82,7 @@ async function main() {
     const compiled = join(work, 'js');
     const staged = join(work, 'dist');
     await compile(compiled);
-    for (const [entry, out] of BUNDLES) {
+    for (const [entry, out] of selected) {
       const files = await bundle(compiled, entry);
       for (const [name, source] of Object.entries(files)) {
         const target = join(staged, out, name);
@@ -83,9 +92,23 @@ async function main() {
       const size = Buffer.byteLength(files['index.js']);
       console.log(`${relative(root, join(dist, out, 'index.js'))}  ${Math.round(size / 1024)} kB`);
     }
-    // Replaced whole, so that a bundle no longer built does not linger in dist/.
-    await rm(dist, { recursive: true, force: true });
-    await rename(staged, dist);
+    if (selected === BUNDLES) {
+      // Replaced whole, so that a bundle no longer built does not linger in dist/.
+      await rm(dist, { recursive: true, force: true });
+      await rename(staged, dist);
+    } else {
+      for (const [, out] of selected) {
+        const folder = join(dist, out);
+        // The bundle's own files only: build-and-push/post is a folder inside build-and-push's.
+        for (const name of await readdir(folder).catch(() => [])) {
+          if (!(await stat(join(folder, name))).isDirectory()) await rm(join(folder, name));
+        }
+        await mkdir(folder, { recursive: true });
+        for (const name of await readdir(join(staged, out))) {
+          if (!(await stat(join(staged, out, name))).isDirectory()) await rename(join(staged, out, name), join(folder, name));
+        }
+      }
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
     // Only when empty: `.build` is also where `tsc` writes by default.

@@ -2,7 +2,7 @@
  * Typed, validated action inputs. Every action reads all of its inputs through `parseInputs` before its first AWS
  * call, so a bad input fails the step with a message that names the input and the accepted form, and changes nothing.
  */
-import * as core from '@actions/core';
+import * as core from './actions-core.js';
 
 export class InputError extends Error {
   /** Every input that was rejected, in the order read. */

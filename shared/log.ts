@@ -26,7 +26,7 @@
  * nothing. The helpers here neutralise everything alike, so no call site has to know which is which.
  */
 import { randomUUID } from 'node:crypto';
-import * as core from '@actions/core';
+import * as core from './actions-core.js';
 
 /** U+200B ZERO WIDTH SPACE: Unicode category Cf, so .NET's `TrimStart` keeps it and a `::` after it starts nothing. */
 const MARK = '\u200b';

@@ -8,7 +8,7 @@
  * {@link MIN_MASKED_LINE} carry no secret worth hiding (`}`, `-----`) and would blank that text all over the log.
  * Derived forms only the caller knows (the base64 half of a Nix `name:base64` key) are the caller's to pass.
  */
-import * as core from '@actions/core';
+import * as core from './actions-core.js';
 
 export const MIN_MASKED_LINE = 8;
 

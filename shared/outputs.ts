@@ -2,7 +2,7 @@
  * Sets an action's outputs from one typed object, so that an action declares its outputs once, as a type whose
  * keys are the `outputs:` names in its action.yml.
  */
-import * as core from '@actions/core';
+import * as core from './actions-core.js';
 
 /** Arrays and objects become JSON (`fromJSON(...)` in a workflow), dates ISO 8601, absent values no output. */
 export type OutputValue = string | number | boolean | Date | readonly unknown[] | { readonly [key: string]: unknown } | null | undefined;

@@ -5,7 +5,7 @@
  * `core.summary` inserts its arguments as raw HTML; every text here comes from AWS or the user (status reasons, tag
  * values), so all of it is escaped, and links are only ever http(s).
  */
-import * as core from '@actions/core';
+import * as core from './actions-core.js';
 import { errorMessage } from './errors.js';
 import * as log from './log.js';
 

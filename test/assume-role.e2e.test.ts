@@ -2,6 +2,13 @@
  * assume-role end to end: the bundle, run as the runner runs it, against the sandbox's OIDC issuer and STS.
  * Every secret the sandbox issues is collected, and the whole suite's output is scanned for them at the end.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
@@ -160,6 +167,117 @@ describe('assume-role', () => {
     expect(result.exitCode).toBe(1);
     expect(errors(result)[0]).toMatch(message);
     expect(stsCalls()).toHaveLength(1);
+  });
+});
+
+/**
+ * An HTTP proxy that tunnels `CONNECT host:port` to 127.0.0.1:port, recording each request line and its
+ * Proxy-Authorization; with `refuse`, it answers that status instead. The token URL names a host that does not
+ * resolve (`.example`), so the token can only arrive through the proxy, as on a runner whose only way out is one.
+ */
+async function startProxy(refuse?: number): Promise<{ url: string; seen: Array<{ authority: string; auth?: string }>; close(): Promise<void> }> {
+  const seen: Array<{ authority: string; auth?: string }> = [];
+  const tunnels = new Set<Socket>();
+  const server = createServer((_request, response) => response.writeHead(405).end());
+  server.on('connect', (request: IncomingMessage, client: Socket) => {
+    tunnels.add(client);
+    seen.push({ authority: request.url ?? '', auth: request.headers['proxy-authorization'] });
+    if (refuse) return client.end(`HTTP/1.1 ${refuse} Refused\r\nContent-Length: 0\r\n\r\n`);
+    const upstream = connect(Number(new URL(`http://${request.url}`).port), '127.0.0.1', () => {
+      tunnels.add(upstream);
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.pipe(client).pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    // Tunnels are no longer the server's connections: a kept-alive one would hold close() open.
+    close: () => {
+      for (const socket of tunnels) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes direct)', () => {
+  const tokenUrl = () => {
+    const url = new URL(sandbox.env().ACTIONS_ID_TOKEN_REQUEST_URL);
+    url.hostname = 'pipelines.actions.example';
+    return url;
+  };
+
+  it.each<[string, (proxy: string) => Record<string, string>, string | undefined]>([
+    ['http_proxy', (proxy) => ({ http_proxy: proxy }), undefined],
+    ['HTTP_PROXY with a user and password, sent as Proxy-Authorization', (proxy) => ({ HTTP_PROXY: proxy.replace('//', '//ci:p%40ss@') }), `Basic ${Buffer.from('ci:p@ss').toString('base64')}`],
+  ])('goes through %s', async (_case, proxyEnv, auth) => {
+    const proxy = await startProxy();
+    try {
+      const result = await assume({}, { ACTIONS_ID_TOKEN_REQUEST_URL: tokenUrl().toString(), ...proxyEnv(proxy.url) });
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(proxy.seen).toEqual([{ authority: tokenUrl().host, auth }]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('goes through https_proxy to an https token URL, TLS inside the tunnel (the way to github.com)', async () => {
+    // An https front for the sandbox's token service, under a certificate for the unresolvable name that the step
+    // trusts through NODE_EXTRA_CA_CERTS, as a runner trusts its corporate CA.
+    const folder = mkdtempSync(join(tmpdir(), 'oidc-tls-'));
+    const [key, cert] = [join(folder, 'key.pem'), join(folder, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=pipelines.actions.example', '-addext', 'subjectAltName=DNS:pipelines.actions.example', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const upstream = new URL(sandbox.env().ACTIONS_ID_TOKEN_REQUEST_URL);
+    const front = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
+      void fetch(new URL(request.url ?? '/', upstream.origin), { headers: { authorization: request.headers.authorization ?? '' } }).then(async (answer) =>
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text()),
+      );
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy();
+    try {
+      const url = tokenUrl();
+      url.protocol = 'https:';
+      url.port = String((front.address() as AddressInfo).port);
+      const result = await assume({}, { ACTIONS_ID_TOKEN_REQUEST_URL: url.toString(), https_proxy: proxy.url, NODE_EXTRA_CA_CERTS: cert });
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(proxy.seen).toEqual([{ authority: url.host, auth: undefined }]);
+    } finally {
+      await proxy.close();
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('bypasses it for a host in no_proxy', async () => {
+    const proxy = await startProxy();
+    try {
+      const result = await assume({}, { http_proxy: proxy.url, no_proxy: 'example.com,127.0.0.1' });
+      expect(errors(result)).toEqual([]);
+      expect(proxy.seen).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('fails on the first refusal (407), naming the proxy and the status, and calls no AWS API', async () => {
+    const proxy = await startProxy(407);
+    try {
+      const result = await assume({}, { ACTIONS_ID_TOKEN_REQUEST_URL: tokenUrl().toString(), http_proxy: proxy.url });
+      expect(result.exitCode).toBe(1);
+      expect(errors(result)).toEqual([expect.stringContaining(`The proxy ${new URL(proxy.url).host} answered CONNECT ${tokenUrl().host} with HTTP 407`)]);
+      expect(proxy.seen).toHaveLength(1);
+      expect(sandbox.calls.all()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -1,5 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
-import { inputVariable, Job, KILL_AFTER_MS, runAction, SIGTERM_AFTER_MS } from './runner.js';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { actionNode, BUNDLED_NODE, inputVariable, Job, KILL_AFTER_MS, NODE_VARIABLE, runAction, SIGTERM_AFTER_MS } from './runner.js';
 
 const PROBE = 'test/harness/fixtures/probe';
 
@@ -54,6 +57,39 @@ describe('a step run by the harness', () => {
       ],
     });
     expect(result.logLines).not.toContain('::add-mask::probe-secret');
+  });
+});
+
+describe('the Node that runs a step', () => {
+  it('is the Node of runs.using (node24), whatever runs jest', async () => {
+    const result = await runAction(PROBE);
+    expect(result.outputs['node-version']).toMatch(/^v24\.\d+\.\d+$/);
+    expect(actionNode('node24')).toBe(BUNDLED_NODE);
+  });
+
+  const folder = mkdtempSync(join(tmpdir(), 'runner-node-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  /** A stand-in binary that says it is `version`. */
+  const fakeNode = (version: string): string => {
+    const path = join(folder, `node-${version}`);
+    writeFileSync(path, `#!/bin/sh\necho ${version}\n`);
+    chmodSync(path, 0o755);
+    return path;
+  };
+
+  it.each<[string, string, () => string | undefined, RegExp]>([
+    ['a missing binary', 'node24', () => join(folder, 'absent'), /No Node binary at .*absent to run the bundles: run npm ci .*or set NIXOS_AWS_NODE/],
+    ['Node 20 for node24', 'node24', () => fakeNode('v20.20.2'), /is Node v20\.20\.2, but the action runs on Node 24: run npm ci/],
+    ['Node 24 for a node26 action', 'node26', () => undefined, /is Node v24\.\d+\.\d+, but the action runs on Node 26/],
+    ['a runtime that is not Node', 'docker', () => undefined, /runs\.using 'docker' is not a Node runtime/],
+  ])('refuses %s', (_case, using, binary, message) => {
+    const path = binary();
+    expect(() => actionNode(using, path === undefined ? {} : { [NODE_VARIABLE]: path })).toThrow(message);
+  });
+
+  it(`takes ${NODE_VARIABLE} over the bundled binary`, () => {
+    const path = fakeNode('v24.0.0');
+    expect(actionNode('node24', { [NODE_VARIABLE]: path })).toBe(path);
   });
 });
 

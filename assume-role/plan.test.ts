@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AssumedRole } from '../shared/assume-role-with-oidc.js';
-import { accountRefusal, credentialVariables, stepOutputs } from './decide.js';
+import { accountRefusal, credentialVariables, stepOutputs } from './plan.js';
 
 const assumed: AssumedRole = {
   credentials: { accessKeyId: 'ASIAX', secretAccessKey: 'secret', sessionToken: 'token', expiration: new Date('2026-11-25T12:00:00Z') },
