@@ -275,11 +275,11 @@ describe('build-and-push with real Nix', () => {
   });
 
   it.each<[string, RegExp, string | undefined, string[]]>([
-    ['during the build: Nix stops it', /slow build started/, undefined, ['--version', 'store ping', 'build']],
+    ['during the second build: Nix stops it', /slow build started/, undefined, ['--version', 'store ping', 'build', 'build']],
     ['during the upload: the key file is removed', /copying 1 paths/, 'hang', ['--version', 'store ping', 'build', 'path-info', 'store sign', 'path-info', 'copy']],
   ])('stops on SIGINT %s', async (_case, afterLine, copy, expected) => {
     const result = await step(
-      { installable: `${flake}#${copy ? 'tool' : 'slow'}`, 'store-uri': await cacheUri(), 'signing-key': key.secret },
+      { installable: copy ? `${flake}#tool` : `${flake}#lib\n${flake}#slow`, 'store-uri': await cacheUri(), 'signing-key': key.secret },
       { copy, signal: { afterLine } },
     );
     expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
@@ -291,15 +291,19 @@ describe('build-and-push with real Nix', () => {
     for (const file of [keyFile?.path, result.state['signing-key-file']]) if (file) expect(existsSync(file)).toBe(false);
     // Nothing of it still runs: not the build, not the upload.
     expect(running(copy ? 'sleep 3600' : 'slow build started')).toBe(false);
-    // A cancelled push still reports what was built; a cancelled build, nothing.
+    // A cancelled push still reports what was built; a cancelled build no output, and a summary of how far it got.
     expect(result.outputs).toEqual(copy ? { 'store-path': await storePathOf('tool'), 'store-paths': JSON.stringify([await storePathOf('tool')]), 'closure-size': expect.any(String) } : {});
     if (copy) {
       expect(result.summary).toContain('Nix closures built, push failed');
       expect(result.summary).toContain('did not finish, so the cache may hold only part of the closures: The run was cancelled (SIGINT)');
     } else {
       expect(result.summary).toContain('<h2>Nix builds stopped</h2>');
-      expect(result.summary).toContain('<p>Built 0 of 1 installable; nothing was pushed: The run was cancelled (SIGINT)</p>');
-      expect(summaryRows(result)).toEqual([[`${flake}#slow`, '', expect.stringMatching(DURATION), 'stopped: The run was cancelled (SIGINT)']]);
+      expect(result.summary).toContain('<p>Built 1 of 2 installables; nothing was pushed: The run was cancelled (SIGINT)</p>');
+      expect(summaryRows(result)).toEqual([
+        [`${flake}#lib`, await storePathOf('lib'), expect.stringMatching(DURATION), 'built'],
+        [`${flake}#slow`, '', expect.stringMatching(DURATION), 'stopped: The run was cancelled (SIGINT)'],
+      ]);
+      expect(result.summary).toMatch(/ {2}1\. lib :0, \d+ms\n {2}2\. slow :crit, \d+ms\n```/);
     }
   });
 });
