@@ -74,15 +74,53 @@ describe('report', () => {
     push: { storeUri: 'file:///c', compression: 'zstd', keyName: 'cache-1' },
   };
 
-  it.each<[string, State, object, string | undefined]>([
-    ['nothing built yet (a failed, stopped or cancelled build)', { storeUri: 'file:///c' }, {}, undefined],
-    ['a build alone', { builds }, { ...built, 'pushed-paths': 0, 'skipped-paths': 0 }, 'Nix closures built'],
-    ['built, the push not finished: no push counts', { storeUri: 'file:///c', builds }, built, 'Nix closures built, push failed'],
-    ['built and pushed', { storeUri: 'file:///c', builds, pushed }, { ...built, 'pushed-paths': 1, 'skipped-paths': 1 }, 'Nix closures built and pushed'],
-  ])('%s', (_case, state, outputs, title) => {
-    const made = report(state);
+  const start = { installables: ['.#web'], attempts: [] };
+  const two = { installables: ['.#web', '.#broken'] };
+  const webBuilt = { installable: '.#web', outcome: 'built', storePath: WEB, buildMs: 2_000 } as const;
+  const brokenFailed = { installable: '.#broken', outcome: 'failed', reason: 'nix build failed (exit code 1): error: builder failed', buildMs: 900 } as const;
+  const cancelled = new Error('The run was cancelled (SIGINT)');
+
+  it.each<[string, State, unknown, object, string | undefined, string | undefined]>([
+    ['nothing done, and no error: nothing to report', { ...start, storeUri: 'file:///c' }, undefined, {}, undefined, undefined],
+    [
+      'the cache could not be opened: nothing built or pushed, and why',
+      { ...start, storeUri: 'file:///c' },
+      new Error('Nix could not open the binary cache file:///c:\nerror: cannot open'),
+      {},
+      'Nix closures not built',
+      'Nothing was built or pushed: Nix could not open the binary cache file:///c: error: cannot open',
+    ],
+    [
+      'a build failed after another finished: no outputs, what was built and what failed',
+      { ...two, attempts: [webBuilt, brokenFailed], storeUri: 'file:///c' },
+      new Error('nix build failed (exit code 1):\nerror: builder failed\nmore'),
+      {},
+      'Nix builds failed',
+      'Built 1 of 2 installables; nothing was pushed: nix build failed (exit code 1): error: builder failed',
+    ],
+    [
+      'a build cancelled: stopped',
+      { ...start, attempts: [{ installable: '.#web', outcome: 'stopped', reason: cancelled.message, buildMs: 5 }] },
+      cancelled,
+      {},
+      'Nix builds stopped',
+      'Built 0 of 1 installable; nothing was pushed: The run was cancelled (SIGINT)',
+    ],
+    ['a build alone', { ...start, attempts: [webBuilt], builds }, undefined, { ...built, 'pushed-paths': 0, 'skipped-paths': 0 }, 'Nix closures built', 'Built 1 installable; nothing pushed.'],
+    [
+      'built, the push not finished: no push counts, and why',
+      { ...start, attempts: [webBuilt], storeUri: 'file:///c', builds },
+      cancelled,
+      built,
+      'Nix closures built, push failed',
+      'Built 1 installable; the push to file:///c did not finish, so the cache may hold only part of the closures: The run was cancelled (SIGINT)',
+    ],
+    ['built and pushed', { ...start, attempts: [webBuilt], storeUri: 'file:///c', builds, pushed }, undefined, { ...built, 'pushed-paths': 1, 'skipped-paths': 1 }, 'Nix closures built and pushed', undefined],
+  ])('%s', (_case, state, error, outputs, title, text) => {
+    const made = report(state, error);
     expect(Object.fromEntries(Object.entries(made.outputs).filter(([, value]) => value !== undefined))).toEqual(outputs);
     expect(made.summary?.title).toBe(title);
+    if (text) expect(made.summary?.text).toBe(text);
     expect(made.failure).toBeUndefined();
   });
 });

@@ -16,13 +16,17 @@ import { maskSecrets } from '../shared/mask.js';
 import { runStep, type StepReport } from '../shared/step.js';
 import { Input, readInputs, SECRET_KEY, SECRET_KEY_FORM, type BuildAndPushInputs } from './inputs.js';
 import { buildAll, checkNix, checkStore, LOCAL_TIMEOUT_MS, NixCommands, probeStore, pushClosures } from './nix.js';
-import { buildEnv, buildReport, cacheEnv, stepOutputs, type Builds, type RunReport, type StepOutputs } from './plan.js';
-import { jobSummary, pushFailedSummary } from './summary.js';
+import { buildEnv, buildReport, cacheEnv, firstLine, stepOutputs, type BuildAttempt, type Builds, type RunReport, type StepOutputs } from './plan.js';
+import { jobSummary, pushFailedSummary, unfinishedSummary } from './summary.js';
 
 /** What the step has learned so far; `report` makes the outputs and the summary from it. */
 export interface State {
   /** Where the closures go; absent for a build alone. */
   storeUri?: string;
+  /** What is to be built, in order. */
+  installables: string[];
+  /** Each build begun, as it ended (see `buildAll` in nix.ts). */
+  attempts: BuildAttempt[];
   /** Every build and its closure, once all the builds have finished. */
   builds?: Builds;
   /** What the push did, once it has finished. */
@@ -34,7 +38,7 @@ export function run(): Promise<void> {
     // Masked before it is parsed, so that no message about it, ours or a library's, can show it in the log.
     mask: () => maskSigningKey(core.getInput(Input.SigningKey)),
     readInputs: () => readInputs(),
-    initial: (inputs) => ({ storeUri: inputs.push ? inputs.storeUri : undefined }),
+    initial: (inputs) => ({ storeUri: inputs.push ? inputs.storeUri : undefined, installables: inputs.installables, attempts: [] }),
     body,
     report,
   });
@@ -55,7 +59,7 @@ async function body(inputs: BuildAndPushInputs, state: State, signal: AbortSigna
       if (!storeChecked) log.info(`Will open ${inputs.storeUri} with the push's credentials after the build.`);
     }
 
-    state.builds = await buildAll(local, inputs.installables, inputs.buildArgs, inputs.buildTimeoutSeconds * 1000);
+    state.builds = await buildAll(local, inputs.installables, inputs.buildArgs, inputs.buildTimeoutSeconds * 1000, state.attempts);
     if (!inputs.push) return;
 
     const aws = inputs.roleToAssume || inputs.signingKeyParameter ? await actionClients(inputs, { signal }) : undefined;
@@ -72,16 +76,22 @@ async function body(inputs: BuildAndPushInputs, state: State, signal: AbortSigna
 }
 
 /**
- * Outputs and summary from what the step learned: nothing before every build has finished; after, the store paths
- * and the closure size, and, when the push did not finish (failed, timed out, cancelled), the summary of what was
- * built and no push counts; all of it when the push finished or there was none. Failure is the thrown error's.
+ * Outputs and summary from what the step learned and, when it ended early, its error. Before every build has
+ * finished: no output (a part of the store paths is no `store-paths`), and a summary of how far the builds got,
+ * each installable built, failed or stopped (and why), or not started, or, before any build, why nothing was built.
+ * After: the store paths and the closure size, and, when the push did not finish (failed, timed out, cancelled),
+ * the summary of what was built and why the push did not finish, no push counts; all of it when the push finished
+ * or there was none. Failure is the thrown error's.
  */
-export function report(state: State): StepReport<StepOutputs> {
-  if (!state.builds) return { outputs: {} };
+export function report(state: State, error?: unknown): StepReport<StepOutputs> {
+  const reason = firstLine(error === undefined ? 'the step ended early' : errorMessage(error));
   if (state.pushed) return { outputs: stepOutputs(state.pushed), summary: jobSummary(state.pushed) };
+  if (!state.builds) {
+    return { outputs: {}, summary: error === undefined ? undefined : unfinishedSummary(state.installables, state.attempts, reason) };
+  }
   const built = buildReport(state.builds);
   if (state.storeUri === undefined) return { outputs: stepOutputs(built), summary: jobSummary(built) };
-  return { outputs: stepOutputs(built, false), summary: pushFailedSummary(built, state.storeUri) };
+  return { outputs: stepOutputs(built, false), summary: pushFailedSummary(built, state.storeUri, reason) };
 }
 
 /** Masks a Nix secret key in both forms a log could show: the whole `name:base64` and the base64 alone. */

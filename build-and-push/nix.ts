@@ -29,6 +29,7 @@ import {
   COPY_RETRY,
   describeCommand,
   explainStoreFailure,
+  firstLine,
   formatSeconds,
   inChunks,
   installableFacts,
@@ -49,6 +50,7 @@ import {
   storeScheme,
   subcommand,
   unsignedBy,
+  type BuildAttempt,
   type Built,
   type BuildResult,
   type Builds,
@@ -213,6 +215,11 @@ export interface NixCommandOptions {
 export class NixCommands {
   constructor(private readonly options: NixCommandOptions) {}
 
+  /** The step was cancelled: what these commands run is being (or was) interrupted. */
+  get aborted(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
   /** Builds one installable within `timeoutMs`, Nix's log streamed into a group; its outputs, not linked. */
   async build(installable: string, buildArgs: string[], timeoutMs: number): Promise<Built> {
     const args = buildCommand(installable, buildArgs);
@@ -351,20 +358,35 @@ function storeFailure(error: unknown, uri: string, version: NixVersion): unknown
  * Builds the installables, one at a time (see `Built` in plan.ts; Nix still builds each one's derivations in
  * parallel), then reads their closures from the local store in one query. All of them within `timeoutMs` (the
  * `build-timeout` input): each build gets what the ones before it left, and one that runs past it is stopped as a
- * cancellation stops it.
+ * cancellation stops it. Each build's end goes into `attempts` as it happens (built, failed or stopped, with the
+ * reason), so that a step that ends in the middle still reports how far it got; the first build that does not
+ * finish ends the run with its error, and the installables after it are not built.
  */
-export async function buildAll(nix: NixCommands, installables: string[], buildArgs: string[], timeoutMs: number): Promise<Builds> {
+export async function buildAll(
+  nix: NixCommands,
+  installables: string[],
+  buildArgs: string[],
+  timeoutMs: number,
+  attempts: BuildAttempt[] = [],
+): Promise<Builds> {
   const deadline = Date.now() + timeoutMs;
   const built: Array<Omit<BuildResult, 'closure'>> = [];
   for (const installable of installables) {
     const started = Date.now();
-    const result = await nix.build(installable, buildArgs, Math.max(1, deadline - started)).catch((error: unknown) => {
-      if (!(error instanceof NixTimeoutError)) throw error;
+    const result = await nix.build(installable, buildArgs, Math.max(1, deadline - started)).catch((caught: unknown) => {
       // The whole budget, not what was left of it for this build: the user set the first, never the second.
-      throw new Error(`The builds did not finish within '${Input.BuildTimeout}' (${formatSeconds(timeoutMs)}): stopped nix ${error.command}${nixErrorLines(error.stderr)}`);
+      const error =
+        caught instanceof NixTimeoutError
+          ? new Error(`The builds did not finish within '${Input.BuildTimeout}' (${formatSeconds(timeoutMs)}): stopped nix ${caught.command}${nixErrorLines(caught.stderr)}`)
+          : caught;
+      const stopped = caught instanceof NixTimeoutError || nix.aborted;
+      attempts.push({ installable, outcome: stopped ? 'stopped' : 'failed', reason: firstLine(errorMessage(error)), buildMs: Date.now() - started });
+      throw error;
     });
     log.info(`Built ${installable}: ${result.storePath}`);
-    built.push({ installable, built: result, buildMs: Date.now() - started });
+    const buildMs = Date.now() - started;
+    attempts.push({ installable, outcome: 'built', storePath: result.storePath, buildMs });
+    built.push({ installable, built: result, buildMs });
   }
   const infos = byPath(await nix.closure(built.flatMap((item) => item.built.outputs)));
   return { results: built.map((item) => ({ ...item, closure: closureOf(item.built.outputs, infos) })), infos };

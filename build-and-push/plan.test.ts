@@ -10,6 +10,7 @@ import {
   copyTimeoutMs,
   describeCommand,
   explainStoreFailure,
+  firstLine,
   formatSeconds,
   inChunks,
   isSupported,
@@ -437,5 +438,24 @@ describe('stepOutputs', () => {
       'closure-size': 5 * 1024 * 1024,
       ...counts,
     });
+  });
+});
+
+describe('firstLine', () => {
+  it.each<[string, string, string]>([
+    ['one line', 'The run was cancelled (SIGINT)', 'The run was cancelled (SIGINT)'],
+    [
+      "a line that only introduces Nix's error: with Nix's first error line",
+      "nix build failed (exit code 1):\nerror: builder for '/nix/store/x-broken.drv' failed with exit code 3;\n       last 1 log lines:",
+      "nix build failed (exit code 1): error: builder for '/nix/store/x-broken.drv' failed with exit code 3;",
+    ],
+    [
+      'a line followed by a log tail, not an error line: the line, without its colon',
+      "The builds did not finish within 'build-timeout' (3 s): stopped nix build .#slow:\nslow> slow build started",
+      "The builds did not finish within 'build-timeout' (3 s): stopped nix build .#slow",
+    ],
+    ['surrounding blank lines', '\n  Could not read the key\n\n', 'Could not read the key'],
+  ])('%s', (_case, message, line) => {
+    expect(firstLine(message)).toBe(line);
   });
 });

@@ -577,6 +577,26 @@ export function buildReport({ results, infos }: Builds): RunReport {
   };
 }
 
+/**
+ * How one installable's build ended, recorded as it ends (builds run one at a time, in order): `built` with its main
+ * store path; `failed` (Nix exited non-zero) or `stopped` (`build-timeout`, a cancellation) with the reason, the
+ * first line of the error (see {@link firstLine}). Times in milliseconds.
+ */
+export type BuildAttempt =
+  | { installable: string; outcome: 'built'; storePath: string; buildMs: number }
+  | { installable: string; outcome: 'failed' | 'stopped'; reason: string; buildMs: number };
+
+/**
+ * The first line of an error message, as a summary shows it, without a trailing `:`. A first line that only
+ * introduces Nix's `error:` lines (`nix build failed (exit code 1):`) says nothing by itself: Nix's first error line
+ * follows it, `nix build failed (exit code 1): error: builder for '...' failed with exit code 3`.
+ */
+export function firstLine(message: string): string {
+  const [head, next] = message.trim().split('\n');
+  if (head.endsWith(':') && next !== undefined && /^error\b/.test(next)) return `${head} ${next.trim()}`;
+  return head.replace(/:\s*$/, '');
+}
+
 /** The outputs of action.yml, by name; an output not known (yet) is absent and not set. */
 export interface StepOutputs {
   'store-path'?: string;

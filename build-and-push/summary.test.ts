@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RunReport } from './plan.js';
-import { durationChart, formatBytes, formatDuration, jobSummary, pushFailedSummary } from './summary.js';
+import type { BuildAttempt, RunReport } from './plan.js';
+import { attemptsChart, durationChart, formatBytes, formatDuration, jobSummary, pushFailedSummary, unfinishedSummary } from './summary.js';
 
 const WEB = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-web';
 const WORKER = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-worker';
@@ -24,10 +24,10 @@ const PUSHED: RunReport = {
 };
 
 describe('pushFailedSummary', () => {
-  it('shows what was built, and says the push did not finish', () => {
-    const summary = pushFailedSummary({ ...PUSHED, push: undefined, installables: [item('.#web', WEB)] }, 's3://cache');
+  it('shows what was built, and says the push did not finish, and why', () => {
+    const summary = pushFailedSummary({ ...PUSHED, push: undefined, installables: [item('.#web', WEB)] }, 's3://cache', 'nix copy failed (exit code 1): error: SlowDown');
     expect(summary.title).toBe('Nix closures built, push failed');
-    expect(summary.text).toBe('Built 1 installable; the push to s3://cache did not finish (see the error), so the cache may hold only part of the closures.');
+    expect(summary.text).toBe('Built 1 installable; the push to s3://cache did not finish, so the cache may hold only part of the closures: nix copy failed (exit code 1): error: SlowDown');
     expect(summary.tables?.[0].rows[0]).toContainEqual({ text: WEB, code: true });
   });
 });
@@ -81,7 +81,52 @@ describe('durationChart', () => {
 
   it('is in the job summary, also of a push that failed', () => {
     expect(jobSummary(PUSHED).mermaid).toBe(durationChart(PUSHED));
-    expect(pushFailedSummary({ ...PUSHED, push: undefined }, 's3://cache').mermaid).not.toContain('section Push');
+    expect(pushFailedSummary({ ...PUSHED, push: undefined }, 's3://cache', 'cancelled').mermaid).not.toContain('section Push');
+  });
+});
+
+describe('unfinishedSummary', () => {
+  const built: BuildAttempt = { installable: '.#web', outcome: 'built', storePath: WEB, buildMs: 1500 };
+  const failed: BuildAttempt = { installable: '.#broken', outcome: 'failed', reason: "nix build failed (exit code 1): error: builder for 'x.drv' failed", buildMs: 800 };
+  const stopped: BuildAttempt = { installable: '.#slow', outcome: 'stopped', reason: "The builds did not finish within 'build-timeout' (3 s): stopped nix build .#slow", buildMs: 3000 };
+  const installables = ['.#web', '.#broken', '.#slow'];
+
+  const path = { text: WEB, code: true };
+  const notStarted = [undefined, undefined, 'not started'];
+
+  it.each<[string, BuildAttempt[], string, string, unknown[][]]>([
+    ['nothing begun (the cache could not be opened)', [], 'Nix closures not built', 'Nothing was built or pushed: the reason', [notStarted, notStarted, notStarted]],
+    [
+      'one built, one failed, one not started',
+      [built, failed],
+      'Nix builds failed',
+      'Built 1 of 3 installables; nothing was pushed: the reason',
+      [[path, '1.5 s', 'built'], [undefined, '800 ms', "failed: nix build failed (exit code 1): error: builder for 'x.drv' failed"], notStarted],
+    ],
+    [
+      'one built, one stopped',
+      [built, { ...stopped, installable: '.#broken' }],
+      'Nix builds stopped',
+      'Built 1 of 3 installables; nothing was pushed: the reason',
+      [[path, '1.5 s', 'built'], [undefined, '3.0 s', "stopped: The builds did not finish within 'build-timeout' (3 s): stopped nix build .#slow"], notStarted],
+    ],
+  ])('%s: each installable, built, failed, stopped or not started', (_case, attempts, title, text, results) => {
+    const summary = unfinishedSummary(installables, attempts, 'the reason');
+    expect([summary.title, summary.text]).toEqual([title, text]);
+    expect(summary.tables?.[0].columns).toEqual(['Installable', 'Store path', 'Build time', 'Result']);
+    expect(summary.tables?.[0].rows).toEqual(installables.map((installable, i) => [{ text: installable, code: true }, ...results[i]]));
+    expect(summary.mermaid).toBe(attempts.length === 0 ? undefined : attemptsChart(attempts));
+  });
+});
+
+describe('attemptsChart', () => {
+  it('the builds begun, end to end; the one that did not finish marked crit', () => {
+    const attempts: BuildAttempt[] = [
+      { installable: '.#web', outcome: 'built', storePath: WEB, buildMs: 1500 },
+      { installable: '.#broken', outcome: 'failed', reason: 'x', buildMs: 0.4 },
+    ];
+    expect(attemptsChart(attempts).split('\n')).toEqual(['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web :0, 1500ms', '  2. broken :crit, 1ms']);
+    expect(attemptsChart([{ installable: '.#slow', outcome: 'stopped', reason: 'x', buildMs: 3000 }]).split('\n').pop()).toBe('  1. slow :crit, 0, 3000ms');
   });
 });
 

@@ -1,6 +1,6 @@
 /** The job summary of build-and-push, from the record of what the run did (`RunReport` in plan.ts). Pure. */
 import { mermaidText, type JobSummary } from '../shared/summary.js';
-import type { RunReport } from './plan.js';
+import type { BuildAttempt, RunReport } from './plan.js';
 
 /** The summary of a run that finished: a row per installable, and the push's columns when it pushed. */
 export function jobSummary(report: RunReport): JobSummary {
@@ -39,15 +39,51 @@ export function jobSummary(report: RunReport): JobSummary {
 }
 
 /**
- * The summary of a step whose builds finished and whose push did not: what was built, and that the cache may hold
- * only part of it (an interrupted `nix copy` leaves the paths it uploaded; a later run skips them).
+ * The summary of a step whose builds finished and whose push did not: what was built, why the push did not finish
+ * (`reason`, the error's first line), and that the cache may hold only part of it (an interrupted `nix copy` leaves
+ * the paths it uploaded; a later run skips them).
  */
-export function pushFailedSummary(built: RunReport, storeUri: string): JobSummary {
+export function pushFailedSummary(built: RunReport, storeUri: string, reason: string): JobSummary {
   const count = built.installables.length;
   return {
     ...jobSummary(built),
     title: 'Nix closures built, push failed',
-    text: `Built ${count} installable${count === 1 ? '' : 's'}; the push to ${storeUri} did not finish (see the error), so the cache may hold only part of the closures.`,
+    text: `Built ${count} installable${count === 1 ? '' : 's'}; the push to ${storeUri} did not finish, so the cache may hold only part of the closures: ${reason}`,
+  };
+}
+
+/**
+ * The summary of a step that ended before every build had finished (a build that failed, `build-timeout`, a
+ * cancellation) or before any began (Nix missing or too old, a cache that cannot be opened): each installable in
+ * order, built (store path and time), failed or stopped (and why), or not started, and that nothing was pushed,
+ * with `reason`, the first line of the step's error. `attempts` as `buildAll` in nix.ts records them.
+ */
+export function unfinishedSummary(installables: string[], attempts: BuildAttempt[], reason: string): JobSummary {
+  const built = attempts.filter((attempt) => attempt.outcome === 'built').length;
+  const stopped = attempts.some((attempt) => attempt.outcome === 'stopped');
+  const outcome = (attempt: BuildAttempt | undefined): string =>
+    !attempt ? 'not started' : attempt.outcome === 'built' ? 'built' : `${attempt.outcome}: ${attempt.reason}`;
+  return {
+    title: attempts.length === 0 ? 'Nix closures not built' : stopped ? 'Nix builds stopped' : 'Nix builds failed',
+    text:
+      attempts.length === 0
+        ? `Nothing was built or pushed: ${reason}`
+        : `Built ${built} of ${installables.length} installable${installables.length === 1 ? '' : 's'}; nothing was pushed: ${reason}`,
+    mermaid: attempts.length === 0 ? undefined : attemptsChart(attempts),
+    tables: [
+      {
+        columns: ['Installable', 'Store path', 'Build time', 'Result'],
+        rows: installables.map((installable, i) => {
+          const attempt = attempts[i];
+          return [
+            { text: installable, code: true },
+            attempt?.outcome === 'built' ? { text: attempt.storePath, code: true } : undefined,
+            attempt ? formatDuration(attempt.buildMs) : undefined,
+            outcome(attempt),
+          ];
+        }),
+      },
+    ],
   };
 }
 
@@ -58,15 +94,30 @@ export function pushFailedSummary(built: RunReport, storeUri: string): JobSummar
  * Labels are numbered, so that no installable's text can start a line with a Mermaid keyword (`section`, `title`).
  */
 export function durationChart(report: RunReport): string {
-  const task = (i: number, installable: string, ms: number, first: boolean) =>
-    `  ${i + 1}. ${chartLabel(installable)} :${first ? '0, ' : ''}${Math.max(1, Math.round(ms))}ms`;
-  const lines = ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build'];
-  report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.buildMs, i === 0)));
+  const lines = [...CHART_HEAD, '  section Build'];
+  report.installables.forEach((item, i) => lines.push(ganttTask(i, item.installable, item.buildMs, i === 0)));
   if (report.push) {
     lines.push('  section Push');
-    report.installables.forEach((item, i) => lines.push(task(i, item.installable, item.pushMs ?? 0, false)));
+    report.installables.forEach((item, i) => lines.push(ganttTask(i, item.installable, item.pushMs ?? 0, false)));
   }
   return lines.join('\n');
+}
+
+/**
+ * As {@link durationChart}, for builds that did not all finish: the builds begun, end to end, the one that failed or
+ * was stopped marked `crit` (Mermaid draws it red).
+ */
+export function attemptsChart(attempts: BuildAttempt[]): string {
+  const lines = [...CHART_HEAD, '  section Build'];
+  attempts.forEach((attempt, i) => lines.push(ganttTask(i, attempt.installable, attempt.buildMs, i === 0, attempt.outcome !== 'built')));
+  return lines.join('\n');
+}
+
+const CHART_HEAD = ['gantt', '  dateFormat x', '  axisFormat %M:%S'];
+
+/** One bar: numbered label, `crit` tag when asked, a start at 0 for the first, at least 1 ms long. */
+function ganttTask(i: number, installable: string, ms: number, first: boolean, crit = false): string {
+  return `  ${i + 1}. ${chartLabel(installable)} :${crit ? 'crit, ' : ''}${first ? '0, ' : ''}${Math.max(1, Math.round(ms))}ms`;
 }
 
 /** A flake output's attribute path (what follows the first `#`), else the whole installable, made safe for Mermaid. */

@@ -64,6 +64,18 @@ const errors = (result: StepResult) => result.annotations.filter((a) => a.level 
 const warnings = (result: StepResult) => result.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
 const commands = async () => (await shim.calls()).map((call) => call.command);
 
+/** How the summary shows a time (`formatDuration`). */
+const DURATION = /^\d+(?:\.\d)? (?:ms|s)$|^\d+ min \d+ s$/;
+
+/** The cells of the summary's last table, one row per installable, the header left out; code and links as their text. */
+function summaryRows(result: StepResult): string[][] {
+  const tables = result.summary.split('<table>');
+  const rows = [...tables[tables.length - 1].matchAll(/<tr>(.*?)<\/tr>/gs)].map((row) => row[1]);
+  return rows
+    .filter((row) => !row.startsWith('<th'))
+    .map((row) => [...row.matchAll(/<td>(.*?)<\/td>/gs)].map((cell) => cell[1].replace(/<[^>]+>/g, '').trim()));
+}
+
 async function step(
   inputs: Record<string, string>,
   options: { env?: Record<string, string>; copy?: string; signal?: { afterLine: RegExp }; timeoutMs?: number } = {},
@@ -201,14 +213,35 @@ describe('build-and-push with real Nix', () => {
     expect(errors(result)).toEqual([expect.stringContaining('cannot open the binary cache s3://nix-cache?region=eu-central-1: it was built without S3 support')]);
     expect(await commands()).toEqual(['--version', 'store ping']);
     expect(result.state).toEqual({});
+    // No outputs; the summary says why nothing was built, and lists what was to be.
+    expect(result.outputs).toEqual({});
+    expect(result.summary).toContain('<h2>Nix closures not built</h2>');
+    expect(result.summary).toContain('<p>Nothing was built or pushed: nix (Nix) 2.');
+    expect(result.summary).toContain('cannot open the binary cache s3://nix-cache?region=eu-central-1: it was built without S3 support');
+    expect(summaryRows(result)).toEqual([[`${flake}#web`, '', '', 'not started']]);
   });
 
-  it('fails with the builder error when a build fails, and pushes nothing', async () => {
-    const result = await step({ installable: `${flake}#web\n${flake}#broken`, 'store-uri': await cacheUri(), 'signing-key': key.secret });
+  it.each<[string, boolean, string[]]>([
+    ['pushing', true, ['--version', 'store ping', 'build', 'build']],
+    ['push: false', false, ['--version', 'build', 'build']],
+  ])('fails with the builder error when a build fails, %s: no outputs, a summary of what built and what failed, nothing pushed', async (_case, push, expected) => {
+    const target: Record<string, string> = push ? { 'store-uri': await cacheUri(), 'signing-key': key.secret } : { push: 'false' };
+    const result = await step({ installable: `${flake}#web\n${flake}#broken\n${flake}#worker`, ...target });
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringMatching(/nix build failed \(exit code 1\):\nerror: builder for .*broken\.drv' failed with exit code 3/)]);
     expect(result.logLines).toContain('broken> the build of broken fails');
-    expect(await commands()).toEqual(['--version', 'store ping', 'build', 'build']);
+    expect(await commands()).toEqual(expected);
+    expect(result.outputs).toEqual({});
+    const failed = /^nix build failed \(exit code 1\): error: builder for &#39;\/nix\/store\/[a-z0-9]{32}-broken\.drv&#39; failed with exit code 3;?$/;
+    expect(result.summary).toContain('<h2>Nix builds failed</h2>');
+    expect(result.summary).toMatch(/<p>Built 1 of 3 installables; nothing was pushed: nix build failed \(exit code 1\): error: builder for &#39;[^<]*-broken\.drv&#39; failed with exit code 3;?<\/p>/);
+    expect(summaryRows(result)).toEqual([
+      [`${flake}#web`, await storePathOf('web'), expect.stringMatching(DURATION), 'built'],
+      [`${flake}#broken`, '', expect.stringMatching(DURATION), expect.stringMatching(new RegExp(`^failed: ${failed.source.slice(1)}`))],
+      [`${flake}#worker`, '', '', 'not started'],
+    ]);
+    // The picture: web's bar, then broken's, marked crit.
+    expect(result.summary).toMatch(/```mermaid\ngantt\n[^`]*section Build\n {2}1\. web :0, \d+ms\n {2}2\. broken :crit, \d+ms\n```/);
   });
 
   it('stops a build that runs past build-timeout, and pushes nothing', async () => {
@@ -218,6 +251,13 @@ describe('build-and-push with real Nix', () => {
     expect(await commands()).toEqual(['--version', 'store ping', 'build']);
     expect(running('slow build started')).toBe(false);
     expect(result.state).toEqual({});
+    expect(result.outputs).toEqual({});
+    expect(result.summary).toContain('<h2>Nix builds stopped</h2>');
+    expect(result.summary).toMatch(/<p>Built 0 of 1 installable; nothing was pushed: The builds did not finish within &#39;build-timeout&#39; \(3 s\): stopped nix build path:[^<]*#slow/);
+    expect(summaryRows(result)).toEqual([
+      [`${flake}#slow`, '', expect.stringMatching(DURATION), expect.stringMatching(/^stopped: The builds did not finish within &#39;build-timeout&#39; \(3 s\): stopped nix build path:.*#slow/)],
+    ]);
+    expect(result.summary).toMatch(/ {2}1\. slow :crit, 0, \d+ms\n```/);
   });
 
   it('retries nix copy through S3 throttling, a bounded number of times', async () => {
@@ -235,11 +275,11 @@ describe('build-and-push with real Nix', () => {
   });
 
   it.each<[string, RegExp, string | undefined, string[]]>([
-    ['during the build: Nix stops it', /slow build started/, undefined, ['--version', 'store ping', 'build']],
+    ['during the second build: Nix stops it', /slow build started/, undefined, ['--version', 'store ping', 'build', 'build']],
     ['during the upload: the key file is removed', /copying 1 paths/, 'hang', ['--version', 'store ping', 'build', 'path-info', 'store sign', 'path-info', 'copy']],
   ])('stops on SIGINT %s', async (_case, afterLine, copy, expected) => {
     const result = await step(
-      { installable: `${flake}#${copy ? 'tool' : 'slow'}`, 'store-uri': await cacheUri(), 'signing-key': key.secret },
+      { installable: copy ? `${flake}#tool` : `${flake}#lib\n${flake}#slow`, 'store-uri': await cacheUri(), 'signing-key': key.secret },
       { copy, signal: { afterLine } },
     );
     expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
@@ -251,10 +291,20 @@ describe('build-and-push with real Nix', () => {
     for (const file of [keyFile?.path, result.state['signing-key-file']]) if (file) expect(existsSync(file)).toBe(false);
     // Nothing of it still runs: not the build, not the upload.
     expect(running(copy ? 'sleep 3600' : 'slow build started')).toBe(false);
-    // A cancelled push still reports what was built; a cancelled build, nothing.
+    // A cancelled push still reports what was built; a cancelled build no output, and a summary of how far it got.
     expect(result.outputs).toEqual(copy ? { 'store-path': await storePathOf('tool'), 'store-paths': JSON.stringify([await storePathOf('tool')]), 'closure-size': expect.any(String) } : {});
-    if (copy) expect(result.summary).toContain('Nix closures built, push failed');
-    else expect(result.summary).toBe('');
+    if (copy) {
+      expect(result.summary).toContain('Nix closures built, push failed');
+      expect(result.summary).toContain('did not finish, so the cache may hold only part of the closures: The run was cancelled (SIGINT)');
+    } else {
+      expect(result.summary).toContain('<h2>Nix builds stopped</h2>');
+      expect(result.summary).toContain('<p>Built 1 of 2 installables; nothing was pushed: The run was cancelled (SIGINT)</p>');
+      expect(summaryRows(result)).toEqual([
+        [`${flake}#lib`, await storePathOf('lib'), expect.stringMatching(DURATION), 'built'],
+        [`${flake}#slow`, '', expect.stringMatching(DURATION), 'stopped: The run was cancelled (SIGINT)'],
+      ]);
+      expect(result.summary).toMatch(/ {2}1\. lib :0, \d+ms\n {2}2\. slow :crit, \d+ms\n```/);
+    }
   });
 });
 
@@ -573,6 +623,8 @@ describe('build-and-push against an HTTP binary cache', () => {
     expect(await commands()).toEqual(['--version', 'store ping', 'store ping', 'store ping']);
     expect(result.durationMs).toBeGreaterThanOrEqual(3 * 3_000);
     expect(result.state).toEqual({});
+    expect(result.outputs).toEqual({});
+    expect(result.summary).toMatch(/<p>Nothing was built or pushed: Nix could not open the binary cache http:\/\/127\.0\.0\.1:\d+: nix store ping --store http:\/\/127\.0\.0\.1:\d+ did not finish within 3 s: stopped it/);
   });
 
   it('a cache that hangs on uploads: each nix copy attempt is stopped at its bound and retried, 4 in all', async () => {
