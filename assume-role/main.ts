@@ -20,6 +20,7 @@ interface State {
 
 export function run(): Promise<void> {
   return runStep({
+    name: 'assume-role',
     readInputs: () => readInputs(),
     initial: (inputs): State => ({ inputs }),
     body,

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import * as core from '../shared/actions-core.js';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
 import type { ClientFactory } from '../shared/aws-clients.js';
@@ -35,6 +35,7 @@ export interface State {
 
 export function run(): Promise<void> {
   return runStep<BuildAndPushInputs, State, StepOutputs>({
+    name: 'build-and-push',
     // Masked before it is parsed, so that no message about it, ours or a library's, can show it in the log.
     mask: () => maskSigningKey(core.getInput(Input.SigningKey)),
     readInputs: () => readInputs(),

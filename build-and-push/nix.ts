@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import * as core from '../shared/actions-core.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
 import { retry, type RetryOptions } from '../shared/retry.js';

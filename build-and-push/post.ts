@@ -4,7 +4,7 @@
  * (`post-if: always()`).
  */
 import { rm } from 'node:fs/promises';
-import * as core from '@actions/core';
+import * as core from '../shared/actions-core.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
 import { KEY_FILE_STATE } from './plan.js';

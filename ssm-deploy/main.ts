@@ -44,6 +44,7 @@ export interface DeployState {
 
 export function run(): Promise<void> {
   return runStep<SsmDeployInputs, DeployState, StepOutputs>({
+    name: 'ssm-deploy',
     readInputs: () => readInputs(),
     initial: (inputs) => ({ inputs, targets: targetsText(inputs) }),
     body: deploy,
