@@ -83,6 +83,8 @@ async function steps(inputs: SsmDeployInputs, state: DeployState, signal: AbortS
     log: log.info,
   });
 
+  // A cancellation that came before the send must not read as one whose answer is unknown: nothing went out.
+  signal.throwIfAborted();
   const request = sendCommandInput(inputs, { ...state.document, hash: DOCUMENT_HASH }, runContext(process.env));
   // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
   const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
