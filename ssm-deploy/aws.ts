@@ -19,7 +19,7 @@ import {
   type SendCommandCommandInput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { abortBudgetMs, abortCalls, type AbortCause } from '../shared/abort-budget.js';
+import { abortBudgetMs, abortCalls, type AbortCalls, type AbortCause } from '../shared/abort-budget.js';
 import { attemptTimeouts } from '../shared/aws-clients.js';
 import { errorMessage, isRefusal } from '../shared/errors.js';
 import { showUntrusted } from '../shared/log.js';
@@ -199,7 +199,10 @@ const CLOCK_SKEW_MS = 60_000;
 
 /**
  * The command SendCommand created for `request`, or the one an unanswered attempt had created; throws with
- * {@link explainSendFailure}'s message when no attempt got one within {@link SEND_RETRY}.
+ * {@link explainSendFailure}'s message when no attempt got one within {@link SEND_RETRY}. When the last attempt went
+ * unanswered (the run was cancelled, or the retries ran out, while AWS may have acted), one more look is made within
+ * the abort's budget (shared/abort-budget.ts), so that a command this step created is never left unseen: it is
+ * returned (the caller, seeing its signal aborted, cancels it); if none is found the error says where to look.
  */
 export async function sendCommandOnce(
   ssm: SendApi,
@@ -212,16 +215,7 @@ export async function sendCommandOnce(
     return await retry(
       async () => {
         if (unanswered) {
-          const listed = (await ssm.send(
-            new ListCommandsCommand({
-              Filters: [
-                { key: 'InvokedAfter', value: since },
-                { key: 'DocumentName', value: request.DocumentName ?? '' },
-              ],
-            }),
-            { abortSignal: options.signal },
-          )) as { Commands?: Command[] };
-          const found = listed.Commands?.find((command) => isSameCommand(command, request));
+          const found = await findSentCommand(ssm, request, since, options.signal);
           if (found) {
             options.log(`The unanswered SendCommand had created the command ${found.CommandId}: following it, not sending again.`);
             return found;
@@ -245,8 +239,57 @@ export async function sendCommandOnce(
       },
     );
   } catch (error) {
-    throw new Error(explainSendFailure(error, options.region), { cause: error });
+    if (!unanswered) throw new Error(explainSendFailure(error, options.region), { cause: error });
+    const found = await lastLook(ssm, request, since, options);
+    if (found) return found;
+    throw new SendUnknownError(explainSendFailure(options.signal?.aborted ? options.signal.reason : error, options.region, true), {
+      cause: error,
+    });
   }
+}
+
+/** SendCommand's answer never came and no command of this run was found: one may be running, unseen. */
+export class SendUnknownError extends Error {
+  override readonly name = 'SendUnknownError';
+}
+
+/** The look after the send gave up unanswered, within the abort's budget; `undefined` when it found none or failed. */
+async function lastLook(
+  ssm: SendApi,
+  request: SendCommandCommandInput,
+  since: string,
+  options: { signal?: AbortSignal; log: (line: string) => void },
+): Promise<Command | undefined> {
+  const cause: AbortCause = options.signal?.aborted ? 'cancelled' : 'gave-up';
+  try {
+    const found = await abortCalls(abortBudgetMs(cause), options.log).call('ListCommands', (signal) =>
+      findSentCommand(ssm, request, since, signal),
+    );
+    if (found) options.log(`The unanswered SendCommand had created the command ${found.CommandId}.`);
+    return found;
+  } catch (error) {
+    options.log(`Could not look for the command an unanswered SendCommand may have created: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+/** The look an unanswered send is followed by: a command of this run sent since `since` (see isSameCommand). */
+async function findSentCommand(
+  ssm: SendApi,
+  request: SendCommandCommandInput,
+  since: string,
+  signal: AbortSignal | undefined,
+): Promise<Command | undefined> {
+  const listed = (await ssm.send(
+    new ListCommandsCommand({
+      Filters: [
+        { key: 'InvokedAfter', value: since },
+        { key: 'DocumentName', value: request.DocumentName ?? '' },
+      ],
+    }),
+    { abortSignal: signal },
+  )) as { Commands?: Command[] };
+  return listed.Commands?.find((command) => isSameCommand(command, request));
 }
 
 // ---- Reading the command -------------------------------------------------------------------------------------------
@@ -343,12 +386,39 @@ export async function waitForCommand(ssm: SSMClient, commandId: string, options:
     return { kind: 'done', state };
   }
   const cause = waited.outcome === 'timeout' ? 'timeout' : waited.outcome === 'failed' ? 'gave-up' : 'cancelled';
-  const cancel = await cancelCommand(ssm, commandId, cause, options.log);
+  const stopped = await stopCommand(ssm, commandId, cause, options.log);
+  const state = stopped.state ?? waited.last;
+  if (stopped.state) options.onState?.(stopped.state);
   if (waited.outcome === 'timeout') {
-    return { kind: 'timeout', state: waited.last, timeoutMinutes: options.timeoutMs / 60_000, cancel };
+    return { kind: 'timeout', state, timeoutMinutes: options.timeoutMs / 60_000, cancel: stopped.cancel };
   }
-  if (waited.outcome === 'failed') return { kind: 'failed', state: waited.last, error: errorMessage(waited.error), cancel };
-  return { kind: 'aborted', state: waited.last, cancel };
+  if (waited.outcome === 'failed') return { kind: 'failed', state, error: errorMessage(waited.error), cancel: stopped.cancel };
+  return { kind: 'aborted', state, cancel: stopped.cancel };
+}
+
+/**
+ * The abort action, within one abort budget (shared/abort-budget.ts: seconds after a cancellation, a minute after a
+ * timeout): CancelCommand, then one more read of the command with its instances' exit codes and times, so that the
+ * report is the command as it stands after the cancel (`Cancelling`, or `Cancelled`; finished instances with their
+ * exit codes), not the last poll's. `state` is absent when that read failed. Never throws.
+ */
+export async function stopCommand(
+  ssm: SSMClient,
+  commandId: string,
+  cause: AbortCause,
+  log: (line: string) => void,
+): Promise<{ cancel: CancelResult; state?: CommandState }> {
+  const calls = abortCalls(abortBudgetMs(cause), log);
+  const cancel = await cancelCommand(ssm, commandId, calls, log);
+  try {
+    const state = await calls.call('Reading the command after CancelCommand', (signal) =>
+      readCommand(ssm, commandId, { signal, details: true }),
+    );
+    return { cancel, state };
+  } catch (error) {
+    log(`Could not read the command ${commandId} after cancelling it: ${errorMessage(error)}`);
+    return { cancel };
+  }
 }
 
 /** The ended command again, with exit codes and times for the report; the plain state if that read fails. */
@@ -361,18 +431,15 @@ async function withDetails(ssm: SSMClient, state: CommandState, options: WaitOpt
   }
 }
 
-/**
- * CancelCommand within the abort's budget (shared/abort-budget.ts: seconds after a cancellation, a minute after a
- * timeout), a hung attempt cut and tried again. Never throws.
- */
-export async function cancelCommand(
+/** CancelCommand within `calls`' budget, a hung attempt cut and tried again. Never throws. */
+async function cancelCommand(
   ssm: SSMClient,
   commandId: string,
-  cause: AbortCause,
+  calls: AbortCalls,
   log: (line: string) => void,
 ): Promise<CancelResult> {
   try {
-    await abortCalls(abortBudgetMs(cause), log).call('CancelCommand', (signal) =>
+    await calls.call('CancelCommand', (signal) =>
       ssm.send(new CancelCommandCommand({ CommandId: commandId }), { abortSignal: signal }),
     );
     log(`Cancelled the command ${commandId}`);

@@ -10,7 +10,15 @@ import { clientFactory } from '../shared/aws-clients.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
 import { runStep, type StepReport } from '../shared/step.js';
-import { prepareDocument, sendCommandOnce, showFailedOutput, waitForCommand, type ReadyDocument } from './aws.js';
+import {
+  prepareDocument,
+  sendCommandOnce,
+  SendUnknownError,
+  showFailedOutput,
+  stopCommand,
+  waitForCommand,
+  type ReadyDocument,
+} from './aws.js';
 import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
 import { readInputs, type SsmDeployInputs } from './inputs.js';
 import {
@@ -40,6 +48,8 @@ export interface DeployState {
   command?: CommandState;
   /** How the wait ended; absent while waiting, or when not waiting. */
   ending?: Ending;
+  /** Why the run was cancelled (`The run was cancelled (SIGINT)`), when it was: the step's error is then only its echo. */
+  cancelled?: string;
 }
 
 export function run(): Promise<void> {
@@ -53,6 +63,16 @@ export function run(): Promise<void> {
 }
 
 async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: AbortSignal): Promise<void> {
+  try {
+    await steps(inputs, state, signal);
+  } catch (error) {
+    // An SDK call cut by the cancellation throws its own `AbortError: Request aborted`: the cancellation is the news.
+    if (signal.aborted) state.cancelled = errorMessage(signal.reason);
+    throw error;
+  }
+}
+
+async function steps(inputs: SsmDeployInputs, state: DeployState, signal: AbortSignal): Promise<void> {
   const { clients, assumed } = await actionClients(inputs, { signal });
   const ssm = clients(SSMClient);
   state.document = await prepareDocument(ssm, {
@@ -64,6 +84,8 @@ async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: Abort
     log: log.info,
   });
 
+  // A cancellation that came before the send must not read as one whose answer is unknown: nothing went out.
+  signal.throwIfAborted();
   const request = sendCommandInput(inputs, { ...state.document, hash: DOCUMENT_HASH }, runContext(process.env));
   // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
   const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
@@ -77,6 +99,13 @@ async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: Abort
     sendOnce.destroy();
   }
   log.info(`Sent the command ${state.commandId} to ${state.targets}: ${commandUrl(inputs.awsRegion, state.commandId)}`);
+  if (signal.aborted) {
+    // Cancelled while the send's answer was unknown, and the look found the command: the abort action is due.
+    const stopped = await stopCommand(ssm, state.commandId, 'cancelled', log.info);
+    state.command = stopped.state ?? state.command;
+    state.ending = { kind: 'aborted', state: state.command, cancel: stopped.cancel };
+    return;
+  }
   if (!inputs.wait) return;
 
   const ending = await waitForCommand(ssm, state.commandId, {
@@ -98,17 +127,17 @@ async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: Abort
 }
 
 /**
- * The step's outputs, summary and failure from what it learned. Before the command is sent there is nothing to
- * report but the error (runStep fails the step with it); from then on the outputs and the summary name the command,
+ * The step's outputs, summary and failure from what it learned. Once the inputs are valid there is a summary on
+ * every exit path: before the command is sent it says why nothing was sent (or, when the send's answer never came,
+ * where to look for a command that may be running); from then on the outputs and the summary name the command,
  * whatever happened next. Pure.
  */
 export function report(state: DeployState, error: unknown): StepReport<StepOutputs> {
   const { inputs, commandId } = state;
-  if (commandId === undefined) return { outputs: {} };
   const outcome = outcomeOf(state, error);
   const status = state.command?.status ?? state.sentStatus ?? 'Pending';
   return {
-    outputs: stepOutputs(commandId, commandUrl(inputs.awsRegion, commandId), status, state.command),
+    outputs: commandId === undefined ? {} : stepOutputs(commandId, commandUrl(inputs.awsRegion, commandId), status, state.command),
     summary: deploySummary({
       outcome,
       region: inputs.awsRegion,
@@ -124,11 +153,31 @@ export function report(state: DeployState, error: unknown): StepReport<StepOutpu
 }
 
 function outcomeOf(state: DeployState, error: unknown): Outcome {
-  if (error !== undefined) return { ok: false, message: errorMessage(error) };
+  if (state.commandId === undefined) return notSent(state, error);
   if (state.ending) return decideOutcome(state.ending, state.targets);
+  if (error !== undefined) {
+    return { ok: false, result: state.cancelled ? 'cancelled' : 'failed', message: errorMessage(error) };
+  }
   if (!state.inputs.wait) {
-    return { ok: true, message: `Sent the command ${state.commandId}; not waiting for it (wait: false).` };
+    return { ok: true, result: 'sent', message: `Sent the command ${state.commandId}; not waiting for it (wait: false).` };
   }
   // Only reached when the process must end before the wait has (runStep's hard deadline): outputs only.
-  return { ok: false, message: `The step ended before the command ${state.commandId} did.` };
+  return { ok: false, result: 'failed', message: `The step ended before the command ${state.commandId} did.` };
+}
+
+/** The outcome when no command was sent (or none was seen): the error, or the cancellation in its own words. */
+function notSent(state: DeployState, error: unknown): Outcome {
+  const message = error === undefined ? 'The step ended before the command was sent.' : errorMessage(error);
+  // A send whose answer never came says so itself (a command may be running): that is not "nothing was sent".
+  if (error instanceof SendUnknownError) {
+    return { ok: false, result: state.cancelled ? 'cancelled' : 'failed', message };
+  }
+  if (state.cancelled) {
+    const change = state.document && state.document.change !== 'unchanged' ? state.document.change : undefined;
+    const what = change
+      ? `no command was sent (the document ${state.document!.name} was ${change})`
+      : 'nothing was changed';
+    return { ok: false, result: 'cancelled', message: `${state.cancelled} before the command was sent: ${what}.` };
+  }
+  return { ok: false, result: 'failed', message, nothingSent: true };
 }

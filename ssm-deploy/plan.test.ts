@@ -309,6 +309,18 @@ describe('explainSendFailure', () => {
     for (const text of contains) expect(message).toContain(text);
     for (const text of lacks) expect(message).not.toContain(text);
   });
+
+  it.each([
+    ['the run was cancelled', new Error('The run was cancelled (SIGINT)')],
+    ['the attempts ran out', Object.assign(new Error('no answer within 15 s'), { name: 'TimeoutError' })],
+  ])('an unanswered send no look found (%s) says a command may be running, and where to look', (_case, error) => {
+    const message = explainSendFailure(error, 'eu-central-1', true);
+    expect(message).toContain(`SendCommand failed: ${error.message}; `);
+    expect(message).toContain(
+      'a command may be running: look in https://eu-central-1.console.aws.amazon.com/systems-manager/run-command/executing-commands?region=eu-central-1',
+    );
+    expect(message).not.toContain('Nothing was sent');
+  });
 });
 
 describe('decideOutcome', () => {
@@ -339,6 +351,16 @@ describe('decideOutcome', () => {
     expect(outcome.message).toContain(message);
   });
 
+  it.each<[Ending['kind'], Ending, string]>([
+    ['done', done(state('Success', 'Success', [instance('Success', 'Success', 0)])), 'deployed'],
+    ['done', done(state('Failed', 'Failed', [instance('Failed', 'Failed', 1)])), 'failed'],
+    ['timeout', { kind: 'timeout', timeoutMinutes: 1, cancel: { sent: true } }, 'timed out'],
+    ['aborted', { kind: 'aborted', cancel: { sent: true } }, 'cancelled'],
+    ['failed', { kind: 'failed', error: 'x', cancel: { sent: true } }, 'failed'],
+  ])('a wait that ended %s is %j', (_kind, ending, result) => {
+    expect(decideOutcome(ending, 'x').result).toBe(result);
+  });
+
   it('names at most ten failing instances in its message', () => {
     const failed = Array.from({ length: 12 }, () => instance('Failed', 'Failed', 1));
     const { message } = decideOutcome(done(state('Failed', 'Failed', failed)), 'x');
@@ -359,7 +381,7 @@ describe('describeInstance', () => {
   });
 });
 
-it('outputs the four fields of each instance, and counts what did not succeed as failed', () => {
+it('outputs the four fields of each instance, and counts as failed what ended without success (not what still runs)', () => {
   const instances = [instance('Success', 'Success', 0), instance('Failed', 'Failed', 2), instance('InProgress')];
   instances[0].startedAt = new Date();
   expect(stepOutputs('c', 'https://console/c', 'TimedOut', state('TimedOut', 'TimedOut', instances))).toEqual({
@@ -368,6 +390,6 @@ it('outputs the four fields of each instance, and counts what did not succeed as
     status: 'TimedOut',
     instances: instances.map(({ instanceId, status, statusDetails, responseCode }) => ({ instanceId, status, statusDetails, responseCode })),
     'succeeded-count': 1,
-    'failed-count': 2,
+    'failed-count': 1,
   });
 });

@@ -5,6 +5,7 @@
  * are in aws.ts; main.ts puts them in order.
  */
 import type { Command, SendCommandCommandInput } from '@aws-sdk/client-ssm';
+import { consoleUrl } from '../shared/console-url.js';
 import { errorMessage } from '../shared/errors.js';
 import type { DocumentParameterDefinition, DocumentParameterName } from './document.js';
 import type { SsmDeployInputs, TagTarget } from './inputs.js';
@@ -326,6 +327,14 @@ export function isSameCommand(command: Command, request: SendCommandCommandInput
 // `InvalidInstanceId` and a bare `Instances [[i-...]] not in a valid state for account ...`: the message a user needs
 // names the instances, the usual causes, and that nothing ran anywhere.
 
+/**
+ * The Run Command console's list of commands that have not ended, in `region`: where to look for a command whose
+ * SendCommand answer never came and that no ListCommands look found.
+ */
+export function runningCommandsUrl(region: string): string {
+  return consoleUrl(region, 'systems-manager/run-command/executing-commands');
+}
+
 /** The instance IDs in AWS's `Instances [[i-0abc, i-0def]] not in a valid state` message; none if it names none. */
 export function refusedInstances(message: string): string[] {
   const listed = /\[\[([^\]]*)\]\]/.exec(message)?.[1] ?? '';
@@ -334,11 +343,18 @@ export function refusedInstances(message: string): string[] {
 
 /**
  * The step's error message for a SendCommand that threw `error`. `InvalidInstanceId` is an answer from AWS that
- * created no command, so it says that nothing was sent; any other error is passed through as it is (a timeout, for
- * one, leaves unknown whether AWS created the command).
+ * created no command, so it says that nothing was sent; `unanswered` (the last attempt got no answer, and the look
+ * for what it may have created found nothing) says that a command may be running and where to look; any other
+ * error is passed through as it is.
  */
-export function explainSendFailure(error: unknown, region: string): string {
+export function explainSendFailure(error: unknown, region: string, unanswered = false): string {
   const message = errorMessage(error);
+  if (unanswered) {
+    return (
+      `SendCommand failed: ${message}; its answer never came and no command of this run was found, so a command ` +
+      `may be running: look in ${runningCommandsUrl(region)}`
+    );
+  }
   if ((error as Error | undefined)?.name !== 'InvalidInstanceId') return `SendCommand failed: ${message}`;
   const ids = refusedInstances(message);
   const which =
@@ -369,9 +385,15 @@ export type Ending =
 /** Whether CancelCommand was accepted; the error message when it was not. */
 export type CancelResult = { sent: true } | { sent: false; error: string };
 
+/** What happened, in the summary's title: sent (not waited for), deployed, failed, cancelled, timed out. */
+export type DeployResult = 'sent' | 'deployed' | 'failed' | 'cancelled' | 'timed out';
+
 export interface Outcome {
   ok: boolean;
+  result: DeployResult;
   message: string;
+  /** Failed before any command was sent (the summary says so first). */
+  nothingSent?: boolean;
 }
 
 /** How many failing instances a message names; the job summary lists them all. */
@@ -404,28 +426,33 @@ export function decideOutcome(ending: Ending, targets: string): Outcome {
   const progress = instances.length > 0 ? ` ${counts.succeeded} of ${counts.total} instances had succeeded.` : '';
   if (ending.kind === 'timeout') {
     const cancelled = cancelText(ending.cancel, state?.commandId);
-    return { ok: false, message: `The command did not end within ${span(ending.timeoutMinutes)}; ${cancelled}.${progress}` };
+    return {
+      ok: false,
+      result: 'timed out',
+      message: `The command did not end within ${span(ending.timeoutMinutes)}; ${cancelled}.${progress}`,
+    };
   }
   if (ending.kind === 'aborted') {
-    return { ok: false, message: `The run was cancelled; ${cancelText(ending.cancel, state?.commandId)}.${progress}` };
+    const cancelled = cancelText(ending.cancel, state?.commandId);
+    return { ok: false, result: 'cancelled', message: `The run was cancelled; ${cancelled}.${progress}` };
   }
   if (ending.kind === 'failed') {
     const cancelled = cancelText(ending.cancel, state?.commandId);
-    return { ok: false, message: `Stopped waiting for the command (${ending.error}); ${cancelled}.${progress}` };
+    return { ok: false, result: 'failed', message: `Stopped waiting for the command (${ending.error}); ${cancelled}.${progress}` };
   }
   const { status, statusDetails } = ending.state;
   if (statusDetails === 'NoInstancesInTag') {
-    return { ok: false, message: `No instance matches the targets ${targets}: nothing was deployed.` };
+    return { ok: false, result: 'failed', message: `No instance matches the targets ${targets}: nothing was deployed.` };
   }
   const allSucceeded = counts.total > 0 && counts.succeeded === counts.total;
   if (status === 'Success' && allSucceeded && (statusDetails === 'Success' || statusDetails === '')) {
-    return { ok: true, message: `Deployed to ${counts.total} instance${counts.total === 1 ? '' : 's'}.` };
+    return { ok: true, result: 'deployed', message: `Deployed to ${counts.total} instance${counts.total === 1 ? '' : 's'}.` };
   }
   const what =
     counts.total === 0
       ? 'no instance ran it'
       : `${counts.total - counts.succeeded} of ${counts.total} instances did not deploy: ${failing(instances)}`;
-  return { ok: false, message: `The command ended ${statusText(status, statusDetails)}; ${what}.` };
+  return { ok: false, result: 'failed', message: `The command ended ${statusText(status, statusDetails)}; ${what}.` };
 }
 
 /** The step's outputs, as named in action.yml. */
@@ -458,6 +485,7 @@ export function stepOutputs(commandId: string, consoleUrl: string, status: strin
       responseCode,
     })),
     'succeeded-count': counts.succeeded,
-    'failed-count': counts.total - counts.succeeded,
+    // Ended without success: an instance still running or cancelling when the step stopped is not counted.
+    'failed-count': counts.failed,
   };
 }

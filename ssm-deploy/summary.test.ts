@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { InstanceResult } from './plan.js';
-import { commandUrl, deploySummary, duration, MAX_BARS, timeline } from './summary.js';
+import type { DeployResult, InstanceResult, Outcome } from './plan.js';
+import { commandUrl, deploySummary, duration, MAX_BARS, timeline, type SummaryInput } from './summary.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1) + seconds * 1000);
 
@@ -23,7 +23,7 @@ describe('deploy summary', () => {
 
   it('lists failed instances first, with their exit code and what it means', () => {
     const summary = deploySummary({
-      outcome: { ok: false, message: 'failed' },
+      outcome: { ok: false, result: 'failed', message: 'failed' },
       region: 'eu-central-1',
       commandId: 'c',
       document: { name: 'NixOS-Deploy', version: '3', change: 'updated' },
@@ -51,7 +51,7 @@ describe('deploy summary', () => {
 
   it('draws the timeline of the instances in the summary, and none when no instance ran', () => {
     const input = {
-      outcome: { ok: true, message: 'ok' },
+      outcome: { ok: true, result: 'deployed', message: 'ok' } as Outcome,
       region: 'eu-central-1',
       commandId: 'c',
       document: { name: 'NixOS-Deploy' },
@@ -64,6 +64,55 @@ describe('deploy summary', () => {
     expect(deploySummary({ ...input, state }).mermaid).toBe(timeline([ran]));
     expect(deploySummary(input).mermaid).toBeUndefined();
   });
+
+  const base: SummaryInput = {
+    outcome: { ok: true, result: 'deployed', message: 'ok' },
+    region: 'eu-central-1',
+    commandId: 'c',
+    document: { name: 'NixOS-Deploy' },
+    targets: 'tag:Role=web',
+    storePath: '/nix/store/x',
+    action: 'switch',
+  };
+
+  it.each<[DeployResult, boolean, string]>([
+    ['sent', true, 'NixOS deploy sent through Systems Manager (not waited for)'],
+    ['deployed', true, 'NixOS deployed through Systems Manager'],
+    ['failed', false, 'NixOS deploy through Systems Manager failed'],
+    ['cancelled', false, 'NixOS deploy through Systems Manager cancelled'],
+    ['timed out', false, 'NixOS deploy through Systems Manager timed out'],
+  ])('titles a %s deploy (ok: %s) %j', (result, ok, title) => {
+    expect(deploySummary({ ...base, outcome: { ok, result, message: 'm' } }).title).toBe(title);
+  });
+
+  it('says nothing was sent when the step failed before the send', () => {
+    const summary = deploySummary({ ...base, commandId: undefined, outcome: { ok: false, result: 'failed', message: 'AccessDenied', nothingSent: true } });
+    expect(summary.text).toBe('Nothing was sent: AccessDenied');
+    expect(summary.facts).toContainEqual(['Command', undefined]);
+  });
+
+  it('counts an instance still running or cancelling as neither succeeded nor failed, and says which it is', () => {
+    const state = {
+      commandId: 'c',
+      status: 'Cancelling',
+      statusDetails: 'Cancelling',
+      instances: [
+        { instanceId: 'i-1', status: 'Success', statusDetails: 'Success', responseCode: 0, startedAt: at(0), endedAt: at(4) },
+        { instanceId: 'i-2', status: 'Cancelling', statusDetails: 'Cancelling', responseCode: -1, startedAt: at(0) },
+        { instanceId: 'i-3', status: 'InProgress', statusDetails: 'InProgress', responseCode: -1 },
+      ],
+    };
+    const summary = deploySummary({ ...base, outcome: { ok: false, result: 'cancelled', message: 'm' }, state });
+    expect(summary.facts).toEqual(
+      expect.arrayContaining([
+        ['Succeeded', 1],
+        ['Failed', 0],
+        ['Had not ended', '2 (Cancelling, InProgress)'],
+      ]),
+    );
+    // The finished instance's bar: what is known.
+    expect(summary.mermaid?.split('\n').slice(HEAD.length)).toEqual([`    1. i-1 Success :done, ${T0}, ${T0 + 4000}`]);
+  });
 });
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -75,8 +124,11 @@ const result = (instanceId: string, status: string, statusDetails: string, times
   ...(times ? { startedAt: at(times[0]), endedAt: at(times[1]) } : {}),
 });
 const HEAD = ['gantt', '    title Instances', '    dateFormat x', '    axisFormat %H:%M:%S', '    todayMarker off'];
-/** Every line a bar: `    <label> :done|crit, <start ms>, <end ms>`, the label free of what ends a task or a line. */
-const BAR = /^ {4}[A-Za-z0-9 \-_.,/()+=@'[\]]+ :(done|crit), \d+, \d+$/;
+/**
+ * Every line a bar: `    <n>. <label> :done|crit, <start ms>, <end ms>`, numbered so that no label starts the line
+ * (a gantt keyword cannot), the label free of what ends a task or a line.
+ */
+const BAR = /^ {4}\d+\. [A-Za-z0-9 \-_.,/()+=@'[\]]* :(done|crit), \d+, \d+$/;
 
 describe('timeline', () => {
   it.each<[string, InstanceResult[], string[] | undefined]>([
@@ -85,12 +137,12 @@ describe('timeline', () => {
     [
       'a bar per instance that ran, failures first (crit), successes done',
       [result('i-1', 'Success', 'Success', [0, 42]), result('i-2', 'Failed', 'Failed', [3, 61]), result('i-3', 'TimedOut', 'DeliveryTimedOut')],
-      [...HEAD, `    i-2 Failed :crit, ${T0 + 3000}, ${T0 + 61000}`, `    i-1 Success :done, ${T0}, ${T0 + 42000}`],
+      [...HEAD, `    1. i-2 Failed :crit, ${T0 + 3000}, ${T0 + 61000}`, `    2. i-1 Success :done, ${T0}, ${T0 + 42000}`],
     ],
     [
       'the status details, and an end before the start drawn as no time',
       [result('i-1', 'TimedOut', 'ExecutionTimedOut', [10, 9])],
-      [...HEAD, `    i-1 TimedOut (ExecutionTimedOut) :crit, ${T0 + 10000}, ${T0 + 10000}`],
+      [...HEAD, `    1. i-1 TimedOut (ExecutionTimedOut) :crit, ${T0 + 10000}, ${T0 + 10000}`],
     ],
   ])('%s', (_case, instances, lines) => {
     expect(timeline(instances)?.split('\n')).toEqual(lines);
@@ -108,6 +160,10 @@ describe('timeline', () => {
     ['a status that starts a directive and a comment', result('i-1', 'Failed\r%%{init: {"theme": "dark"}}%%', 'x;\nsection evil', [0, 1])],
     ['entities, a closing fence and HTML', result('i-1 #35; ```<img src=x onerror=alert(1)>', 'Failed', '`', [0, 1])],
     ['a label with nothing left', result(':::', '\n', '', [0, 1])],
+    ['an instance ID that is a gantt keyword line (dateFormat)', result('dateFormat YYYY', 'Success', 'Success', [0, 1])],
+    ['an instance ID that starts a section', result('section Evil', 'Failed', 'Failed', [0, 1])],
+    ['an instance ID that excludes days', result('excludes weekends', 'Success', 'Success', [0, 1])],
+    ['a status that is a title', result('i-1', 'title Evil', 'title Evil', [0, 1])],
   ])('keeps %s to one bar of plain words', (_case, instance) => {
     const lines = timeline([instance])!.split('\n');
     expect(lines.slice(0, HEAD.length)).toEqual(HEAD);

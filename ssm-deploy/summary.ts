@@ -4,7 +4,17 @@
  */
 import { consoleUrl } from '../shared/console-url.js';
 import { mermaidText, type JobSummary, type SummaryTable } from '../shared/summary.js';
-import { countInstances, exitMeaning, statusText, succeeded, type CommandState, type InstanceResult, type Outcome } from './plan.js';
+import {
+  countInstances,
+  exitMeaning,
+  hasEnded,
+  statusText,
+  succeeded,
+  type CommandState,
+  type DeployResult,
+  type InstanceResult,
+  type Outcome,
+} from './plan.js';
 
 export interface SummaryInput {
   outcome: Outcome;
@@ -28,6 +38,15 @@ export function commandUrl(region: string, commandId: string, instanceId?: strin
   return consoleUrl(region, `systems-manager/run-command/${path}`);
 }
 
+/** The summary's title: what happened, from the sent-only run to the cancelled one. */
+export const TITLES: Record<DeployResult, string> = {
+  sent: 'NixOS deploy sent through Systems Manager (not waited for)',
+  deployed: 'NixOS deployed through Systems Manager',
+  failed: 'NixOS deploy through Systems Manager failed',
+  cancelled: 'NixOS deploy through Systems Manager cancelled',
+  'timed out': 'NixOS deploy through Systems Manager timed out',
+};
+
 /** `2m 05s`; empty when the script never ran. */
 export function duration(instance: InstanceResult): string {
   if (!instance.startedAt || !instance.endedAt) return '';
@@ -46,8 +65,8 @@ const failuresFirst = (instances: InstanceResult[]) => [
  * The Mermaid source of a gantt chart of the instances whose script started and ended: one bar each, from the
  * invocation's start to its end (`dateFormat x`: milliseconds since the epoch, as in mermaid-js/mermaid#3028's
  * working example), `done` when it succeeded and `crit` when it did not, failures first, at most {@link MAX_BARS}.
- * Labels are `<instance> <status>` through {@link mermaidText}, so an instance ID or status from AWS can neither
- * end a task (`:`) nor start a line.
+ * Labels are `<n>. <instance> <status>`, numbered and through {@link mermaidText}, so that no instance ID or status
+ * from AWS can end a task (`:`) or start a line with a gantt keyword (`section`, `dateFormat`, `excludes`, ...).
  * `undefined` when no instance has both times (nothing ran, or the command was not waited for).
  */
 export function timeline(instances: InstanceResult[]): string | undefined {
@@ -55,11 +74,11 @@ export function timeline(instances: InstanceResult[]): string | undefined {
   if (timed.length === 0) return undefined;
   const shown = timed.slice(0, MAX_BARS);
   const title = shown.length < timed.length ? `Instances (the first ${MAX_BARS} of ${timed.length})` : 'Instances';
-  const bars = shown.map((instance) => {
+  const bars = shown.map((instance, index) => {
     const start = instance.startedAt!.getTime();
     const end = Math.max(start, instance.endedAt!.getTime());
-    const label = mermaidText(`${instance.instanceId} ${statusText(instance.status, instance.statusDetails)}`) || 'instance';
-    return `    ${label} :${succeeded(instance) ? 'done' : 'crit'}, ${start}, ${end}`;
+    const label = mermaidText(`${instance.instanceId} ${statusText(instance.status, instance.statusDetails)}`);
+    return `    ${index + 1}. ${label} :${succeeded(instance) ? 'done' : 'crit'}, ${start}, ${end}`;
   });
   return ['gantt', `    title ${title}`, '    dateFormat x', '    axisFormat %H:%M:%S', '    todayMarker off', ...bars].join('\n');
 }
@@ -91,9 +110,11 @@ export function deploySummary(input: SummaryInput): JobSummary {
   const version = document.version ? ` version ${document.version}` : '';
   const change = document.change && document.change !== 'unchanged' ? ` (${document.change})` : '';
   const chart = timeline(instances);
+  const open = instances.filter((i) => !hasEnded(i));
+  const openStatuses = [...new Set(open.map((i) => i.status))].join(', ');
   return {
-    title: input.outcome.ok ? 'NixOS deployed through Systems Manager' : 'NixOS deploy through Systems Manager failed',
-    text: input.outcome.message,
+    title: TITLES[input.outcome.result],
+    text: input.outcome.nothingSent ? `Nothing was sent: ${input.outcome.message}` : input.outcome.message,
     facts: [
       [
         'Command',
@@ -106,7 +127,9 @@ export function deploySummary(input: SummaryInput): JobSummary {
       ['Status', input.state ? statusText(input.state.status, input.state.statusDetails) : undefined],
       ['Instances', instances.length > 0 ? counts.total : undefined],
       ['Succeeded', instances.length > 0 ? counts.succeeded : undefined],
-      ['Did not succeed', instances.length > 0 ? counts.total - counts.succeeded : undefined],
+      ['Failed', instances.length > 0 ? counts.failed : undefined],
+      // Neither succeeded nor failed: the step stopped while these ran (a cancel or a timeout); the status says which.
+      ['Had not ended', open.length > 0 ? `${open.length} (${openStatuses})` : undefined],
     ],
     ...(chart ? { mermaid: chart } : {}),
     tables: instances.length > 0 ? [instanceTable(input, instances)] : [],

@@ -167,8 +167,12 @@ describe('ssm-deploy', () => {
     ]);
     expect(sandbox.calls.of('CancelCommand').map((c) => c.params)).toEqual([{ CommandId: commandId }]);
     expect(result.logLines).toContain(`Cancelled the command ${commandId}`);
-    expect(result.outputs).toMatchObject({ 'command-id': commandId, status: 'InProgress', 'succeeded-count': '0', 'failed-count': '2' });
-    expect(JSON.parse(result.outputs.instances)).toHaveLength(2);
+    // The command as read after CancelCommand: cancelling or cancelled, never the last poll's InProgress.
+    expect(result.outputs).toMatchObject({ 'command-id': commandId, 'succeeded-count': '0' });
+    expect(['Cancelling', 'Cancelled']).toContain(result.outputs.status);
+    const instances = JSON.parse(result.outputs.instances) as Array<{ status: string }>;
+    expect(instances).toHaveLength(2);
+    expect(result.outputs['failed-count']).toBe(String(instances.filter((i) => i.status === 'Cancelled').length));
     expect(result.summary).toContain(commandId);
     expect(result.summary).toContain('Stopped waiting for the command');
     sandbox.clock.advance(5_000);

@@ -101,7 +101,7 @@ describe('ssm-deploy sends the deploy', () => {
     expect(chart.slice(0, 2)).toEqual(['gantt', '    title Instances (the first 100 of 120)']);
     const bars = chart.filter((line) => / :(done|crit), /.test(line));
     expect(bars).toHaveLength(100);
-    for (const bar of bars) expect(bar).toMatch(/^ {4}i-0{15}[0-9a-f]{2} Success :done, (\d+), (\d+)$/);
+    bars.forEach((bar, i) => expect(bar).toMatch(new RegExp(`^ {4}${i + 1}\\. i-0{15}[0-9a-f]{2} Success :done, (\\d+), (\\d+)$`)));
   });
 
   it('passes instance IDs, rate controls, timeouts and output options as given', async () => {
@@ -161,6 +161,9 @@ describe('ssm-deploy sends the deploy', () => {
     expect(operations().filter((op) => op.startsWith('List'))).toEqual([]);
     expect(result.outputs['console-url']).toBe(consoleUrl(result.outputs['command-id']));
     expect(mermaidOf(result)).toBeUndefined();
+    // The title says what happened: sent, not deployed.
+    expect(result.summary).toContain('<h2>NixOS deploy sent through Systems Manager (not waited for)</h2>');
+    expect(result.summary).not.toContain('NixOS deployed');
   });
 });
 
@@ -191,9 +194,9 @@ describe('ssm-deploy fails the step unless every instance deployed', () => {
     expect(result.outputs['console-url']).toBe(consoleUrl(result.outputs['command-id']));
     const bars = mermaidOf(result)!.filter((line) => / :(done|crit), /.test(line));
     expect(bars.map((bar) => bar.replace(/, \d+, \d+$/, ''))).toEqual([
-      `    ${instanceId(2)} Failed :crit`,
-      `    ${instanceId(5)} Failed :crit`,
-      ...[1, 3, 4, 6].map((n) => `    ${instanceId(n)} Success :done`),
+      `    1. ${instanceId(2)} Failed :crit`,
+      `    2. ${instanceId(5)} Failed :crit`,
+      ...[1, 3, 4, 6].map((n, i) => `    ${i + 3}. ${instanceId(n)} Success :done`),
     ]);
   });
 
@@ -319,7 +322,10 @@ describe('ssm-deploy cancels the command when it stops waiting', () => {
     expect(errors(result)).toEqual([
       `The command did not end within 3 seconds; the command ${commandId} was cancelled (CancelCommand). 0 of 2 instances had succeeded.`,
     ]);
-    expect(result.outputs['failed-count']).toBe('2');
+    // Read after CancelCommand: an instance already Cancelled counts as failed, one still Cancelling as neither.
+    const instances = instancesOf(result);
+    expect(instances.map((i) => i.status).every((status) => ['Cancelling', 'Cancelled'].includes(status))).toBe(true);
+    expect(result.outputs['failed-count']).toBe(String(instances.filter((i) => i.status === 'Cancelled').length));
     sandbox.clock.advance(5_000);
     expect(sandbox.ssm.state(commandId).status).toBe('Cancelled');
   });
@@ -364,7 +370,9 @@ describe('ssm-deploy manages its document', () => {
     expect(errors(result)).toEqual([expect.stringContaining('The default version (1) of the document NixOS-Deploy is not this action\'s document')]);
     expect(operations()).toEqual(['DescribeDocument']);
     expect(result.outputs).toEqual({});
-    expect(result.summary).toBe('');
+    // A summary on every exit path once the inputs are valid: here, that nothing was sent, and why.
+    expect(result.summary).toContain('<h2>NixOS deploy through Systems Manager failed</h2>');
+    expect(result.summary).toContain('Nothing was sent: The default version (1) of the document NixOS-Deploy');
   });
 
   it('ships the document it sends, byte for byte', async () => {
