@@ -21,11 +21,23 @@ interface State {
 export function run(): Promise<void> {
   return runStep({
     name: 'assume-role',
+    mask: maskAccountIds,
     readInputs: () => readInputs(),
     initial: (inputs): State => ({ inputs }),
     body,
     report,
   });
+}
+
+/**
+ * With `mask-account-id` (as YAML writes true), every 12-digit account ID in `role-to-assume` is masked before the
+ * inputs are parsed, so that an error about a malformed ARN cannot show it either.
+ */
+function maskAccountIds(): string[] {
+  if (!/^(true|True|TRUE)$/.test(core.getInput('mask-account-id'))) return [];
+  const ids = [...new Set(core.getInput('role-to-assume').match(/\d{12}/g) ?? [])];
+  for (const id of ids) core.setSecret(id);
+  return ids;
 }
 
 async function body(inputs: AssumeRoleInputs, state: State, signal: AbortSignal): Promise<void> {

