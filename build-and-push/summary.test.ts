@@ -73,7 +73,7 @@ describe('durationChart', () => {
     [
       "labels from outside: the attribute path, Mermaid's syntax removed, a keyword cannot start a line, at most 60 characters, no zero-length bar",
       { ...PUSHED, push: undefined, installables: [{ ...item('path:/src#web;%%{init}:x', WEB), buildMs: 0.2 }, item('section', WORKER), item(`/nix/store/${'a'.repeat(32)}-nixos-system-web-25.05`, WEB), item('.#', WEB)] },
-      ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web init x :0, 1ms', '  2. section :1500ms', `  3. /nix/store/${'a'.repeat(32)}-nixos-system-... :1500ms`, '  4. installable :1500ms'],
+      ['gantt', '  dateFormat x', '  axisFormat %M:%S', '  section Build', '  1. web init x :0, 1ms', "  2. 'section' :1500ms", `  3. /nix/store/${'a'.repeat(32)}-nixos-system-... :1500ms`, '  4. installable :1500ms'],
     ],
   ])('%s', (_case, report, lines) => {
     expect(durationChart(report).split('\n')).toEqual(lines);
