@@ -477,16 +477,19 @@ const isRetryable = (error: unknown) =>
  * Shows, in collapsed log groups, what the deploy script printed on instances where it ran and failed:
  * GetCommandInvocation returns the first 24,000 characters of its output and 8,000 of its errors (the full
  * output goes to CloudWatch Logs or S3 when the inputs name them).
- * Reads at most {@link MAX_OUTPUTS} instances within {@link OUTPUT_BUDGET_MS}; names those it could not read.
+ * Reads at most {@link MAX_OUTPUTS} instances of `ran` (by default those of `instances` where the script ran) within
+ * {@link OUTPUT_BUDGET_MS}; names those it could not read. Each instance's invocation is of its own `commandId` when it
+ * has one (an association's target), else of `commandId`. Returns the exit codes read, by instance ID.
  */
 export async function showFailedOutput(
   ssm: SSMClient,
-  commandId: string,
+  commandId: string | undefined,
   instances: InstanceResult[],
   log: (line: string) => void,
   signal?: AbortSignal,
-): Promise<void> {
-  const ran = instancesWithOutput(instances);
+  ran: InstanceResult[] = instancesWithOutput(instances),
+): Promise<Map<string, number>> {
+  const codes = new Map<string, number>();
   const shown = ran.slice(0, MAX_OUTPUTS);
   const deadline = Date.now() + OUTPUT_BUDGET_MS;
   const attemptTimeoutMs = Math.min(Math.floor(OUTPUT_BUDGET_MS / 3), attemptTimeouts().attemptMs);
@@ -497,24 +500,29 @@ export async function showFailedOutput(
       log(`Reading output took the whole ${OUTPUT_BUDGET_MS / 1000} s; not read: ${unread.join(', ')} (see the Run Command console).`);
       break;
     }
+    // An association's targets each ran their own command (OutputSource.OutputSourceId).
+    const invocationCommand = instance.commandId ?? commandId;
+    if (!invocationCommand) continue;
     try {
       const answer = await retry(
         (_attempt, attemptSignal) =>
           ssm.send(
-            new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instance.instanceId, PluginName: DEPLOY_STEP }),
+            new GetCommandInvocationCommand({ CommandId: invocationCommand, InstanceId: instance.instanceId, PluginName: DEPLOY_STEP }),
             { abortSignal: attemptSignal },
           ),
         { ...FETCH_RETRY, isRetryable, signal, budgetMs, attemptTimeoutMs },
       );
+      if (answer.ResponseCode !== undefined) codes.set(instance.instanceId, answer.ResponseCode);
+      const described = { ...instance, responseCode: answer.ResponseCode ?? instance.responseCode };
       const text = [
         answer.StandardOutputContent ?? '',
         answer.StandardErrorContent ? `----- standard error -----\n${answer.StandardErrorContent}` : '',
       ]
         .filter(Boolean)
         .join('\n');
-      await showUntrusted(`Output of ${describeInstance(instance)}`, text || '(no output)');
+      await showUntrusted(`Output of ${describeInstance(described)}`, text || '(no output)');
     } catch (error) {
-      if (signal?.aborted) return;
+      if (signal?.aborted) return codes;
       const why = error instanceof AttemptTimeoutError ? `GetCommandInvocation had ${error.message}` : errorMessage(error);
       log(`Could not read the output of ${instance.instanceId}: ${why}`);
     }
@@ -522,4 +530,5 @@ export async function showFailedOutput(
   if (ran.length > MAX_OUTPUTS) {
     log(`The output of ${ran.length - MAX_OUTPUTS} more failed instances is in the Run Command console.`);
   }
+  return codes;
 }

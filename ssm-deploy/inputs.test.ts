@@ -21,6 +21,11 @@ describe('ssm-deploy inputs', () => {
       roleToAssume: '',
       awsRegion: 'eu-central-1',
       audience: 'sts.amazonaws.com',
+      mode: 'command',
+      associationName: '',
+      schedule: '',
+      onFailure: 'revert',
+      onAbort: 'revert',
       targets: [{ Key: 'tag:Role', Values: ['web'] }],
       instanceIds: [],
       storePath: STORE_PATH,
@@ -110,5 +115,59 @@ describe('ssm-deploy inputs', () => {
     ['a bucket name with capitals', { 'output-s3-bucket': 'My-Bucket' }, "Input 'output-s3-bucket' must be an S3 bucket name"],
   ])('rejects %s', (_case, values, message) => {
     expect(failure({ ...VALID, ...values })).toContain(message);
+  });
+});
+
+describe('ssm-deploy inputs in association mode', () => {
+  const ASSOCIATION = { ...VALID, mode: 'association', 'association-name': 'nixos-prometheus' };
+
+  it.each<[string, Record<string, string>, object]>([
+    ['the mode and its defaults', {}, { mode: 'association', associationName: 'nixos-prometheus', schedule: '', onFailure: 'revert', onAbort: 'revert' }],
+    ['the mode in capitals', { mode: 'Association' }, { mode: 'association' }],
+    ['keep and leave', { 'on-failure': 'keep', 'on-abort': 'leave' }, { onFailure: 'keep', onAbort: 'leave' }],
+    ['a rate of 30 minutes, the shortest', { schedule: 'rate(30 minutes)' }, { schedule: 'rate(30 minutes)' }],
+    ['a rate of one hour', { schedule: 'rate(1 hour)' }, { schedule: 'rate(1 hour)' }],
+    ['a rate of 12 hours', { schedule: 'rate(12 hours)' }, { schedule: 'rate(12 hours)' }],
+    ['a rate of one day', { schedule: 'rate(1 day)' }, { schedule: 'rate(1 day)' }],
+    ['a rate of 14 days', { schedule: 'rate(14 days)' }, { schedule: 'rate(14 days)' }],
+    ['a cron of 6 fields', { schedule: 'cron(0 2 ? * SUN *)' }, { schedule: 'cron(0 2 ? * SUN *)' }],
+    ['a cron of 5 fields with # and L', { schedule: 'cron(0 0 ? * THU#2)' }, { schedule: 'cron(0 0 ? * THU#2)' }],
+    ['an association name of 128 characters', { 'association-name': 'a'.repeat(128) }, { associationName: 'a'.repeat(128) }],
+    ['an S3 bucket for the output', { 'output-s3-bucket': 'deploy-logs' }, { outputS3Bucket: 'deploy-logs' }],
+  ])('reads %s', (_case, values, expected) => {
+    expect(read({ ...ASSOCIATION, ...values })).toMatchObject(expected);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['no association name', { 'association-name': '' }, "Input 'association-name' is required with 'mode: association'"],
+    ['instance IDs', { targets: '', 'instance-ids': 'i-0123456789abcdef0' }, "Input 'instance-ids' is refused with 'mode: association': give 'targets' as tag selectors"],
+    ['instance IDs and targets', { 'instance-ids': 'i-0123456789abcdef0' }, "Input 'instance-ids' is refused with 'mode: association'"],
+    ['a CloudWatch log group', { 'cloudwatch-log-group': '/nixos/deploy' }, "Input 'cloudwatch-log-group' is refused with 'mode: association'"],
+    ['an association name with a space', { 'association-name': 'nixos prometheus' }, "Input 'association-name' must be an association name of 3-128 characters"],
+    ['an association name of 2 characters', { 'association-name': 'ab' }, "Input 'association-name' must be an association name"],
+    ['an association name of 129 characters', { 'association-name': 'a'.repeat(129) }, "Input 'association-name' must be an association name"],
+    ['an association name with a slash', { 'association-name': 'team/web' }, "Input 'association-name' must be an association name"],
+    ['a rate under 30 minutes', { schedule: 'rate(15 minutes)' }, "Input 'schedule' must be rate(N minutes) with N at least 30"],
+    ['a rate of one minute', { schedule: 'rate(1 minute)' }, "Input 'schedule' must be rate("],
+    ['a plural rate of one', { schedule: 'rate(1 hours)' }, "Input 'schedule' must be rate("],
+    ['a singular rate of two', { schedule: 'rate(2 day)' }, "Input 'schedule' must be rate("],
+    ['a rate in weeks', { schedule: 'rate(2 weeks)' }, "Input 'schedule' must be rate("],
+    ['a cron of 4 fields', { schedule: 'cron(0 2 * *)' }, "Input 'schedule' must be"],
+    ['a cron of 7 fields', { schedule: 'cron(0 0 2 * * ? *)' }, "Input 'schedule' must be"],
+    ['a bare cron line', { schedule: '0 2 * * *' }, "Input 'schedule' must be"],
+    ['a one-off at()', { schedule: 'at(2026-12-01T00:00:00)' }, "Input 'schedule' must be"],
+    ['a schedule with a command', { schedule: 'cron(0 2 * * $(id))' }, "Input 'schedule' must be"],
+    ['an unknown failure action', { 'on-failure': 'rollback' }, "Input 'on-failure' must be one of revert, keep"],
+    ['an unknown abort action', { 'on-abort': 'cancel' }, "Input 'on-abort' must be one of revert, leave"],
+    ['an unknown mode', { mode: 'run-command' }, "Input 'mode' must be one of command, association"],
+  ])('rejects %s', (_case, values, message) => {
+    expect(failure({ ...ASSOCIATION, ...values })).toContain(message);
+  });
+
+  it.each([
+    ['association-name', { 'association-name': 'nixos-web' }],
+    ['schedule', { schedule: 'rate(1 day)' }],
+  ])('refuses %s in command mode', (input, values) => {
+    expect(failure({ ...VALID, ...values })).toContain(`Input '${input}' applies only with 'mode: association'`);
   });
 });

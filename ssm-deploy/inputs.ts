@@ -16,6 +16,11 @@ import {
 
 export const Input = {
   ...RoleInput,
+  Mode: 'mode',
+  AssociationName: 'association-name',
+  Schedule: 'schedule',
+  OnFailure: 'on-failure',
+  OnAbort: 'on-abort',
   Targets: 'targets',
   InstanceIds: 'instance-ids',
   StorePath: 'store-path',
@@ -40,6 +45,11 @@ export const Input = {
 } as const;
 
 export const ACTIONS = ['switch', 'boot', 'reboot', 'dry-activate'] as const;
+export const MODES = ['command', 'association'] as const;
+/** After a failed association deploy: return the association to the parameters it had, or keep the new ones. */
+export const ON_FAILURE = ['revert', 'keep'] as const;
+/** After a timeout or a cancellation in association mode (SSM cannot cancel an association's execution). */
+export const ON_ABORT = ['revert', 'leave'] as const;
 
 /** The input each document parameter's value comes from. */
 const PARAMETER_INPUT: Record<DocumentParameterName, string> = {
@@ -63,6 +73,13 @@ export interface TagTarget {
 }
 
 export interface SsmDeployInputs extends RoleInputs {
+  mode: (typeof MODES)[number];
+  /** `''` in command mode. */
+  associationName: string;
+  /** `rate(...)` or `cron(...)`; `''` for apply on change only. */
+  schedule: string;
+  onFailure: (typeof ON_FAILURE)[number];
+  onAbort: (typeof ON_ABORT)[number];
   targets: TagTarget[];
   instanceIds: string[];
   storePath: string;
@@ -114,6 +131,17 @@ const MAX_ERRORS = /^(?:0|[1-9]\d{0,6}|[1-9]?\d%|100%)$/;
 const LOG_GROUP = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_TIMEOUT_MINUTES = 7200;
+/** CreateAssociation's `AssociationName`. */
+const ASSOCIATION_NAME = /^[a-zA-Z0-9_\-.]{3,128}$/;
+/**
+ * State Manager's schedules (Systems Manager's "Reference: Cron and rate expressions"): `rate(30 minutes)` at least,
+ * `rate(1 hour)`/`rate(2 hours)`, `rate(1 day)`/`rate(7 days)`; or `cron(...)` of 5 or 6 fields (minutes, hours,
+ * day of month, month, day of week, optional year) from digits, names and `* ? , - / # L W`. 256 characters at most
+ * (`ScheduleExpression`). SSM checks the cron fields' ranges itself (InvalidSchedule); this holds the form.
+ */
+const SCHEDULE = /^(?:rate\((?:(?:[3-9]\d|[1-9]\d{2,4}) minutes|1 hour|(?:[2-9]|[1-9]\d{1,3}) hours|1 day|(?:[2-9]|[1-9]\d{1,2}) days)\)|cron\([0-9A-Za-z*?,/#-]+(?: [0-9A-Za-z*?,/#-]+){4,5}\))$/;
+const SCHEDULE_FORM =
+  'rate(N minutes) with N at least 30, rate(1 hour), rate(N hours), rate(1 day), rate(N days), or cron(...) of 5 or 6 fields';
 /** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
 const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
@@ -121,6 +149,14 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   const inputs = parseInputs(
     (read): SsmDeployInputs => ({
       ...readRoleInputs(read, { roleRequired: false }),
+      mode: read.oneOf(Input.Mode, MODES, 'command'),
+      associationName: read.string(Input.AssociationName, {
+        pattern: ASSOCIATION_NAME,
+        form: 'an association name of 3-128 characters from A-Z a-z 0-9 _ - .',
+      }),
+      schedule: read.string(Input.Schedule, { pattern: SCHEDULE, form: SCHEDULE_FORM }),
+      onFailure: read.oneOf(Input.OnFailure, ON_FAILURE, 'revert'),
+      onAbort: read.oneOf(Input.OnAbort, ON_ABORT, 'revert'),
       targets: read.list(Input.Targets, { max: 5, pattern: TARGET, form: TARGET_FORM }).map(toTarget),
       instanceIds: read.list(Input.InstanceIds, {
         separator: 'comma-or-lines',
@@ -192,7 +228,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
 
 /** What no single input shows: how inputs relate, and what the reader's forms cannot say. */
 function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
-  const problems: Array<{ input: string; message: string }> = [];
+  const problems: Array<{ input: string; message: string }> = [...modeCheck(inputs)];
   const given = [inputs.targets.length > 0, inputs.instanceIds.length > 0].filter(Boolean).length;
   if (given !== 1) {
     const message =
@@ -218,6 +254,34 @@ function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: st
     problems.push({
       input: Input.TimeoutMinutes,
       message: `Input '${Input.TimeoutMinutes}' must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${inputs.timeoutMinutes}`,
+    });
+  }
+  return problems;
+}
+
+/** What association mode needs and command mode does not take. */
+function modeCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
+  if (inputs.mode === 'command') {
+    return [Input.AssociationName, Input.Schedule]
+      .filter((name) => (name === Input.AssociationName ? inputs.associationName : inputs.schedule) !== '')
+      .map((name) => ({ input: name, message: `Input '${name}' applies only with '${Input.Mode}: association'` }));
+  }
+  const problems: Array<{ input: string; message: string }> = [];
+  if (!inputs.associationName) {
+    problems.push({ input: Input.AssociationName, message: `Input '${Input.AssociationName}' is required with '${Input.Mode}: association'` });
+  }
+  // An association follows a tag, so that instances launched later converge; a fixed list of IDs cannot.
+  if (inputs.instanceIds.length > 0) {
+    problems.push({
+      input: Input.InstanceIds,
+      message: `Input '${Input.InstanceIds}' is refused with '${Input.Mode}: association': give '${Input.Targets}' as tag selectors (tag:Key=Value), so that instances launched later converge too`,
+    });
+  }
+  // CreateAssociation's OutputLocation holds an S3 bucket only: no CloudWatch Logs output for associations.
+  if (inputs.cloudwatchLogGroup) {
+    problems.push({
+      input: Input.CloudwatchLogGroup,
+      message: `Input '${Input.CloudwatchLogGroup}' is refused with '${Input.Mode}: association': an association's output goes to S3 only ('${Input.OutputS3Bucket}')`,
     });
   }
   return problems;

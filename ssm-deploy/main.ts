@@ -1,8 +1,9 @@
 /**
- * The ssm-deploy step, in order: read and check every input; make sure the document holds this action's content;
+ * The ssm-deploy step. In command mode (the default), in order: read and check every input; make sure the document holds this action's content;
  * send the command pinned to that content; follow it on every instance (cancelling it if the wait stops first);
  * show what failed instances printed. Then one report: the outputs, the job summary, and a failure unless every
  * instance deployed. runStep (shared/step.ts) writes that report on every exit path, cancellation included.
+ * Association mode (`mode: association`) is association-step.ts, on the same runStep.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
@@ -33,6 +34,8 @@ import {
   type StepOutputs,
 } from './plan.js';
 import { commandUrl, deploySummary } from './summary.js';
+import { associationReport, deployAssociation, type AssociationState } from './association-step.js';
+import type { AssociationOutputs } from './association-plan.js';
 
 /** What the step has learned so far, recorded as it learns it; {@link report} makes everything it shows from this. */
 export interface DeployState {
@@ -50,15 +53,24 @@ export interface DeployState {
   ending?: Ending;
   /** Why the run was cancelled (`The run was cancelled (SIGINT)`), when it was: the step's error is then only its echo. */
   cancelled?: string;
+  /** In association mode, everything is recorded here instead (association-step.ts). */
+  association?: AssociationState;
 }
 
+/** The outputs of either mode (action.yml lists them all). */
+type Outputs = StepOutputs & AssociationOutputs;
+
 export function run(): Promise<void> {
-  return runStep<SsmDeployInputs, DeployState, StepOutputs>({
+  return runStep<SsmDeployInputs, DeployState, Outputs>({
     name: 'ssm-deploy',
     readInputs: () => readInputs(),
-    initial: (inputs) => ({ inputs, targets: targetsText(inputs) }),
-    body: deploy,
-    report,
+    initial: (inputs) => {
+      const targets = targetsText(inputs);
+      return { inputs, targets, ...(inputs.mode === 'association' ? { association: { inputs, targets } } : {}) };
+    },
+    body: (inputs, state, signal) =>
+      state.association ? deployAssociation(inputs, state.association, signal) : deploy(inputs, state, signal),
+    report: (state, error) => (state.association ? associationReport(state.association, error) : report(state, error)),
   });
 }
 

@@ -24,6 +24,8 @@ export interface InstanceResult {
   responseCode: number;
   startedAt?: Date;
   endedAt?: Date;
+  /** The Run Command command that ran on this instance, when it is not the deploy's own (an association's target). */
+  commandId?: string;
 }
 
 export interface CommandState {

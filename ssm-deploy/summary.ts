@@ -3,6 +3,7 @@
  * chart, one bar per instance from its invocation's start to its end) and a row per instance linked to the console.
  */
 import { consoleUrl } from '../shared/console-url.js';
+import { associationUrl, type ExecutionState, type RevertResult } from './association-plan.js';
 import { mermaidText, type JobSummary, type SummaryTable } from '../shared/summary.js';
 import {
   countInstances,
@@ -83,7 +84,7 @@ export function timeline(instances: InstanceResult[]): string | undefined {
   return ['gantt', `    title ${title}`, '    dateFormat x', '    axisFormat %H:%M:%S', '    todayMarker off', ...bars].join('\n');
 }
 
-function instanceTable(input: SummaryInput, instances: InstanceResult[]): SummaryTable {
+function instanceTable(input: Pick<SummaryInput, 'region' | 'commandId'>, instances: InstanceResult[]): SummaryTable {
   const ordered = failuresFirst(instances);
   const shown = ordered.slice(0, MAX_ROWS);
   const more = ordered.length - shown.length;
@@ -91,8 +92,9 @@ function instanceTable(input: SummaryInput, instances: InstanceResult[]): Summar
     title: more > 0 ? `Instances (the first ${MAX_ROWS} of ${ordered.length})` : 'Instances',
     columns: ['Instance', 'Status', 'Details', 'Exit code', 'Duration', 'Note'],
     rows: shown.map((instance) => [
-      input.commandId
-        ? { text: instance.instanceId, code: true, href: commandUrl(input.region, input.commandId, instance.instanceId) }
+      // An association's target ran its own command; a command's instances all ran the deploy's.
+      (instance.commandId ?? input.commandId)
+        ? { text: instance.instanceId, code: true, href: commandUrl(input.region, (instance.commandId ?? input.commandId)!, instance.instanceId) }
         : { text: instance.instanceId, code: true },
       instance.status,
       instance.statusDetails,
@@ -133,5 +135,83 @@ export function deploySummary(input: SummaryInput): JobSummary {
     ],
     ...(chart ? { mermaid: chart } : {}),
     tables: instances.length > 0 ? [instanceTable(input, instances)] : [],
+  };
+}
+
+/** The summary's title in association mode. */
+export const ASSOCIATION_TITLES: Record<DeployResult, string> = {
+  sent: 'NixOS association updated through State Manager (not waited for)',
+  deployed: 'NixOS deployed through a State Manager association',
+  failed: 'NixOS deploy through a State Manager association failed',
+  cancelled: 'NixOS deploy through a State Manager association cancelled',
+  'timed out': 'NixOS deploy through a State Manager association timed out',
+};
+
+export interface AssociationSummaryInput {
+  outcome: Outcome;
+  region: string;
+  name: string;
+  /** Absent until the association holds this deploy's settings. */
+  association?: { id: string; version: string };
+  /** The version before this deploy (absent when it created the association). */
+  previousVersion?: string;
+  change?: 'create' | 'update' | 'apply-once';
+  document: { name: string; version?: string; change?: string };
+  targets: string;
+  storePath: string;
+  /** The store path the association deployed before this update. */
+  previousStorePath?: string;
+  schedule: string;
+  state?: ExecutionState;
+  revert?: RevertResult;
+}
+
+const CHANGES = { create: 'created', update: 'updated', 'apply-once': 'unchanged, applied once' } as const;
+
+/**
+ * The job summary in association mode: the association (linked to the console), its versions old -> new and what
+ * became of it after a failure, the execution, the counts, the timeline and a row per instance linked to the Run
+ * Command invocation that ran on it. Pure.
+ */
+export function associationSummary(input: AssociationSummaryInput): JobSummary {
+  const instances = input.state?.instances ?? [];
+  const counts = countInstances(instances);
+  const { document, association, revert } = input;
+  const version = document.version ? ` version ${document.version}` : '';
+  const documentChange = document.change && document.change !== 'unchanged' ? ` (${document.change})` : '';
+  const versions = association
+    ? `${input.previousVersion && input.previousVersion !== association.version ? `${input.previousVersion} -> ` : ''}${association.version}` +
+      (input.change ? ` (${CHANGES[input.change]})` : '')
+    : undefined;
+  const reverted =
+    revert?.kind === 'reverted'
+      ? `returned to ${revert.storePath}, version ${revert.version}`
+      : revert?.kind === 'revert-failed'
+        ? `returning to ${revert.storePath} failed: ${revert.error}`
+        : revert?.kind === 'kept'
+          ? `kept (${revert.why})`
+          : undefined;
+  const chart = timeline(instances);
+  const open = instances.filter((i) => !hasEnded(i));
+  return {
+    title: ASSOCIATION_TITLES[input.outcome.result],
+    text: input.outcome.nothingSent ? `Nothing was changed: ${input.outcome.message}` : input.outcome.message,
+    facts: [
+      ['Association', association ? { text: `${input.name} (${association.id})`, href: associationUrl(input.region, association.id) } : input.name],
+      ['Versions', versions],
+      ['After the failure', reverted],
+      ['Execution', input.state?.executionId ? { text: input.state.executionId, code: true } : undefined],
+      ['Document', `${document.name}${version}${documentChange}`],
+      ['Targets', { text: input.targets, code: true }],
+      ['Store path', input.previousStorePath && input.previousStorePath !== input.storePath ? `${input.previousStorePath} -> ${input.storePath}` : { text: input.storePath, code: true }],
+      ['Schedule', input.schedule || 'none (applied on change)'],
+      ['Status', input.state?.executionId ? statusText(input.state.status, input.state.detailedStatus) : undefined],
+      ['Instances', instances.length > 0 ? counts.total : undefined],
+      ['Succeeded', instances.length > 0 ? counts.succeeded : undefined],
+      ['Failed', instances.length > 0 ? counts.failed : undefined],
+      ['Had not ended', open.length > 0 ? `${open.length} (${[...new Set(open.map((i) => i.status))].join(', ')})` : undefined],
+    ],
+    ...(chart ? { mermaid: chart } : {}),
+    tables: instances.length > 0 ? [instanceTable({ region: input.region }, instances)] : [],
   };
 }

@@ -1,0 +1,224 @@
+/**
+ * The ssm-deploy step in association mode, in order: make sure the document holds this action's content; find the
+ * association by name; create it, update it (a new version) or apply it once, as association-plan.ts decides;
+ * follow the execution that change caused on every instance; show what failed instances printed; and, when the
+ * deploy failed or was stopped, return the association to its previous settings if the inputs ask for it. Then one
+ * report, made by {@link associationReport} from what the step learned.
+ */
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { actionClients } from '../shared/action-clients.js';
+import { clientFactory } from '../shared/aws-clients.js';
+import { errorMessage } from '../shared/errors.js';
+import * as log from '../shared/log.js';
+import type { StepReport } from '../shared/step.js';
+import {
+  createAssociationOnce,
+  findAssociation,
+  newestExecutionTime,
+  revertAssociation,
+  startOnce,
+  updateAssociation,
+  waitForExecution,
+} from './association.js';
+import {
+  associationOutputs,
+  associationUrl,
+  createAssociationInput,
+  decideAssociationOutcome,
+  decideRevert,
+  desiredSettings,
+  planAssociation,
+  storePathOf,
+  type AssociationOutputs,
+  type AssociationPlan,
+  type ExecutionEnding,
+  type ExecutionState,
+  type RevertResult,
+} from './association-plan.js';
+import { prepareDocument, showFailedOutput, type ReadyDocument } from './aws.js';
+import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
+import type { SsmDeployInputs } from './inputs.js';
+import { hasEnded, succeeded, type Outcome } from './plan.js';
+import { associationSummary } from './summary.js';
+
+/** What association mode has learned so far, recorded as it learns it. */
+export interface AssociationState {
+  inputs: SsmDeployInputs;
+  targets: string;
+  document?: ReadyDocument;
+  plan?: AssociationPlan;
+  /** Set once the association exists with this deploy's settings: its ID and the version that holds them. */
+  association?: { id: string; version: string };
+  /** The last state of the execution read while waiting. */
+  execution?: ExecutionState;
+  ending?: ExecutionEnding;
+  revert?: RevertResult;
+  cancelled?: string;
+}
+
+/** UpdateAssociation's refusal when the association has a newer version than the one the plan was made from. */
+const VERSION_RACE = 'InvalidAssociationVersion';
+
+export async function deployAssociation(inputs: SsmDeployInputs, state: AssociationState, signal: AbortSignal): Promise<void> {
+  try {
+    await steps(inputs, state, signal);
+  } catch (error) {
+    if (signal.aborted) state.cancelled = errorMessage(signal.reason);
+    throw error;
+  }
+}
+
+async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: AbortSignal): Promise<void> {
+  const { clients, assumed } = await actionClients(inputs, { signal });
+  const ssm = clients(SSMClient);
+  state.document = await prepareDocument(ssm, {
+    name: inputs.documentName,
+    content: DOCUMENT_CONTENT,
+    hash: DOCUMENT_HASH,
+    manage: inputs.manageDocument,
+    signal,
+    log: log.info,
+  });
+  const desired = desiredSettings(inputs, state.document);
+  const name = inputs.associationName;
+
+  let after: Date | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    const found = await findAssociation(ssm, name, signal);
+    state.plan = planAssociation(found, desired);
+    after = found ? await newestExecutionTime(ssm, found.id, signal) : undefined;
+    signal.throwIfAborted();
+    try {
+      state.association = await change(ssm, inputs, state.plan, desired, assumed?.credentials, signal);
+      break;
+    } catch (error) {
+      // Someone (or this step's own unanswered update) changed the association since it was read: read it again.
+      if ((error as Error).name !== VERSION_RACE || attempt > 1) throw error;
+      log.info(`The association ${name} changed while being updated (${VERSION_RACE}); reading it again`);
+    }
+  }
+  const { id, version } = state.association;
+  log.info(`${changeText(state.plan)} the association ${name} (${id}, version ${version}): ${associationUrl(inputs.awsRegion, id)}`);
+  if (!inputs.wait) return;
+
+  const query = { associationId: id, version, after };
+  const ending = await waitForExecution(ssm, query, {
+    intervalMs: inputs.pollIntervalSeconds * 1000,
+    timeoutMs: inputs.timeoutMinutes * 60_000,
+    signal,
+    log: log.info,
+    onState: (execution) => {
+      state.execution = execution;
+    },
+  });
+  state.ending = ending;
+  if (ending.state) state.execution = ending.state;
+
+  if (ending.kind === 'done') {
+    const failed = ending.state.instances.filter((i) => hasEnded(i) && !succeeded(i) && i.commandId !== undefined);
+    const codes = await showFailedOutput(ssm, undefined, ending.state.instances, log.info, signal, failed);
+    state.execution = {
+      ...ending.state,
+      instances: ending.state.instances.map((i) => (codes.has(i.instanceId) ? { ...i, responseCode: codes.get(i.instanceId)! } : i)),
+    };
+    state.ending = { kind: 'done', state: state.execution };
+    if (decideAssociationOutcome(state.ending, { targets: state.targets, maxErrors: inputs.maxErrors }).ok) return;
+  }
+  const decision = decideRevert(state.plan, ending.kind, inputs);
+  if (!decision.revert) {
+    log.info(`The association ${name} keeps version ${version} (${decision.why})`);
+    state.revert = { kind: 'kept', why: decision.why };
+    return;
+  }
+  const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
+  state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, region: inputs.awsRegion, cause, log: log.info });
+}
+
+/** Creates, updates or applies the association as planned; returns its ID and the version that holds `desired`. */
+async function change(
+  ssm: SSMClient,
+  inputs: SsmDeployInputs,
+  plan: AssociationPlan,
+  desired: ReturnType<typeof desiredSettings>,
+  credentials: Parameters<typeof clientFactory>[0]['credentials'],
+  signal: AbortSignal,
+): Promise<{ id: string; version: string }> {
+  const name = inputs.associationName;
+  switch (plan.kind) {
+    case 'create': {
+      // Its own retries off: createAssociationOnce looks for what an unanswered attempt created before sending again.
+      const once = clientFactory({ region: inputs.awsRegion, credentials, maxAttempts: 1, retryMode: 'standard' })(SSMClient);
+      try {
+        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion), { signal, log: log.info });
+      } finally {
+        once.destroy();
+      }
+    }
+    case 'update': {
+      log.info(`The association ${name} differs in ${plan.changed.join(', ')}`);
+      const version = await updateAssociation(ssm, {
+        id: plan.id,
+        name,
+        settings: desired,
+        region: inputs.awsRegion,
+        expectedVersion: plan.version,
+        signal,
+      });
+      return { id: plan.id, version };
+    }
+    case 'apply-once':
+      log.info(`The association ${name} already holds these settings (version ${plan.version}): applying it once`);
+      await startOnce(ssm, plan.id, signal);
+      return { id: plan.id, version: plan.version };
+  }
+}
+
+function changeText(plan: AssociationPlan): string {
+  return plan.kind === 'create' ? 'Created' : plan.kind === 'update' ? 'Updated' : 'Applied once';
+}
+
+/** The outputs, summary and failure in association mode. Pure. */
+export function associationReport(state: AssociationState, error: unknown): StepReport<AssociationOutputs> {
+  const { inputs } = state;
+  const outcome = outcomeOf(state, error);
+  return {
+    outputs: state.association ? associationOutputs(inputs.awsRegion, state.association, state.execution, state.revert) : {},
+    summary: associationSummary({
+      outcome,
+      region: inputs.awsRegion,
+      name: inputs.associationName,
+      association: state.association,
+      previousVersion: state.plan && state.plan.kind !== 'create' ? state.plan.version : undefined,
+      change: state.plan?.kind,
+      document: state.document ?? { name: inputs.documentName },
+      targets: state.targets,
+      storePath: inputs.storePath,
+      previousStorePath: state.plan?.kind === 'update' ? storePathOf(state.plan.previous) : undefined,
+      schedule: inputs.schedule,
+      state: state.execution,
+      revert: state.revert,
+    }),
+    ...(outcome.ok ? { notice: outcome.message } : { failure: outcome.message }),
+  };
+}
+
+function outcomeOf(state: AssociationState, error: unknown): Outcome {
+  const context = { targets: state.targets, maxErrors: state.inputs.maxErrors, revert: state.revert };
+  if (state.ending) return decideAssociationOutcome(state.ending, context);
+  if (state.association === undefined) {
+    if (state.cancelled) {
+      return { ok: false, result: 'cancelled', message: `${state.cancelled} before the association was changed: it was left as it was.` };
+    }
+    const message = error === undefined ? 'The step ended before the association was changed.' : errorMessage(error);
+    return { ok: false, result: 'failed', message, nothingSent: true };
+  }
+  if (error !== undefined) return { ok: false, result: state.cancelled ? 'cancelled' : 'failed', message: errorMessage(error) };
+  if (!state.inputs.wait) {
+    return {
+      ok: true,
+      result: 'sent',
+      message: `The association ${state.inputs.associationName} is at version ${state.association.version}; not waiting for its execution (wait: false).`,
+    };
+  }
+  return { ok: false, result: 'failed', message: `The step ended before the association's execution did.` };
+}
