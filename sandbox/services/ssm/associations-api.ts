@@ -224,7 +224,7 @@ function executionPasses(
     default: {
       const at = Date.parse(filter.Value);
       if (Number.isNaN(at)) throw validationException(`Value '${filter.Value}' of filter CreatedTime is not a timestamp.`);
-      const ms = Math.floor(execution.createdAtMs / 1000) * 1000;
+      const ms = execution.createdAtMs;
       return filter.Type === 'EQUAL' ? ms === at : filter.Type === 'LESS_THAN' ? ms < at : ms > at;
     }
   }

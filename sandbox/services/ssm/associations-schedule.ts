@@ -93,19 +93,31 @@ function cronMatches(schedule: Extract<AssociationSchedule, { kind: 'cron' }>, m
   return schedule.nth === undefined || Math.ceil(date.getUTCDate() / 7) === schedule.nth;
 }
 
+/** The farthest back a cron's ticks are looked for: two months hold at least one tick of every cron associations run. */
+export const CRON_LOOKBACK_MS = 62 * RATE_UNITS.day;
+
 /**
  * The times (ms, ascending) the schedule fires in (fromMs, toMs]. A rate fires every interval after `anchorMs`
- * (when the association version was made); a cron on its UTC minutes.
+ * (when the association version was made); a cron on its UTC minutes, `offsetDays` later (ScheduleOffset), and only
+ * within the last CRON_LOOKBACK_MS of the window.
  */
-export function ticks(schedule: AssociationSchedule, anchorMs: number, fromMs: number, toMs: number): number[] {
+export function ticks(
+  schedule: AssociationSchedule,
+  anchorMs: number,
+  fromMs: number,
+  toMs: number,
+  offsetDays = 0,
+): number[] {
   const found: number[] = [];
   if (schedule.kind === 'rate') {
     const first = anchorMs + (Math.floor((fromMs - anchorMs) / schedule.intervalMs) + 1) * schedule.intervalMs;
     for (let at = first; at <= toMs; at += schedule.intervalMs) found.push(at);
     return found;
   }
-  for (let at = (Math.floor(fromMs / MINUTE_MS) + 1) * MINUTE_MS; at <= toMs; at += MINUTE_MS) {
-    if (cronMatches(schedule, at)) found.push(at);
+  const offsetMs = offsetDays * RATE_UNITS.day;
+  const start = Math.max(fromMs, toMs - CRON_LOOKBACK_MS) - offsetMs;
+  for (let at = (Math.floor(start / MINUTE_MS) + 1) * MINUTE_MS; at <= toMs - offsetMs; at += MINUTE_MS) {
+    if (cronMatches(schedule, at)) found.push(at + offsetMs);
   }
   return found;
 }

@@ -272,3 +272,171 @@ describe('late instances, StartAssociationsOnce, DeleteAssociation', () => {
     ).rejects.toMatchObject({ name: 'AssociationExecutionDoesNotExist' });
   });
 });
+
+describe('schedules on the sandbox clock', () => {
+  it('runs a rate schedule at each tick after the version was made', async () => {
+    fleet(1);
+    const created = await create({ ScheduleExpression: 'rate(30 minutes)' });
+    seconds(29 * 60);
+    expect(await executions(created.AssociationId!)).toHaveLength(1);
+    seconds(2 * 60);
+    const [tick, first] = await executions(created.AssociationId!);
+    expect(first.Status).toBe('Success');
+    expect(tick.CreatedTime!.getTime() - first.CreatedTime!.getTime()).toBe(30 * 60_000);
+    seconds(60 * 60);
+    expect(await executions(created.AssociationId!)).toHaveLength(4);
+  });
+
+  it('with ApplyOnlyAtCronInterval, waits for the cron (Overview Associated until then)', async () => {
+    fleet(1);
+    const created = await create({ ScheduleExpression: 'cron(0/30 * * * ? *)', ApplyOnlyAtCronInterval: true });
+    expect(created.Overview).toMatchObject({ Status: 'Pending', DetailedStatus: 'Associated' });
+    expect(await executions(created.AssociationId!)).toHaveLength(0);
+    seconds(31 * 60);
+    const [tick] = await executions(created.AssociationId!);
+    expect(tick.CreatedTime!.getUTCMinutes() % 30).toBe(0);
+    expect(tick.CreatedTime!.getUTCSeconds()).toBe(0);
+  });
+
+  it('runs at most the latest missed ticks when the clock is pushed far ahead', async () => {
+    fleet(1);
+    const created = await create({ ScheduleExpression: 'rate(30 minutes)' });
+    seconds(30 * 24 * 60 * 60);
+    expect(await executions(created.AssociationId!)).toHaveLength(21);
+  });
+});
+
+describe('executions on the fleet model', () => {
+  it('a new run stops the one still running: its unfinished targets are cancelled', async () => {
+    const ids = fleet(4);
+    const created = await create({ MaxConcurrency: '1' });
+    seconds(15);
+    await ssm.send(new StartAssociationsOnceCommand({ AssociationIds: [created.AssociationId!] }));
+    seconds(120);
+    const [again, first] = await executions(created.AssociationId!);
+    expect(again).toMatchObject({ Status: 'Success', ResourceCountByStatus: '{Success=4}' });
+    expect(first.Status).toBe('Failed');
+    const listed = await targets(created.AssociationId!, first.ExecutionId!);
+    expect(listed.map((t) => [t.ResourceId, t.Status, t.DetailedStatus])).toEqual([
+      [ids[0], 'Success', 'Success'],
+      [ids[1], 'Cancelled', 'Cancelled'],
+      [ids[2], 'Cancelled', 'Cancelled'],
+      [ids[3], 'Cancelled', 'Cancelled'],
+    ]);
+  });
+
+  it('MaxErrors: past the budget the rest is Terminated, and MaxConcurrency ramps as Run Command does', async () => {
+    const ids = fleet(5);
+    for (const instanceId of ids.slice(0, 2)) sandbox.ssm.setOutcome(instanceId, { status: 'Failed' });
+    const created = await create({ MaxConcurrency: '1', MaxErrors: '1' });
+    seconds(120);
+    const [execution] = await executions(created.AssociationId!);
+    expect(execution).toMatchObject({ Status: 'Failed', ResourceCountByStatus: '{Cancelled=3, Failed=2}' });
+    const listed = await targets(created.AssociationId!, execution.ExecutionId!);
+    expect(listed.map((t) => t.DetailedStatus)).toEqual(['Failed', 'Failed', 'Terminated', 'Terminated', 'Terminated']);
+  });
+
+  it('pages 500 targets 50 at a time, and refuses a token of another query', async () => {
+    fleet(500);
+    const created = await create({ MaxConcurrency: '100%', MaxErrors: '100%' });
+    seconds(600);
+    const [execution] = await executions(created.AssociationId!);
+    expect(execution.ResourceCountByStatus).toBe('{Success=500}');
+    const before = sandbox.calls.of('DescribeAssociationExecutionTargets').length;
+    expect(await targets(created.AssociationId!, execution.ExecutionId!)).toHaveLength(500);
+    expect(sandbox.calls.of('DescribeAssociationExecutionTargets').length - before).toBe(10);
+    const { NextToken } = await ssm.send(
+      new DescribeAssociationExecutionTargetsCommand({ AssociationId: created.AssociationId, ExecutionId: execution.ExecutionId }),
+    );
+    expect(NextToken).toBeDefined();
+    await expect(
+      ssm.send(new DescribeAssociationExecutionsCommand({ AssociationId: created.AssociationId, NextToken })),
+    ).rejects.toMatchObject({ name: 'InvalidNextToken' });
+    await expect(
+      ssm.send(new DescribeAssociationExecutionTargetsCommand({ AssociationId: created.AssociationId, ExecutionId: execution.ExecutionId, MaxResults: 51 })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('filters executions by status and creation time, and targets by status', async () => {
+    const [, failing] = fleet(2);
+    sandbox.ssm.setOutcome(failing, { status: 'Failed' });
+    const created = await create({ MaxErrors: '1' });
+    seconds(120);
+    sandbox.ssm.setOutcome(failing, undefined);
+    await ssm.send(new StartAssociationsOnceCommand({ AssociationIds: [created.AssociationId!] }));
+    seconds(120);
+    const [second, first] = await executions(created.AssociationId!);
+    const filtered = async (Key: 'Status' | 'CreatedTime' | 'ExecutionId', Value: string, Type: 'EQUAL' | 'LESS_THAN' | 'GREATER_THAN' = 'EQUAL') =>
+      (await ssm.send(new DescribeAssociationExecutionsCommand({ AssociationId: created.AssociationId, Filters: [{ Key, Value, Type }] })))
+        .AssociationExecutions!.map((e) => e.ExecutionId);
+    expect(await filtered('Status', 'Failed')).toEqual([first.ExecutionId]);
+    expect(await filtered('ExecutionId', second.ExecutionId!)).toEqual([second.ExecutionId]);
+    expect(await filtered('CreatedTime', second.CreatedTime!.toISOString(), 'LESS_THAN')).toEqual([first.ExecutionId]);
+    expect(await filtered('CreatedTime', first.CreatedTime!.toISOString(), 'GREATER_THAN')).toEqual([second.ExecutionId]);
+    const { AssociationExecutionTargets } = await ssm.send(
+      new DescribeAssociationExecutionTargetsCommand({
+        AssociationId: created.AssociationId,
+        ExecutionId: first.ExecutionId,
+        Filters: [{ Key: 'Status', Value: 'Failed' }],
+      }),
+    );
+    expect(AssociationExecutionTargets!.map((t) => t.ResourceId)).toEqual([failing]);
+    await expect(
+      ssm.send(new DescribeAssociationExecutionsCommand({ AssociationId: created.AssociationId, Filters: [{ Key: 'Status', Value: 'Failed', Type: 'LESS_THAN' }] })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+});
+
+describe('CreateAssociation refuses, and creates nothing', () => {
+  it.each([
+    ['both InstanceId and Targets', { InstanceId: id(1) }, 'InvalidTarget'],
+    ['neither InstanceId nor Targets', { Targets: [] }, 'InvalidTarget'],
+    ['an InstanceId that is not managed', { Targets: undefined, InstanceId: id(99) }, 'InvalidInstanceId'],
+    ['a target without values', { Targets: [{ Key: 'tag:Role', Values: [] }] }, 'InvalidTarget'],
+    ['InstanceIds that are not instance IDs', { Targets: [{ Key: 'InstanceIds', Values: ['web-1'] }] }, 'InvalidTarget'],
+    ['resource groups', { Targets: [{ Key: 'resource-groups:Name', Values: ['g'] }] }, 'InvalidTarget'],
+    ['a required parameter left out', { Parameters: {} }, 'InvalidParameters'],
+    ['a parameter with two values', { Parameters: { storePath: [STORE_PATH, STORE_PATH] } }, 'InvalidParameters'],
+    ['a value outside allowedValues', { Parameters: { storePath: [STORE_PATH], action: ['rollback'] } }, 'InvalidParameters'],
+    ['$LATEST as a typo', { DocumentVersion: 'LATEST' }, 'ValidationException'],
+    ['an AssociationName with a space', { AssociationName: 'my deploy' }, 'ValidationException'],
+    ['an AssociationName of 2 characters', { AssociationName: 'ab' }, 'ValidationException'],
+    ['MaxConcurrency 0', { MaxConcurrency: '0' }, 'ValidationException'],
+    ['six targets', { Targets: Array.from({ length: 6 }, (_, i) => ({ Key: `tag:K${i}`, Values: ['v'] })) }, 'ValidationException'],
+    ['a ScheduleOffset with a rate', { ScheduleExpression: 'rate(1 day)', ScheduleOffset: 2 }, 'InvalidSchedule'],
+    ['ApplyOnlyAtCronInterval without a schedule', { ApplyOnlyAtCronInterval: true }, 'InvalidSchedule'],
+    ['TargetMaps, which the sandbox does not serve', { TargetMaps: [{ a: ['b'] }] }, 'ValidationException'],
+  ])('%s', async (_, change, code) => {
+    fleet(1);
+    const before = sandbox.ssm.commands.length;
+    await expect(create(change as Partial<CreateAssociationCommandInput>)).rejects.toMatchObject({ name: code });
+    expect(sandbox.ssm.associations.store.size).toBe(0);
+    expect(sandbox.ssm.commands.length).toBe(before);
+  });
+
+  it('allows a second association with the same name, document and targets, as AWS does', async () => {
+    fleet(1);
+    const a = await create();
+    const b = await create();
+    expect(b.AssociationId).not.toBe(a.AssociationId);
+    const { Associations } = await ssm.send(
+      new ListAssociationsCommand({ AssociationFilterList: [{ key: 'AssociationName', value: 'monitoring' }] }),
+    );
+    expect(Associations).toHaveLength(2);
+  });
+});
+
+describe('limits', () => {
+  it('refuses the 1001st version with AssociationVersionLimitExceeded', async () => {
+    fleet(1);
+    const created = await create({ ApplyOnlyAtCronInterval: true, ScheduleExpression: 'cron(0 2 ? * SUN *)' });
+    const update = sandbox.ssm.associations.operations.UpdateAssociation;
+    const request = { AssociationId: created.AssociationId, Name: NAME, Targets: TARGETS, Parameters: { storePath: [STORE_PATH] }, ScheduleExpression: 'cron(0 2 ? * SUN *)', ApplyOnlyAtCronInterval: true };
+    for (let v = 2; v <= 1000; v++) update(request, undefined as never);
+    await expect(
+      ssm.send(new UpdateAssociationCommand(request as never)),
+    ).rejects.toMatchObject({ name: 'AssociationVersionLimitExceeded' });
+    const { AssociationDescription } = await ssm.send(new DescribeAssociationCommand({ AssociationId: created.AssociationId }));
+    expect(AssociationDescription!.AssociationVersion).toBe('1000');
+  });
+});

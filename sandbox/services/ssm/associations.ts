@@ -207,6 +207,7 @@ export class AssociationStore {
         current.createdDate.getTime(),
         association.scheduledThroughMs,
         now,
+        current.scheduleOffset,
       ).slice(-MAX_CATCH_UP_TICKS);
       association.scheduledThroughMs = now;
       for (const at of due) this.execute(association, 'schedule', at);
