@@ -58,13 +58,21 @@ export function awsCli(
 }
 
 /**
- * Fails unless every operation the service implements was called through the CLI in this test file:
- * a new sandbox operation without a conformance test breaks the build.
+ * Fails unless every operation the service implements (those `covers` selects, when a service's operations are
+ * split between files) was called through the CLI in this test file: a new sandbox operation without a
+ * conformance test breaks the build.
  */
-export function expectAllOperationsCovered(sandbox: Sandbox, service: string, seen: Set<string>): void {
+export function expectAllOperationsCovered(
+  sandbox: Sandbox,
+  service: string,
+  seen: Set<string>,
+  covers: (operation: string) => boolean = () => true,
+): void {
   const implemented = Object.keys(
     (sandbox as unknown as Record<string, { operations: Record<string, unknown> }>)[service].operations,
-  ).sort();
+  )
+    .filter(covers)
+    .sort();
   const missing = implemented.filter((operation) => !seen.has(operation));
   if (missing.length > 0) {
     throw new Error(`operations of ${service} without an AWS CLI conformance test: ${missing.join(', ')}`);

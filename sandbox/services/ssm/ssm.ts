@@ -32,6 +32,8 @@ import {
   type DocumentVersion,
 } from './documents.js';
 import { paginate } from './pagination.js';
+import { AssociationsApi } from './associations-api.js';
+import { matchesTargets, type RunInput } from './associations.js';
 import { ParameterStore, type ParameterType } from './parameter-store.js';
 import { validationException } from '../../errors.js';
 
@@ -70,6 +72,8 @@ export interface SentCommand extends CommandRecordView {
   /** The instances the command runs on, in the order they are served (tag targets resolved at send time). */
   resolvedInstanceIds: string[];
   plan: CommandPlan;
+  /** Run for a State Manager association execution: not listed by ListCommands, read by its CommandId. */
+  association: boolean;
 }
 
 const INSTANCE_ID = /(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/;
@@ -87,6 +91,20 @@ interface Target {
   Values: string[];
 }
 
+/** What SendCommand and an association execution both hand the queue. */
+interface Launch {
+  request: Record<string, unknown>;
+  document: { name: string };
+  version: DocumentVersion;
+  parameters: Record<string, string[]>;
+  chosen: ManagedInstance[];
+  byTargets: boolean;
+  targets: Target[];
+  requestedAt: Date;
+  deliveryTimeoutSeconds: number;
+  association: boolean;
+}
+
 interface Filter {
   key: FilterKey;
   value: string;
@@ -101,6 +119,18 @@ export class SsmService implements Service {
   readonly instances = new Map<string, ManagedInstance>();
   private readonly sent: SentCommand[] = [];
   private readonly schedules = new Map<string, Schedule>();
+  /** State Manager: associations and their executions, run as commands of this service. */
+  readonly associations: AssociationsApi = new AssociationsApi(
+    {
+      nowMs: () => this.sandbox.clock.nowMs(),
+      documents: this.documents,
+      instances: () => this.instances.values(),
+      run: (input) => this.runForAssociation(input),
+      view: (commandId) => this.state(commandId),
+      cancel: (commandId, atMs) => this.cancelAt(this.command(commandId), atMs),
+    },
+    (instanceId) => (this.instances.get(instanceId)?.pingStatus ?? 'Inactive') !== 'Inactive',
+  );
 
   constructor(private readonly sandbox: Account) {}
 
@@ -118,6 +148,7 @@ export class SsmService implements Service {
       outcome: input.outcome,
     };
     this.instances.set(instance.instanceId, instance);
+    this.associations.store.instanceAdded(instance);
     return instance;
   }
 
@@ -196,14 +227,7 @@ export class SsmService implements Service {
 
   /** Tag targets: values ORed within a target, targets ANDed. */
   private matchTargets(targets: Target[]): ManagedInstance[] {
-    const matches = (instance: ManagedInstance, target: Target) => {
-      if (target.Key === 'tag-key') return target.Values.some((key) => Object.hasOwn(instance.tags, key));
-      const key = target.Key.slice('tag:'.length);
-      return Object.hasOwn(instance.tags, key) && target.Values.includes(instance.tags[key]);
-    };
-    return [...this.instances.values()].filter(
-      (instance) => instance.pingStatus !== 'Inactive' && targets.every((target) => matches(instance, target)),
-    );
+    return [...this.instances.values()].filter((instance) => matchesTargets(instance, targets));
   }
 
   private checkTargets(value: unknown): Target[] {
@@ -240,9 +264,35 @@ export class SsmService implements Service {
     const named = byIdTarget ? targets[0].Values : ids;
     const chosen = byTargets && !byIdTarget ? this.matchTargets(targets) : this.explicitInstances(named);
 
-    const commandId = randomUUID();
-    const requestedAt = this.sandbox.clock.now();
     const deliveryTimeoutSeconds = (request.TimeoutSeconds as number | undefined) ?? DEFAULT_DELIVERY_TIMEOUT_SECONDS;
+    const requestedAt = this.sandbox.clock.now();
+    const launch = { request, document, version, parameters, chosen, byTargets, targets, requestedAt, deliveryTimeoutSeconds };
+    const command = this.launch({ ...launch, association: false });
+    return { Command: commandWire(command, this.viewOf(command), this.sandbox.region) };
+  }
+
+  /** An association execution's command: the association's targets resolved now, delivered within the default timeout. */
+  private runForAssociation(input: RunInput): string {
+    const command = this.launch({
+      request: input.request,
+      document: input.document,
+      version: input.version,
+      parameters: input.parameters,
+      chosen: input.instanceIds.map((id) => this.instances.get(id)!),
+      byTargets: true,
+      targets: input.request.Targets as Target[],
+      requestedAt: new Date(input.requestedAtMs),
+      deliveryTimeoutSeconds: DEFAULT_DELIVERY_TIMEOUT_SECONDS,
+      association: true,
+    });
+    return command.commandId;
+  }
+
+  /** Puts a command in the queue: its plan, with each instance's scripted outcome chosen now. */
+  private launch(input: Launch): SentCommand {
+    const { request, document, version, parameters, chosen, byTargets, targets, requestedAt } = input;
+    const { deliveryTimeoutSeconds } = input;
+    const commandId = randomUUID();
     const executionTimeoutSeconds = executionTimeout(version.document.steps, parameters);
     const context = { parameters, documentName: document.name, commandId };
     const command: SentCommand = {
@@ -272,9 +322,10 @@ export class SsmService implements Service {
         executionTimeoutSeconds,
         cancellations: [],
       },
+      association: input.association,
     };
     this.sent.push(command);
-    return { Command: commandWire(command, this.viewOf(command), this.sandbox.region) };
+    return command;
   }
 
   private filters(value: unknown, allowExecutionStage: boolean): Filter[] {
@@ -311,8 +362,9 @@ export class SsmService implements Service {
     });
   }
 
+  /** The commands ListCommands and ListCommandInvocations list: those sent with SendCommand. */
   private newestFirst(): SentCommand[] {
-    return [...this.sent].reverse();
+    return this.sent.filter((c) => !c.association).reverse();
   }
 
   private listCommands(request: Record<string, unknown>): Record<string, unknown> {
@@ -386,10 +438,13 @@ export class SsmService implements Service {
       throw new AwsError('InvalidInstanceId', `Command ${command.commandId} does not target ${unknown.join(', ')}.`);
     }
     if (isTerminalCommand(this.viewOf(command))) return {};
-    const atMs = this.sandbox.clock.nowMs();
+    this.cancelAt(command, this.sandbox.clock.nowMs(), ids);
+    return {};
+  }
+
+  private cancelAt(command: SentCommand, atMs: number, ids: string[] = []): void {
     command.plan.cancellations.push({ atMs, instanceIds: ids.length > 0 ? ids : undefined });
     this.schedules.delete(command.commandId);
-    return {};
   }
 
   readonly operations: Record<string, Operation> = {
@@ -427,6 +482,7 @@ export class SsmService implements Service {
     CancelCommand: (request: Record<string, unknown>) => this.cancelCommand(request),
     GetParameter: (request: Record<string, unknown>) =>
       this.parameterStore.get(request, this.sandbox.region, this.sandbox.accountId),
+    ...this.associations.operations,
   };
 }
 
