@@ -108,7 +108,7 @@ describe('the requests', () => {
     });
   });
 
-  it('updates held to the version read, an empty schedule removing one', () => {
+  it('updates held to the version read, with every setting (an omitted one is cleared), no schedule when none', () => {
     expect(updateAssociationInput(ID, 'nixos-web', DESIRED, 'eu-central-1', '4')).toEqual({
       AssociationId: ID,
       AssociationName: 'nixos-web',
@@ -119,7 +119,6 @@ describe('the requests', () => {
       Targets: [{ Key: 'tag:Role', Values: ['web'] }],
       MaxConcurrency: '50%',
       MaxErrors: '0',
-      ScheduleExpression: '',
     });
   });
 

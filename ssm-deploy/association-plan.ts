@@ -151,8 +151,9 @@ export function createAssociationInput(name: string, settings: AssociationSettin
 /**
  * UpdateAssociation to `settings`. `expectedVersion` is the version the plan was made from: SSM refuses the update
  * (`InvalidAssociationVersion`) when the association has moved on since, so a concurrent change, or this step's own
- * update that went through unanswered, is read again rather than overwritten. A schedule that is no longer wanted
- * cannot be removed by leaving it out (UpdateAssociation keeps what is not given); SSM takes an empty string as none.
+ * update that went through unanswered, is read again rather than overwritten. UpdateAssociation clears every
+ * optional member it is not given (AWS's API reference), so the request carries all the settings, the name included;
+ * a schedule no longer wanted is removed by leaving it out.
  */
 export function updateAssociationInput(
   id: string,
@@ -166,7 +167,6 @@ export function updateAssociationInput(
     AssociationName: name,
     AssociationVersion: expectedVersion,
     ...requestSettings(settings, region),
-    ScheduleExpression: settings.schedule,
   };
 }
 

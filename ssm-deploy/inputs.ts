@@ -134,14 +134,26 @@ const MAX_TIMEOUT_MINUTES = 7200;
 /** CreateAssociation's `AssociationName`. */
 const ASSOCIATION_NAME = /^[a-zA-Z0-9_\-.]{3,128}$/;
 /**
- * State Manager's schedules (Systems Manager's "Reference: Cron and rate expressions"): `rate(30 minutes)` at least,
- * `rate(1 hour)`/`rate(2 hours)`, `rate(1 day)`/`rate(7 days)`; or `cron(...)` of 5 or 6 fields (minutes, hours,
- * day of month, month, day of week, optional year) from digits, names and `* ? , - / # L W`. 256 characters at most
- * (`ScheduleExpression`). SSM checks the cron fields' ranges itself (InvalidSchedule); this holds the form.
+ * State Manager's schedules (Systems Manager's "Reference: Cron and rate expressions", associations): a rate of 30
+ * minutes or more and less than 31 days, the unit singular for 1 and plural otherwise (`rate(1 hour)`,
+ * `rate(7 days)`; see {@link scheduleProblem}); or `cron(...)` of six fields (minutes, hours, day of month, month,
+ * day of week, year; seven with a leading seconds field of 0) from digits, names and `* ? , - / # L W`. SSM checks
+ * what a cron's fields may say itself (InvalidSchedule); this holds the form, within `ScheduleExpression`'s 256.
  */
-const SCHEDULE = /^(?:rate\((?:(?:[3-9]\d|[1-9]\d{2,4}) minutes|1 hour|(?:[2-9]|[1-9]\d{1,3}) hours|1 day|(?:[2-9]|[1-9]\d{1,2}) days)\)|cron\([0-9A-Za-z*?,/#-]+(?: [0-9A-Za-z*?,/#-]+){4,5}\))$/;
-const SCHEDULE_FORM =
-  'rate(N minutes) with N at least 30, rate(1 hour), rate(N hours), rate(1 day), rate(N days), or cron(...) of 5 or 6 fields';
+const SCHEDULE = /^(?:rate\([1-9]\d{0,5} (?:minutes?|hours?|days?)\)|cron\((?:0 )?[0-9A-Za-z*?,/#-]+(?: [0-9A-Za-z*?,/#-]+){5}\))$/;
+const SCHEDULE_FORM = 'rate(N minutes|hours|days) from 30 minutes to 30 days, or cron(...) of six fields';
+const RATE_MINUTES: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
+
+/** Why a rate that has the form cannot be an association's schedule, or `undefined`. */
+function scheduleProblem(schedule: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(schedule);
+  if (!rate) return undefined;
+  const value = Number(rate[1]);
+  if ((value === 1) === (rate[3] === 's')) return 'the unit is singular for 1 and plural otherwise';
+  const minutes = value * RATE_MINUTES[rate[2]];
+  if (minutes < 30 || minutes >= 31 * 1440) return 'a rate must be 30 minutes or more and less than 31 days';
+  return undefined;
+}
 /** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
 const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
@@ -267,6 +279,10 @@ function modeCheck(inputs: SsmDeployInputs): Array<{ input: string; message: str
       .map((name) => ({ input: name, message: `Input '${name}' applies only with '${Input.Mode}: association'` }));
   }
   const problems: Array<{ input: string; message: string }> = [];
+  const scheduleWhy = inputs.schedule ? scheduleProblem(inputs.schedule) : undefined;
+  if (scheduleWhy) {
+    problems.push({ input: Input.Schedule, message: `Input '${Input.Schedule}' must be ${SCHEDULE_FORM}: ${scheduleWhy}, got ${shown(inputs.schedule)}` });
+  }
   if (!inputs.associationName) {
     problems.push({ input: Input.AssociationName, message: `Input '${Input.AssociationName}' is required with '${Input.Mode}: association'` });
   }

@@ -1,0 +1,325 @@
+/**
+ * ssm-deploy in association mode end to end: the built bundle, run as the runner runs it, against the sandbox's State
+ * Manager, whose executions run on the same simulated instances (and scripted outcomes) as Run Command. The sandbox
+ * clock runs fast, so an instance's 10-second deploy takes a fraction of a real second; the action's own poll
+ * interval and timeout are real time.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
+import { Sandbox } from '../sandbox/server.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
+import { STORE_PATH } from './actions.js';
+import { runAction, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
+
+const SPEED = 60;
+const sandbox = new Sandbox({ speed: SPEED });
+beforeAll(() => sandbox.start());
+afterAll(() => sandbox.stop());
+beforeEach(() => {
+  sandbox.reset();
+  sandbox.clock.setSpeed(SPEED);
+});
+
+const OLD_PATH = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-prometheus-25.05';
+const NAME = 'nixos-prometheus';
+const BASE = { mode: 'association', 'association-name': NAME, targets: 'tag:Role=prometheus', 'store-path': STORE_PATH, 'poll-interval-seconds': '1' };
+const TAGS = { Role: 'prometheus' };
+
+const instanceId = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+function addInstances(count: number, outcome?: (n: number) => OutcomeScript | undefined, from = 1): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = instanceId(from + i);
+    sandbox.ssm.addInstance({ instanceId: id, tags: TAGS, outcome: outcome?.(from + i) });
+    return id;
+  });
+}
+
+const deploy = (inputs: Record<string, string> = {}, options: { timeoutMs?: number; signal?: { afterLine: RegExp } } = {}) =>
+  runAction('ssm-deploy', { env: sandbox.env(), inputs: { ...BASE, ...inputs }, ...options });
+const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+const instancesOf = (result: StepResult) =>
+  JSON.parse(result.outputs.instances) as Array<{ instanceId: string; status: string; statusDetails: string; responseCode: number }>;
+const params = (operation: string) => sandbox.calls.of(operation).map((c) => c.params);
+const storePaths = (operation: string) => params(operation).map((p) => (p.Parameters as { storePath?: string[] } | undefined)?.storePath?.[0]);
+const consoleUrl = (id: string) => `https://us-east-1.console.aws.amazon.com/systems-manager/state-manager/${id}/description?region=us-east-1`;
+/** The association's executions, as the sandbox holds them. */
+const executionsOf = (associationId: string) => sandbox.ssm.associations.store.find(associationId).executions;
+
+/** A first deploy of OLD_PATH that creates the association; the calls log is cleared after it. */
+async function existing(inputs: Record<string, string> = {}): Promise<StepResult> {
+  const first = await deploy({ 'store-path': OLD_PATH, ...inputs });
+  expect(first.exitCode).toBe(0);
+  sandbox.calls.clear();
+  return first;
+}
+
+describe('ssm-deploy association mode: create, update, apply once', () => {
+  it('creates the association pinned to the document version by number, and waits for its execution', async () => {
+    const ids = addInstances(3);
+    const result = await deploy({ schedule: 'rate(1 day)', 'max-concurrency': '2', 'max-errors': '1' });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(params('CreateAssociation')).toEqual([
+      {
+        AssociationName: NAME,
+        Name: 'NixOS-Deploy',
+        DocumentVersion: '1',
+        Parameters: { storePath: [STORE_PATH], action: ['switch'], healthCheckTimeoutSeconds: ['60'], rollbackOnFailure: ['true'], executionTimeout: ['3600'] },
+        Targets: [{ Key: 'tag:Role', Values: ['prometheus'] }],
+        MaxConcurrency: '2',
+        MaxErrors: '1',
+        ScheduleExpression: 'rate(1 day)',
+      },
+    ]);
+    expect(sandbox.calls.of('SendCommand')).toHaveLength(0);
+    const id = result.outputs['association-id'];
+    expect(result.outputs).toMatchObject({
+      'association-version': '1',
+      'execution-id': executionsOf(id)[0].executionId,
+      'console-url': consoleUrl(id),
+      status: 'Success',
+      'succeeded-count': '3',
+      'failed-count': '0',
+    });
+    expect(instancesOf(result).map((i) => i.instanceId).sort()).toEqual(ids);
+    expect(result.summary).toContain('<h2>NixOS deployed through a State Manager association</h2>');
+    expect(result.summary).toContain(`${NAME} (${id})`);
+    expect(result.summary).toContain('1 (created)');
+    expect(result.summary).toContain('rate(1 day)');
+    expect(result.logLines).toContain(`Created the association ${NAME} (${id}, version 1): ${consoleUrl(id)}`);
+  });
+
+  it('updates a changed association (a new version), waits for that version\'s execution, then applies an unchanged one once', async () => {
+    addInstances(2);
+    const first = await existing();
+    const id = first.outputs['association-id'];
+
+    const updated = await deploy();
+    expect(updated.exitCode).toBe(0);
+    expect(sandbox.calls.of('CreateAssociation')).toHaveLength(0);
+    expect(params('UpdateAssociation')).toEqual([expect.objectContaining({ AssociationId: id, AssociationVersion: '1', AssociationName: NAME, DocumentVersion: '1' })]);
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH]);
+    expect(updated.outputs).toMatchObject({ 'association-id': id, 'association-version': '2', 'succeeded-count': '2' });
+    const second = executionsOf(id).find((e) => e.executionId === updated.outputs['execution-id']);
+    expect(second?.associationVersion).toBe(2);
+    expect(updated.logLines).toContain(`The association ${NAME} differs in parameters`);
+    expect(updated.summary).toContain('1 -&gt; 2 (updated)');
+    expect(updated.summary).toContain(`${OLD_PATH} -&gt; ${STORE_PATH}`);
+
+    // The same deploy again (a re-run of the same job attempt): no new version, one more execution of version 2.
+    sandbox.calls.clear();
+    const again = await deploy();
+    expect(again.exitCode).toBe(0);
+    expect(sandbox.calls.of('UpdateAssociation')).toHaveLength(0);
+    expect(params('StartAssociationsOnce')).toEqual([{ AssociationIds: [id] }]);
+    expect(again.outputs['association-version']).toBe('2');
+    expect(again.outputs['execution-id']).not.toBe(updated.outputs['execution-id']);
+    expect(executionsOf(id).map((e) => [e.trigger, e.associationVersion])).toEqual([
+      ['create', 1],
+      ['update', 2],
+      ['once', 2],
+    ]);
+    expect(again.summary).toContain('2 (unchanged, applied once)');
+  });
+
+  it('brings an instance launched after the deploy to the same system, without a deploy', async () => {
+    addInstances(2);
+    const result = await deploy();
+    expect(result.exitCode).toBe(0);
+    const id = result.outputs['association-id'];
+
+    const [late] = addInstances(1, undefined, 9);
+    const execution = executionsOf(id).at(-1)!;
+    expect(execution).toMatchObject({ trigger: 'instance', associationVersion: 1 });
+    const command = sandbox.ssm.command(execution.commandId);
+    expect(command.resolvedInstanceIds).toEqual([late]);
+    expect(command.parameters.storePath).toEqual([STORE_PATH]);
+    sandbox.clock.advance(60_000);
+    expect(sandbox.ssm.state(execution.commandId).status).toBe('Success');
+  });
+
+  it('fails when no instance matches the targets', async () => {
+    addInstances(1);
+    const result = await deploy({ targets: 'tag:Role=nothing-here' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('No instance matches the targets tag:Role=nothing-here: nothing was deployed')]);
+    expect(result.outputs['association-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('with wait: false, changes the association and ends', async () => {
+    addInstances(1);
+    const result = await deploy({ wait: 'false' });
+    expect(result.exitCode).toBe(0);
+    expect(sandbox.calls.of('DescribeAssociationExecutionTargets')).toHaveLength(0);
+    expect(result.outputs['association-version']).toBe('1');
+    expect(result.summary).toContain('not waited for');
+  });
+});
+
+describe('ssm-deploy association mode after a failed deploy', () => {
+  const failing = (n: number): OutcomeScript | undefined =>
+    n === 2 ? { status: 'Failed', responseCode: 2, stdout: 'health check failed: prometheus.service', durationSeconds: 5 } : undefined;
+
+  it('on-failure: revert returns the association to the store path it had (a new version), and says so', async () => {
+    addInstances(3);
+    const first = await existing();
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), failing(2));
+
+    const result = await deploy();
+    expect(result.exitCode).toBe(1);
+    const message = `Deploy failed; association returned to ${OLD_PATH}, version 3.`;
+    expect(errors(result)).toEqual([expect.stringContaining(message)]);
+    expect(errors(result)[0]).toContain(`${instanceId(2)} Failed (exit 2: rolled back to the previous generation)`);
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
+    expect(params('UpdateAssociation')[1]).toMatchObject({ AssociationId: id, AssociationVersion: '$LATEST', DocumentVersion: '1' });
+    expect(result.outputs).toMatchObject({ 'association-version': '2', 'reverted-version': '3', 'failed-count': '1', 'succeeded-count': '2' });
+    expect(instancesOf(result).find((i) => i.instanceId === instanceId(2))).toMatchObject({ status: 'Failed', responseCode: 2 });
+    // The failed instance's output, read from the Run Command invocation the execution ran as.
+    expect(params('GetCommandInvocation')).toEqual([expect.objectContaining({ InstanceId: instanceId(2) })]);
+    expect(result.logLines).toContain('health check failed: prometheus.service');
+    expect(result.logLines).toContain(`Deploy failed; association ${NAME} returned to ${OLD_PATH}, version 3`);
+    expect(result.summary).toContain(`returned to ${OLD_PATH}, version 3`);
+    const latest = sandbox.ssm.associations.store.find(id).versions.at(-1)!;
+    expect(latest.parameters?.storePath).toEqual([OLD_PATH]);
+  });
+
+  it('on-failure: keep leaves the new settings, and says so', async () => {
+    addInstances(2);
+    const first = await existing();
+    sandbox.ssm.setOutcome(instanceId(2), { status: 'Failed', responseCode: 3 });
+
+    const result = await deploy({ 'on-failure': 'keep' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('The association keeps the new settings (on-failure is keep).')]);
+    expect(errors(result)[0]).toContain('exit 3: not rolled back');
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH]);
+    expect(result.outputs['reverted-version']).toBeUndefined();
+    const latest = sandbox.ssm.associations.store.find(first.outputs['association-id']).versions.at(-1)!;
+    expect(latest.parameters?.storePath).toEqual([STORE_PATH]);
+  });
+
+  it('a created association has nothing to return to: it is kept, and the step says why', async () => {
+    addInstances(2, failing);
+    const result = await deploy();
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('it had no earlier version')]);
+    expect(sandbox.calls.of('UpdateAssociation')).toHaveLength(0);
+  });
+});
+
+describe('ssm-deploy association mode stopped: on-abort', () => {
+  const long: OutcomeScript = { status: 'Success', durationSeconds: 100_000 };
+
+  it('on timeout, returns the association to its previous settings (on-abort: revert)', async () => {
+    addInstances(2);
+    await existing();
+    for (const id of [instanceId(1), instanceId(2)]) sandbox.ssm.setOutcome(id, long);
+
+    const result = await deploy({ 'execution-timeout-seconds': '172800', 'timeout-minutes': '0.05' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      `The association's execution did not end within 3 seconds. 0 of 2 instances had succeeded. Deploy failed; association returned to ${OLD_PATH}, version 3.`,
+    ]);
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
+    expect(result.summary).toContain('timed out');
+  });
+
+  it('on timeout with on-abort: leave, leaves it', async () => {
+    addInstances(1);
+    await existing();
+    sandbox.ssm.setOutcome(instanceId(1), long);
+    const result = await deploy({ 'execution-timeout-seconds': '172800', 'timeout-minutes': '0.05', 'on-abort': 'leave' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('The association keeps the new settings (on-abort is leave).')]);
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH]);
+  });
+
+  it('on SIGINT, returns the association before the process ends, and reports it', async () => {
+    addInstances(3);
+    const first = await existing();
+    for (const n of [1, 2, 3]) sandbox.ssm.setOutcome(instanceId(n), long);
+
+    const result = await deploy({ 'execution-timeout-seconds': '172800' }, { signal: { afterLine: /^Execution \S+ InProgress/ } });
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      expect.stringMatching(new RegExp(`^The run was cancelled while the association's execution ran\\..* Deploy failed; association returned to ${OLD_PATH}, version 3\\.$`)),
+    ]);
+    expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
+    expect(result.outputs).toMatchObject({ 'association-id': first.outputs['association-id'], 'association-version': '2', 'reverted-version': '3' });
+    expect(result.summary).toContain('cancelled');
+  });
+});
+
+describe('ssm-deploy association mode under load and faults', () => {
+  it('deploys to 500 instances, walking every page of targets, within ceil(N/50) + 3 calls a look', async () => {
+    addInstances(500);
+    const result = await deploy({ 'max-concurrency': '100%' }, { timeoutMs: 60_000 });
+    expect(errors(result)).toEqual([]);
+    expect(result.outputs['succeeded-count']).toBe('500');
+    expect(instancesOf(result)).toHaveLength(500);
+    const looks = sandbox.calls.of('DescribeAssociationExecutions').length;
+    const pages = sandbox.calls.of('DescribeAssociationExecutionTargets');
+    expect(pages.some((c) => c.params.NextToken !== undefined)).toBe(true);
+    expect(pages.every((c) => c.params.MaxResults === 50)).toBe(true);
+    // One DescribeAssociationExecutions (the look before the change included) and 10 pages of 50 per look.
+    expect(looks + pages.length).toBeLessThanOrEqual((Math.ceil(500 / 50) + 3) * looks);
+    expect(result.summary).toContain('Instances (the first 100 of 500)');
+  }, 70_000);
+
+  it('rides out throttling, and an unanswered CreateAssociation creates one association, not two', async () => {
+    addInstances(20);
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'CreateAssociation', count: 1 });
+    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutionTargets', rate: 0.4 });
+    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutions', rate: 0.4 });
+    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'ListAssociations', count: 2 });
+    const result = await deploy({}, { timeoutMs: 55_000 });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.outputs['succeeded-count']).toBe('20');
+    expect(sandbox.calls.all().filter((c) => c.errorCode === 'ThrottlingException').length).toBeGreaterThan(2);
+    expect(sandbox.ssm.associations.store.size).toBe(1);
+    expect(result.logLines.some((line) => line.includes('The unanswered CreateAssociation had created the association'))).toBe(true);
+  }, 60_000);
+
+  it('makes its calls as role-to-assume, exporting nothing and printing no secret', async () => {
+    addInstances(2);
+    const roleArn = sandbox.sts.addRole({ name: 'deploy', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
+    const result = await deploy({ 'role-to-assume': roleArn });
+    expect(errors(result)).toEqual([]);
+    expect(result.exportedEnv).toEqual({});
+    const ssm = sandbox.calls.all().filter((c) => c.service === 'ssm');
+    expect(ssm.map((c) => c.operation)).toContain('CreateAssociation');
+    expect(ssm.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/deploy/`))).toBe(true);
+    assertNoSecrets(result, [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]);
+  });
+});
+
+describe('ssm-deploy association mode refuses bad inputs before any call', () => {
+  const BAD: Array<[Record<string, string>, string, string]> = [
+    [{ targets: '', 'instance-ids': 'i-0123456789abcdef0' }, 'instance-ids', 'give \'targets\' as tag selectors'],
+    [{ 'association-name': '' }, 'association-name', 'is required with'],
+    [{ 'association-name': 'nixos prometheus' }, 'association-name', 'an association name of 3-128 characters'],
+    [{ 'association-name': 'team/prometheus' }, 'association-name', 'an association name of 3-128 characters'],
+    [{ schedule: 'rate(5 minutes)' }, 'schedule', 'a rate must be 30 minutes or more'],
+    [{ schedule: 'rate(1 days)' }, 'schedule', 'singular for 1'],
+    [{ schedule: 'cron(0 2 * * *)' }, 'schedule', 'cron(...) of six fields'],
+    [{ schedule: 'every day' }, 'schedule', 'rate(N minutes|hours|days)'],
+    [{ 'on-failure': 'rollback' }, 'on-failure', 'must be one of revert, keep'],
+    [{ 'on-abort': 'cancel' }, 'on-abort', 'must be one of revert, leave'],
+    [{ 'cloudwatch-log-group': '/nixos/deploy' }, 'cloudwatch-log-group', 'output goes to S3 only'],
+    [{ mode: 'command', schedule: 'rate(1 day)' }, 'schedule', "applies only with 'mode: association'"],
+  ];
+
+  it.each(BAD)('%j fails naming %s, before any call', async (inputs, input, form) => {
+    addInstances(1);
+    const result = await deploy(inputs);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Input '${input}'`)]);
+    expect(errors(result)[0]).toContain(form);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+});
