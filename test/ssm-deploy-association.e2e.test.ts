@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
+import { TEST_TIMEOUT_VARIABLE } from '../shared/aws-clients.js';
 import { STORE_PATH } from './actions.js';
 import { runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
@@ -35,8 +36,10 @@ function addInstances(count: number, outcome?: (n: number) => OutcomeScript | un
   });
 }
 
-const deploy = (inputs: Record<string, string> = {}, options: { timeoutMs?: number; signal?: { afterLine: RegExp } } = {}) =>
-  runAction('ssm-deploy', { env: sandbox.env(), inputs: { ...BASE, ...inputs }, ...options });
+const deploy = (
+  inputs: Record<string, string> = {},
+  options: { timeoutMs?: number; signal?: { afterLine: RegExp }; env?: Record<string, string> } = {},
+) => runAction('ssm-deploy', { ...options, env: { ...sandbox.env(), ...options.env }, inputs: { ...BASE, ...inputs } });
 const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 const instancesOf = (result: StepResult) =>
   JSON.parse(result.outputs.instances) as Array<{ instanceId: string; status: string; statusDetails: string; responseCode: number }>;
@@ -164,11 +167,12 @@ describe('ssm-deploy association mode after a failed deploy', () => {
 
   it('on-failure: revert returns the association to the store path it had (a new version), and says so', async () => {
     addInstances(3);
-    const first = await existing();
+    // All at once: with MaxErrors 0, SSM stops (Terminated) what has not started when the first instance fails.
+    const first = await existing({ 'max-concurrency': '100%' });
     const id = first.outputs['association-id'];
     sandbox.ssm.setOutcome(instanceId(2), failing(2));
 
-    const result = await deploy();
+    const result = await deploy({ 'max-concurrency': '100%' });
     expect(result.exitCode).toBe(1);
     const message = `Deploy failed; association returned to ${OLD_PATH}, version 3.`;
     expect(errors(result)).toEqual([expect.stringContaining(message)]);
@@ -273,14 +277,22 @@ describe('ssm-deploy association mode under load and faults', () => {
   it('rides out throttling, and an unanswered CreateAssociation creates one association, not two', async () => {
     addInstances(20);
     sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'CreateAssociation', count: 1 });
-    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutionTargets', rate: 0.4 });
-    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutions', rate: 0.4 });
     sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'ListAssociations', count: 2 });
-    const result = await deploy({}, { timeoutMs: 55_000 });
+    // The wait's looks and their pages of targets (a created association has no look before the change).
+    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutions', count: 3 });
+    sandbox.faults.add({ kind: 'throttle', service: 'ssm', operation: 'DescribeAssociationExecutionTargets', count: 3 });
+    // A second for the unanswered attempt, not the client's 15 s.
+    const result = await deploy({}, { timeoutMs: 55_000, env: { [TEST_TIMEOUT_VARIABLE]: '1000' } });
 
     expect(errors(result)).toEqual([]);
     expect(result.outputs['succeeded-count']).toBe('20');
-    expect(sandbox.calls.all().filter((c) => c.errorCode === 'ThrottlingException').length).toBeGreaterThan(2);
+    const throttled = sandbox.calls.all().filter((c) => c.errorCode === 'ThrottlingException').map((c) => c.operation);
+    expect(throttled.sort()).toEqual([
+      ...Array<string>(3).fill('DescribeAssociationExecutionTargets'),
+      ...Array<string>(3).fill('DescribeAssociationExecutions'),
+      'ListAssociations',
+      'ListAssociations',
+    ]);
     expect(sandbox.ssm.associations.store.size).toBe(1);
     expect(result.logLines.some((line) => line.includes('The unanswered CreateAssociation had created the association'))).toBe(true);
   }, 60_000);
