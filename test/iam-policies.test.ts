@@ -15,6 +15,8 @@ import { parse } from 'yaml';
 import { currentSystem, generateKey, tempNix, writeFlake, type TempNix } from '../build-and-push/fixtures/temp-nix.js';
 import type { CallRecord } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
+import { createAssociationInput, desiredSettings } from '../ssm-deploy/association-plan.js';
+import { readInputs as ssmDeployInputs } from '../ssm-deploy/inputs.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
 import { allows, grantedActions, type PermissionPolicy } from './iam-policy.js';
@@ -91,6 +93,16 @@ const REFRESH = { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'p
 const SLOW = { ...REFRESH, 'instance-warmup': '3600', 'timeout-minutes': '0.03' };
 const SSM = { targets: 'tag:Role=web\ntag:Environment=staging', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'document-name': STAGING_DOCUMENT };
 const STAGING = { environment: 'staging' };
+const ASSOCIATION = { ...SSM, mode: 'association', 'association-name': 'nixos-web-staging' };
+const OLD_STORE_PATH = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
+
+/** The association as an earlier deploy of `storePath` left it, with the environment's document (its version 1). */
+function seedAssociation(storePath: string): void {
+  sandbox.ssm.createDocument({ name: STAGING_DOCUMENT, content: DOCUMENT });
+  const inputs = ssmDeployInputs((name) => ({ ...ASSOCIATION, 'store-path': storePath })[name] ?? '', { AWS_REGION: 'eu-central-1' });
+  const request = createAssociationInput(ASSOCIATION['association-name'], desiredSettings(inputs, { name: STAGING_DOCUMENT, version: '1' }), 'eu-central-1');
+  sandbox.ssm.operations.CreateAssociation(request as unknown as Record<string, unknown>, { caller: 'someone-else', requestId: 'r', sandbox });
+}
 let flake = '';
 let cache = '';
 
@@ -192,6 +204,42 @@ const SCENARIOS: Scenario[] = [
     expectCall: 'ssm:CancelCommand',
     exitCode: 1,
   },
+  {
+    name: 'ssm-deploy association mode creates the association and deploys',
+    role: 'nixos-ssm-deploy-staging',
+    claims: STAGING,
+    seed: () => addInstances(),
+    action: 'ssm-deploy',
+    inputs: () => ASSOCIATION,
+    expectCall: 'ssm:CreateAssociation',
+    exitCode: 0,
+  },
+  {
+    name: 'ssm-deploy association mode applies an unchanged association once',
+    role: 'nixos-ssm-deploy-staging',
+    claims: STAGING,
+    seed: () => {
+      addInstances();
+      seedAssociation(STORE_PATH);
+    },
+    action: 'ssm-deploy',
+    inputs: () => ASSOCIATION,
+    expectCall: 'ssm:StartAssociationsOnce',
+    exitCode: 0,
+  },
+  {
+    name: 'ssm-deploy association mode updates the association; an instance fails, its output is read and the association is returned',
+    role: 'nixos-ssm-deploy-staging',
+    claims: STAGING,
+    seed: () => {
+      addInstances({ status: 'Failed' });
+      seedAssociation(OLD_STORE_PATH);
+    },
+    action: 'ssm-deploy',
+    inputs: () => ({ ...ASSOCIATION, 'max-concurrency': '100%' }),
+    expectCall: 'ssm:UpdateAssociation',
+    exitCode: 1,
+  },
 ];
 
 /** The account and region the policies in iam/ name (the sandbox's own differ). */
@@ -202,6 +250,10 @@ const parameterArn = (name: string) => (name.startsWith('arn:') ? name : `${EXAM
 /** The resource a call acts on, where the policies scope it by ARN alone (tag conditions are argued in docs/security.md). */
 function resourceOf(call: CallRecord): string | undefined {
   const name = call.params.Name ?? call.params.DocumentName;
+  // An association's own calls name it by ID (CreateAssociation and UpdateAssociation name the document too).
+  if (call.service === 'ssm' && typeof call.params.AssociationId === 'string' && typeof name !== 'string') {
+    return `${EXAMPLE_ARN}:association/${call.params.AssociationId}`;
+  }
   if (call.service !== 'ssm' || typeof name !== 'string') return undefined;
   return call.operation === 'GetParameter' ? parameterArn(name) : documentArn(name);
 }
@@ -274,6 +326,41 @@ describe('each action, run as its role, is allowed every call it makes', () => {
     if (scenario.expectCall) expect(calls.map((call) => call.action)).toContain(scenario.expectCall);
     const policy = permissions(scenario.role);
     expect(calls.filter((call) => !allows(policy, call.action, call.resource))).toEqual([]);
+  });
+});
+
+describe('ssm-deploy makes the calls of its mode only', () => {
+  const operationsOf = (association: boolean) =>
+    [
+      ...new Set(
+        SCENARIOS.filter((s) => s.action === 'ssm-deploy' && s.name.startsWith('ssm-deploy association mode') === association).flatMap((s) =>
+          outcomes.get(s.name)!.calls.map((c) => c.action),
+        ),
+      ),
+    ].sort();
+  const DOCUMENT_CALLS = ['ssm:CreateDocument', 'ssm:DescribeDocument', 'ssm:UpdateDocument', 'ssm:UpdateDocumentDefaultVersion'];
+
+  it('command mode: the document, then Run Command', () => {
+    expect(operationsOf(false).filter((a) => !DOCUMENT_CALLS.includes(a))).toEqual([
+      'ssm:CancelCommand',
+      'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
+      'ssm:ListCommands',
+      'ssm:SendCommand',
+    ]);
+  });
+
+  it('association mode: the document, then State Manager, and a failed instance\'s Run Command output', () => {
+    expect(operationsOf(true).filter((a) => !DOCUMENT_CALLS.includes(a))).toEqual([
+      'ssm:CreateAssociation',
+      'ssm:DescribeAssociation',
+      'ssm:DescribeAssociationExecutionTargets',
+      'ssm:DescribeAssociationExecutions',
+      'ssm:GetCommandInvocation',
+      'ssm:ListAssociations',
+      'ssm:StartAssociationsOnce',
+      'ssm:UpdateAssociation',
+    ]);
   });
 });
 
