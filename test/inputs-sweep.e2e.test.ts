@@ -171,6 +171,24 @@ describe('ssm-deploy: accepted edges reach Systems Manager and are accepted', ()
   });
 });
 
+describe('ssm-deploy association mode: accepted edges reach State Manager and are accepted', () => {
+  it.each<[string, Record<string, string>]>([
+    ['an association name of 128 characters, a rate of 30 minutes, 100% errors, 1% concurrency', { 'association-name': 'a'.repeat(128), schedule: 'rate(30 minutes)', 'max-errors': '100%', 'max-concurrency': '1%' }],
+    ['the shortest association name, a weekly cron, 7-digit rates', { 'association-name': 'a-b', schedule: 'cron(0 2 ? * SUN *)', 'max-errors': '9999999', 'max-concurrency': '9999999' }],
+    ['a rate of 30 days, an S3 bucket for the output', { 'association-name': 'nixos.web_1', schedule: 'rate(30 days)', 'output-s3-bucket': 'abc' }],
+  ])('%s', async (_case, inputs) => {
+    sandbox.ssm.addInstance({ instanceId: 'i-0123456789abcdef0', tags: { Role: 'web' } });
+    const result = await runAction('ssm-deploy', {
+      env: sandbox.env(),
+      inputs: { mode: 'association', targets: 'tag:Role=web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', ...inputs },
+    });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(refusedByModel()).toEqual([]);
+    expect(sandbox.calls.of('CreateAssociation')[0].status).toBe(200);
+  });
+});
+
 describe('instance-refresh: accepted edges reach Auto Scaling and EC2 and are accepted', () => {
   it.each<[string, string, Record<string, string>]>([
     [
@@ -221,6 +239,9 @@ describe('refused forms fail the step before any call', () => {
     ['ssm-deploy', 'max-concurrency: 0%', { targets: 'tag:Role=web', 'max-concurrency': '0%' }, "Input 'max-concurrency'"],
     ['ssm-deploy', 'document-name: team/NixOS-Deploy, managed', { targets: 'tag:Role=web', 'document-name': 'team/NixOS-Deploy' }, "Input 'document-name'"],
     ['ssm-deploy', 'a target key SendCommand refuses', { targets: 'tag:Role!=web' }, "Input 'targets'"],
+    ['ssm-deploy', 'an association name with a slash', { mode: 'association', targets: 'tag:Role=web', 'association-name': 'team/web' }, "Input 'association-name'"],
+    ['ssm-deploy', 'a schedule of 29 minutes', { mode: 'association', targets: 'tag:Role=web', 'association-name': 'nixos-web', schedule: 'rate(29 minutes)' }, "Input 'schedule'"],
+    ['ssm-deploy', 'instance IDs in association mode', { mode: 'association', 'instance-ids': 'i-0123456789abcdef0', 'association-name': 'nixos-web' }, "Input 'instance-ids'"],
     ['ssm-deploy', "a health-check URL of 2100 characters (the document's maxChars is 2048)", { targets: 'tag:Role=web', 'health-check-url': urlOf(2100) }, "Input 'health-check-url'"],
     ['ssm-deploy', '17 units of 240 characters (over 4096 joined)', { targets: 'tag:Role=web', 'health-check-units': Array<string>(17).fill(UNIT_240).join('\n') }, "Input 'health-check-units'"],
     ['ssm-deploy', '100 trusted public keys (over 4096 joined)', { targets: 'tag:Role=web', 'trusted-public-keys': Array<string>(100).fill(PUBLIC_KEY).join(' ') }, "Input 'trusted-public-keys'"],
@@ -278,6 +299,12 @@ describe('each input is as strict as its API member, no stricter without a reaso
     'SendCommand',
     { DocumentName: 'NixOS-Deploy', InstanceIds: ['i-0123456789abcdef0'], ...extra },
   ];
+  const associate = (extra: Record<string, unknown>): [ModeledService, string, Record<string, unknown>] => [
+    'ssm',
+    'CreateAssociation',
+    { Name: 'NixOS-Deploy', DocumentVersion: '1', Targets: [{ Key: 'tag:Role', Values: ['web'] }], ...extra },
+  ];
+  const ASSOCIATION_MODE = { mode: 'association', 'association-name': 'nixos-web' };
   const minified = (policy: string) => JSON.stringify(JSON.parse(policy));
   const edges: Edge[] = [
     { action: 'assume-role', input: 'inline-session-policy', accepted: prettyPolicyOfLength(2048), refused: prettyPolicyOfLength(2049), request: (v) => sts({ Policy: minified(v) }) },
@@ -304,6 +331,19 @@ describe('each input is as strict as its API member, no stricter without a reaso
       action: 'ssm-deploy', input: 'instance-ids', accepted: 'i-0123456789abcdef0', refused: 'i-0123456789ABCDEF0',
       request: (v) => send({ InstanceIds: [v] }), stricter: 'EC2 instance IDs are lower-case hex; the model takes any word character', with: { targets: '' },
     },
+    { action: 'ssm-deploy', input: 'association-name', accepted: 'a'.repeat(128), refused: 'a'.repeat(129), request: (v) => associate({ AssociationName: v }), with: { mode: 'association' } },
+    { action: 'ssm-deploy', input: 'association-name', accepted: 'a-b', refused: 'ab', request: (v) => associate({ AssociationName: v }), with: { mode: 'association' } },
+    { action: 'ssm-deploy', input: 'association-name', accepted: 'a_b.c', refused: 'a/b', request: (v) => associate({ AssociationName: v }), with: { mode: 'association' } },
+    {
+      action: 'ssm-deploy', input: 'schedule', accepted: 'rate(30 minutes)', refused: 'rate(29 minutes)', request: (v) => associate({ ScheduleExpression: v }),
+      stricter: 'State Manager refuses rates under 30 minutes (InvalidSchedule); the model takes any text of 1-256 characters', with: ASSOCIATION_MODE,
+    },
+    {
+      action: 'ssm-deploy', input: 'schedule', accepted: 'cron(0 2 ? * SUN *)', refused: 'cron(0 2 * *)', request: (v) => associate({ ScheduleExpression: v }),
+      stricter: 'an association\'s cron has six fields (InvalidSchedule); the model takes any text', with: ASSOCIATION_MODE,
+    },
+    { action: 'ssm-deploy', input: 'max-errors', accepted: '100%', refused: '101%', request: (v) => associate({ MaxErrors: v }), with: ASSOCIATION_MODE },
+    { action: 'ssm-deploy', input: 'max-concurrency', accepted: '1%', refused: '0%', request: (v) => associate({ MaxConcurrency: v }), with: ASSOCIATION_MODE },
     { action: 'instance-refresh', input: 'auto-scaling-group-name', accepted: LONG_GROUP, refused: `${LONG_GROUP}g`, request: (v) => ['autoscaling', 'StartInstanceRefresh', { AutoScalingGroupName: v }] },
     { action: 'instance-refresh', input: 'auto-scaling-group-name', accepted: EMOJI_GROUP, refused: `${EMOJI_GROUP}😀`, request: (v) => ['autoscaling', 'StartInstanceRefresh', { AutoScalingGroupName: v }] },
     { action: 'instance-refresh', input: 'auto-scaling-group-name', accepted: 'web\uFFFD', refused: 'web\uFFFE', request: (v) => ['autoscaling', 'StartInstanceRefresh', { AutoScalingGroupName: v }] },
