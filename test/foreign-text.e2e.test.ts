@@ -208,6 +208,17 @@ const PLACES: Place[] = [
     },
   },
   {
+    name: 'ssm-deploy association mode: the targets input, and a failed instance\'s output read through the execution',
+    fails: true,
+    async run() {
+      sandbox.ssm.addInstance({ instanceId: INSTANCE, tags: { Role: 'web' }, outcome: { status: 'Failed', responseCode: 3, stdout: ALL, stderr: ALL } });
+      const association = { ...SSM, mode: 'association', 'association-name': 'nixos-web' };
+      const results = [await step('ssm-deploy', association)];
+      for (const lines of targetLines()) results.push(await step('ssm-deploy', { ...association, targets: lines.join('\n') }));
+      return results;
+    },
+  },
+  {
     name: 'build-and-push: real Nix\'s build log and error',
     fails: true,
     async run() {
