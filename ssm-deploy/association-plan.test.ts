@@ -11,9 +11,11 @@ import {
   describeExecution,
   desiredSettings,
   differences,
+  executionCounts,
   executionFinished,
   executionState,
   newestCreated,
+  parseCounts,
   pickExecution,
   planAssociation,
   settingsOf,
@@ -147,6 +149,15 @@ describe('the execution this change caused', () => {
     ['none of that version', '6', undefined, undefined],
   ])('%s', (_case, version, after, expected) => {
     expect(pickExecution(listed, version, after)?.ExecutionId).toBe(expected);
+  });
+
+  it('counts the instances from the execution\'s own counts while its targets are not read', () => {
+    expect(parseCounts('{Failed=1, In Progress=2, Success=3}')).toEqual({ Failed: 1, 'In Progress': 2, Success: 3 });
+    expect(parseCounts(undefined)).toEqual({});
+    const state: ExecutionState = { executionId: 'e-1', status: 'InProgress', detailedStatus: 'InProgress', instances: [], counts: { Success: 3, Failed: 1, InProgress: 2, Pending: 4 } };
+    expect(executionCounts(state)).toEqual({ total: 10, succeeded: 3, failed: 1, running: 2, pending: 4 });
+    expect(describeExecution(state)).toBe('Execution e-1 InProgress: 3 of 10 instances succeeded, 1 failed, 2 running, 4 pending');
+    expect(executionState({ ExecutionId: 'e-2', Status: 'InProgress', ResourceCountByStatus: '{InProgress=2}' }, []).counts).toEqual({ InProgress: 2 });
   });
 
   it('takes the newest creation time as the baseline', () => {

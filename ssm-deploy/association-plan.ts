@@ -28,6 +28,7 @@ import {
   normaliseDetails,
   statusText,
   succeeded,
+  type Counts,
   type DeployResult,
   type InstanceResult,
   type Outcome,
@@ -206,7 +207,29 @@ export interface ExecutionState {
   executionId?: string;
   status: string;
   detailedStatus: string;
+  /** Read (every page of targets) once the execution has ended, or once more after the wait stopped; else empty. */
   instances: InstanceResult[];
+  /** The execution's own `ResourceCountByStatus` (`{Failed=1, Success=2}`), what the looks during the wait read. */
+  counts?: Record<string, number>;
+}
+
+/** `{Failed=1, Success=2}` (DescribeAssociationExecutions' `ResourceCountByStatus`) as counts by status. */
+export function parseCounts(text: string | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const match of (text ?? '').matchAll(/([A-Za-z ]+)=(\d+)/g)) counts[match[1].trim()] = Number(match[2]);
+  return counts;
+}
+
+/** The instance counts of an execution: from its targets once read, else from its own counts by status. */
+export function executionCounts(state: ExecutionState | undefined): Counts {
+  if (!state) return countInstances([]);
+  if (state.instances.length > 0 || !state.counts) return countInstances(state.instances);
+  const of = (statuses: string[]) => statuses.reduce((sum, status) => sum + (state.counts?.[status] ?? 0), 0);
+  const total = Object.values(state.counts).reduce((sum, n) => sum + n, 0);
+  const pending = of(['Pending']);
+  const running = of(['InProgress', 'Delayed', 'Cancelling', 'In Progress']);
+  const succeeded = of(['Success']);
+  return { total, succeeded, pending, running, failed: total - succeeded - pending - running };
 }
 
 const RUNNING_EXECUTION = new Set(['Pending', 'InProgress', '']);
@@ -240,6 +263,7 @@ export function executionState(execution: AssociationExecution, targets: Associa
     status: execution.Status ?? 'Pending',
     detailedStatus: normaliseDetails(execution.DetailedStatus),
     instances: targets.map((target) => targetResult(target, execution.CreatedTime)),
+    counts: parseCounts(execution.ResourceCountByStatus),
   };
 }
 
@@ -247,8 +271,8 @@ export function executionState(execution: AssociationExecution, targets: Associa
 export function describeExecution(state: ExecutionState): string {
   if (state.executionId === undefined) return 'Waiting for the association to start its execution';
   const status = statusText(state.status, state.detailedStatus);
-  if (state.instances.length === 0) return `Execution ${state.executionId} ${status}`;
-  const c = countInstances(state.instances);
+  const c = executionCounts(state);
+  if (c.total === 0) return `Execution ${state.executionId} ${status}`;
   return (
     `Execution ${state.executionId} ${status}: ${c.succeeded} of ${c.total} instances succeeded, ${c.failed} failed, ` +
     `${c.running} running, ${c.pending} pending`
@@ -338,8 +362,8 @@ export function decideAssociationOutcome(
   context: { targets: string; maxErrors: string; revert?: RevertResult },
 ): Outcome {
   const instances = ending.state?.instances ?? [];
-  const counts = countInstances(instances);
-  const progress = instances.length > 0 ? ` ${counts.succeeded} of ${counts.total} instances had succeeded.` : '';
+  const counts = executionCounts(ending.state);
+  const progress = counts.total > 0 ? ` ${counts.succeeded} of ${counts.total} instances had succeeded.` : '';
   const reverted = revertText(context.revert);
   const fail = (result: DeployResult, message: string): Outcome => ({ ok: false, result, message: `${message}${reverted}` });
   if (ending.kind === 'timeout') {
@@ -386,7 +410,7 @@ export function associationOutputs(
   revert?: RevertResult,
 ): AssociationOutputs {
   const instances = state?.instances ?? [];
-  const counts = countInstances(instances);
+  const counts = executionCounts(state);
   return {
     'association-id': association.id,
     'association-version': association.version,

@@ -174,10 +174,18 @@ export interface ExecutionQuery {
 
 /**
  * One look at the execution the change caused: one DescribeAssociationExecutions call (filtered by its ID once known,
- * else by creation time after `after`) and, once it is listed, every page of DescribeAssociationExecutionTargets (50
- * a page): at most ceil(N/50) + 1 calls for N instances. Before SSM lists it, the state has no `executionId`.
+ * else by creation time after `after`), whose counts by status are what a look during the wait needs; then, when the
+ * execution has ended (or `targets` is `always`), every page of DescribeAssociationExecutionTargets (50 a page): at
+ * most ceil(N/50) + 1 calls for N instances, and a single call while the execution runs, so that a look stays short
+ * however large the fleet and the end is seen within one poll interval. Before SSM lists the execution, the state
+ * has no `executionId`.
  */
-export async function readExecution(ssm: SSMClient, query: ExecutionQuery, signal?: AbortSignal): Promise<ExecutionState> {
+export async function readExecution(
+  ssm: SSMClient,
+  query: ExecutionQuery,
+  signal?: AbortSignal,
+  targets: 'when-ended' | 'always' = 'when-ended',
+): Promise<ExecutionState> {
   const filters = query.executionId
     ? [{ Key: 'ExecutionId' as const, Value: query.executionId, Type: 'EQUAL' as const }]
     : query.after
@@ -189,7 +197,9 @@ export async function readExecution(ssm: SSMClient, query: ExecutionQuery, signa
   );
   const execution: AssociationExecution | undefined = pickExecution(listed.AssociationExecutions ?? [], query.version, query.executionId ? undefined : query.after);
   if (!execution?.ExecutionId) return { status: 'Pending', detailedStatus: '', instances: [] };
-  const targets: AssociationExecutionTarget[] = [];
+  const counted = executionState(execution, []);
+  if (targets === 'when-ended' && !executionFinished(counted)) return counted;
+  const read: AssociationExecutionTarget[] = [];
   let nextToken: string | undefined;
   do {
     const page = await ssm.send(
@@ -201,10 +211,10 @@ export async function readExecution(ssm: SSMClient, query: ExecutionQuery, signa
       }),
       { abortSignal: signal },
     );
-    targets.push(...(page.AssociationExecutionTargets ?? []));
+    read.push(...(page.AssociationExecutionTargets ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
-  return executionState(execution, targets);
+  return executionState(execution, read);
 }
 
 export interface ExecutionWaitOptions {
@@ -238,9 +248,22 @@ export async function waitForExecution(ssm: SSMClient, query: ExecutionQuery, op
     log: options.log,
   });
   if (waited.outcome === 'done') return { kind: 'done', state: waited.value };
-  if (waited.outcome === 'timeout') return { kind: 'timeout', state: waited.last, timeoutMinutes: options.timeoutMs / 60_000 };
-  if (waited.outcome === 'failed') return { kind: 'failed', state: waited.last, error: errorMessage(waited.error) };
-  return { kind: 'aborted', state: waited.last };
+  if (waited.outcome === 'aborted') return { kind: 'aborted', state: waited.last };
+  // Nothing is coming to kill the step: one more look, with every target, for the report (within the abort's budget).
+  const state = current.executionId ? ((await lastLook(ssm, current, options.log)) ?? waited.last) : waited.last;
+  if (waited.outcome === 'timeout') return { kind: 'timeout', state, timeoutMinutes: options.timeoutMs / 60_000 };
+  return { kind: 'failed', state, error: errorMessage(waited.error) };
+}
+
+async function lastLook(ssm: SSMClient, query: ExecutionQuery, log: (line: string) => void): Promise<ExecutionState | undefined> {
+  try {
+    return await abortCalls(abortBudgetMs('timeout'), log).call('Reading the execution\'s targets', (signal) =>
+      readExecution(ssm, query, signal, 'always'),
+    );
+  } catch (error) {
+    log(`Could not read the execution's targets after the wait stopped: ${errorMessage(error)}`);
+    return undefined;
+  }
 }
 
 // ---- Returning the association to its previous settings ------------------------------------------------------------

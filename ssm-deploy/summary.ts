@@ -3,7 +3,7 @@
  * chart, one bar per instance from its invocation's start to its end) and a row per instance linked to the console.
  */
 import { consoleUrl } from '../shared/console-url.js';
-import { associationUrl, type ExecutionState, type RevertResult } from './association-plan.js';
+import { associationUrl, executionCounts, type ExecutionState, type RevertResult } from './association-plan.js';
 import { mermaidText, type JobSummary, type SummaryTable } from '../shared/summary.js';
 import {
   countInstances,
@@ -175,7 +175,7 @@ const CHANGES = { create: 'created', update: 'updated', 'apply-once': 'unchanged
  */
 export function associationSummary(input: AssociationSummaryInput): JobSummary {
   const instances = input.state?.instances ?? [];
-  const counts = countInstances(instances);
+  const counts = executionCounts(input.state);
   const { document, association, revert } = input;
   const version = document.version ? ` version ${document.version}` : '';
   const documentChange = document.change && document.change !== 'unchanged' ? ` (${document.change})` : '';
@@ -206,10 +206,10 @@ export function associationSummary(input: AssociationSummaryInput): JobSummary {
       ['Store path', input.previousStorePath && input.previousStorePath !== input.storePath ? `${input.previousStorePath} -> ${input.storePath}` : { text: input.storePath, code: true }],
       ['Schedule', input.schedule || 'none (applied on change)'],
       ['Status', input.state?.executionId ? statusText(input.state.status, input.state.detailedStatus) : undefined],
-      ['Instances', instances.length > 0 ? counts.total : undefined],
-      ['Succeeded', instances.length > 0 ? counts.succeeded : undefined],
-      ['Failed', instances.length > 0 ? counts.failed : undefined],
-      ['Had not ended', open.length > 0 ? `${open.length} (${[...new Set(open.map((i) => i.status))].join(', ')})` : undefined],
+      ['Instances', counts.total > 0 ? counts.total : undefined],
+      ['Succeeded', counts.total > 0 ? counts.succeeded : undefined],
+      ['Failed', counts.total > 0 ? counts.failed : undefined],
+      ['Had not ended', open.length > 0 ? `${open.length} (${[...new Set(open.map((i) => i.status))].join(', ')})` : counts.running + counts.pending > 0 ? counts.running + counts.pending : undefined],
     ],
     ...(chart ? { mermaid: chart } : {}),
     tables: instances.length > 0 ? [instanceTable({ region: input.region }, instances)] : [],
