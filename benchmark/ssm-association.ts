@@ -1,8 +1,8 @@
 /**
  * `npx tsx benchmark/ssm-association.ts [runs] [instances]`: the ssm-deploy bundle in association mode, spawned as
  * the runner spawns it, creating an association over 1000 tagged instances in the sandbox (fast clock) and waiting
- * for its execution, with a 1-second poll interval. Prints, as medians of the runs: AWS calls per poll (goal: at most
- * ceil(N/50) + 3), the delay between the execution ending and the action seeing it, in real time (goal: within one
+ * for its execution, with a 1-second poll interval. Prints, as medians of the runs: AWS calls per poll while the
+ * execution runs and of the look that sees it end (goal: at most ceil(N/50) + 3), the delay between the execution ending and the action seeing it, in real time (goal: within one
  * poll interval), and the step's duration. Asserts nothing.
  */
 import { Sandbox } from '../sandbox/server.js';
@@ -16,8 +16,9 @@ const POLL_SECONDS = 1;
 const PAGE = 50;
 
 const sandbox = await new Sandbox({ speed: SPEED }).start();
-/** The most calls one poll made, per run. */
+/** The most calls one poll made while the execution ran, and the calls of the look that saw it end, per run. */
 const perPoll: number[] = [];
+const lastLook: number[] = [];
 const delays: number[] = [];
 const durations: number[] = [];
 try {
@@ -53,7 +54,8 @@ try {
       if (call.operation === 'DescribeAssociationExecutions') looks.push({ at: call.at, calls: 1 });
       if (call.operation === 'DescribeAssociationExecutionTargets') looks[looks.length - 1].calls += 1;
     }
-    perPoll.push(Math.max(...looks.map((look) => look.calls)));
+    perPoll.push(Math.max(...looks.slice(0, -1).map((look) => look.calls)));
+    lastLook.push(looks[looks.length - 1].calls);
     const [execution] = sandbox.ssm.associations.store.find(result.outputs['association-id']).executions;
     const ended = Math.max(...sandbox.ssm.state(execution.commandId).invocations.map((i) => i.endedAtMs ?? 0));
     const sawIt = Date.parse(looks[looks.length - 1].at);
@@ -66,7 +68,8 @@ try {
 
 const goal = Math.ceil(instances / PAGE) + 3;
 console.log(`ssm-deploy association mode, ${instances} instances, ${runs} runs on ${process.version}, sandbox clock x${SPEED}, poll every ${POLL_SECONDS} s`);
-console.log(`  AWS calls per poll (max):           ${Math.max(...perPoll)} (goal: at most ${goal})`);
+console.log(`  AWS calls per poll, running (max):  ${Math.max(...perPoll)} (goal: at most ${goal})`);
+console.log(`  AWS calls of the look at the end:   ${Math.max(...lastLook)} (goal: at most ${goal})`);
 console.log(`  detection delay (median, real):     ${median(delays).toFixed(2)} s (goal: within ${POLL_SECONDS} s)`);
 console.log(`  detection delay (max, real):        ${Math.max(...delays).toFixed(2)} s`);
 console.log(`  step duration (median):             ${median(durations).toFixed(1)} s`);
