@@ -111,6 +111,8 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
     expect(updated.summary).toContain('1 -&gt; 2 (updated)');
     expect(updated.summary).toContain(`${OLD_PATH} -&gt; ${STORE_PATH}`);
 
+    // An instance launched meanwhile ran version 2 on its own: an older execution of that version, not this step's.
+    addInstances(1, undefined, 9);
     // The same deploy again (a re-run of the same job attempt): no new version, one more execution of version 2.
     sandbox.calls.clear();
     const again = await deploy();
@@ -118,12 +120,14 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
     expect(sandbox.calls.of('UpdateAssociation')).toHaveLength(0);
     expect(params('StartAssociationsOnce')).toEqual([{ AssociationIds: [id] }]);
     expect(again.outputs['association-version']).toBe('2');
-    expect(again.outputs['execution-id']).not.toBe(updated.outputs['execution-id']);
     expect(executionsOf(id).map((e) => [e.trigger, e.associationVersion])).toEqual([
       ['create', 1],
       ['update', 2],
+      ['instance', 2],
       ['once', 2],
     ]);
+    expect(again.outputs['execution-id']).toBe(executionsOf(id)[3].executionId);
+    expect(again.outputs['succeeded-count']).toBe('3');
     expect(again.summary).toContain('2 (unchanged, applied once)');
   });
 
