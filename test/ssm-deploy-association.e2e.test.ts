@@ -301,6 +301,22 @@ describe('ssm-deploy association mode under load and faults', () => {
     expect(result.logLines.some((line) => line.includes('The unanswered CreateAssociation had created the association'))).toBe(true);
   }, 60_000);
 
+  it('an UpdateAssociation whose answer was lost makes one version: the resend is refused, the association read again', async () => {
+    addInstances(2);
+    const first = await existing();
+    const id = first.outputs['association-id'];
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'UpdateAssociation', count: 1 });
+    const result = await deploy({}, { timeoutMs: 55_000, env: { [TEST_TIMEOUT_VARIABLE]: '1000' } });
+
+    expect(errors(result)).toEqual([]);
+    // The lost attempt went through (version 2); the SDK's resend, held to version 1, was refused.
+    expect(sandbox.calls.of('UpdateAssociation').map((c) => [c.params.AssociationVersion, c.errorCode ?? 'ok'])).toContainEqual(['1', 'InvalidAssociationVersion']);
+    expect(sandbox.ssm.associations.store.find(id).versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(result.logLines).toContain(`The association ${NAME} changed while being updated (InvalidAssociationVersion); reading it again`);
+    expect(params('StartAssociationsOnce')).toEqual([{ AssociationIds: [id] }]);
+    expect(result.outputs).toMatchObject({ 'association-version': '2', 'succeeded-count': '2' });
+  }, 60_000);
+
   it('makes its calls as role-to-assume, exporting nothing and printing no secret', async () => {
     addInstances(2);
     const roleArn = sandbox.sts.addRole({ name: 'deploy', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
