@@ -40,6 +40,16 @@ describe('associationReport', () => {
       },
     ],
     [
+      'cancelled while the update was out: it may have been changed, and where to look',
+      base({ ...updated, association: undefined, changing: true, cancelled: 'The run was cancelled (SIGINT)' }),
+      Object.assign(new Error('Request aborted'), { name: 'AbortError' }),
+      {
+        failure: `The run was cancelled (SIGINT) while updating the association nixos-web: its answer never came, so it may have been changed; look in ${URL}`,
+        title: 'NixOS deploy through a State Manager association cancelled',
+        outputs: {},
+      },
+    ],
+    [
       'not waited for: the association and its version',
       base(updated, inputs({ wait: 'false' })),
       undefined,

@@ -7,6 +7,7 @@
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { actionClients } from '../shared/action-clients.js';
+import { consoleUrl } from '../shared/console-url.js';
 import { clientFactory } from '../shared/aws-clients.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
@@ -54,6 +55,8 @@ export interface AssociationState {
   ending?: ExecutionEnding;
   revert?: RevertResult;
   cancelled?: string;
+  /** Set while the create, update or apply-once call is out: a cancellation then may have come after SSM acted. */
+  changing?: boolean;
 }
 
 /** UpdateAssociation's refusal when the association has a newer version than the one the plan was made from. */
@@ -89,7 +92,9 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
     after = found ? await newestExecutionTime(ssm, found.id, signal) : undefined;
     signal.throwIfAborted();
     try {
+      state.changing = true;
       state.association = await change(ssm, inputs, state.plan, desired, assumed?.credentials, signal);
+      state.changing = false;
       break;
     } catch (error) {
       // Someone (or this step's own unanswered update) changed the association since it was read: read it again.
@@ -173,6 +178,13 @@ async function change(
   }
 }
 
+const CHANGING: Record<AssociationPlan['kind'], string> = { create: 'creating', update: 'updating', 'apply-once': 'applying' };
+
+/** The State Manager console's list of associations in `region`. */
+function associationsUrl(region: string): string {
+  return consoleUrl(region, 'systems-manager/state-manager');
+}
+
 function changeText(plan: AssociationPlan): string {
   return plan.kind === 'create' ? 'Created' : plan.kind === 'update' ? 'Updated' : 'Applied once';
 }
@@ -206,6 +218,15 @@ function outcomeOf(state: AssociationState, error: unknown): Outcome {
   const context = { targets: state.targets, maxErrors: state.inputs.maxErrors, revert: state.revert };
   if (state.ending) return decideAssociationOutcome(state.ending, context);
   if (state.association === undefined) {
+    if (state.cancelled && state.changing && state.plan) {
+      // The call was out when the run was cancelled: SSM may have acted on it, and the step cannot tell.
+      const where = state.plan.kind === 'create' ? associationsUrl(state.inputs.awsRegion) : associationUrl(state.inputs.awsRegion, state.plan.id);
+      return {
+        ok: false,
+        result: 'cancelled',
+        message: `${state.cancelled} while ${CHANGING[state.plan.kind]} the association ${state.inputs.associationName}: its answer never came, so it may have been changed; look in ${where}`,
+      };
+    }
     if (state.cancelled) {
       return { ok: false, result: 'cancelled', message: `${state.cancelled} before the association was changed: it was left as it was.` };
     }

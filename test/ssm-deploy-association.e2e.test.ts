@@ -262,6 +262,23 @@ describe('ssm-deploy association mode stopped: on-abort', () => {
   });
 });
 
+describe('ssm-deploy association mode cancelled while its change is out', () => {
+  it('says the association may have been changed, and where to look; reverts nothing it cannot know', async () => {
+    addInstances(1);
+    const first = await existing();
+    sandbox.faults.add({ kind: 'hang', service: 'ssm', operation: 'UpdateAssociation', rate: 1 });
+    const result = await deploy({}, { signal: { afterLine: /differs in parameters/ } });
+
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      `The run was cancelled (SIGINT) while updating the association ${NAME}: its answer never came, so it may have been changed; look in ${consoleUrl(first.outputs['association-id'])}`,
+    ]);
+    expect(sandbox.calls.of('UpdateAssociation').length).toBeLessThanOrEqual(1);
+    expect(result.summary).toContain('cancelled');
+  });
+});
+
 describe('ssm-deploy association mode under load and faults', () => {
   it('deploys to 500 instances, walking every page of targets, within ceil(N/50) + 3 calls a look', async () => {
     addInstances(500);
