@@ -336,8 +336,8 @@ describe('Auto Scaling through the AWS CLI', () => {
     expect(result.stderr).toContain(message(first));
   });
 
+  // Below 30 s the CLI refuses by itself (botocore checks a documented minimum, not a maximum): lifecycle-hooks.test.ts.
   it.each<[string, string[], string, RegExp]>([
-    ['a heartbeat timeout below 30 s', ['--heartbeat-timeout', '29'], 'ValidationError', /Member must have value greater than or equal to 30/],
     ['a heartbeat timeout above 7200 s', ['--heartbeat-timeout', '7201'], 'ValidationError', /less than or equal to 7200/],
     ['an unknown default result', ['--default-result', 'MAYBE'], 'ValidationError', /enum value set: \[CONTINUE, ABANDON\]/],
   ])('put-lifecycle-hook refuses %s', async (_name, extra, code, message) => {

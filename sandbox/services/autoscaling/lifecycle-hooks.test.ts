@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { validateRequest } from '../../models/validate.js';
 import {
   abandonedLaunchReason,
   putLifecycleHook,
@@ -10,6 +11,22 @@ import {
 } from './lifecycle-hooks.js';
 
 const s = (seconds: number): number => seconds * 1000;
+
+describe("PutLifecycleHook's documented limits, held by the model validator", () => {
+  const put = { AutoScalingGroupName: 'web', LifecycleHookName: 'ready' };
+  it.each<[string, Record<string, string>, RegExp | undefined]>([
+    ['30 s', { HeartbeatTimeout: '30' }, undefined],
+    ['7200 s', { HeartbeatTimeout: '7200' }, undefined],
+    ['29 s', { HeartbeatTimeout: '29' }, /heartbeatTimeout' failed to satisfy constraint: Member must have value greater than or equal to 30/],
+    ['7201 s', { HeartbeatTimeout: '7201' }, /Member must have value less than or equal to 7200/],
+    ['a transition AWS does not have', { LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }, /Member must satisfy enum value set/],
+    ['a default result AWS does not have', { DefaultResult: 'RETRY' }, /\[CONTINUE, ABANDON\]/],
+  ])('%s', (_name, params, refused) => {
+    const error = validateRequest('autoscaling', 'PutLifecycleHook', { ...put, ...params });
+    if (refused) expect(error?.message).toMatch(refused);
+    else expect(error).toBeUndefined();
+  });
+});
 
 describe('putLifecycleHook', () => {
   const base = { AutoScalingGroupName: 'web', LifecycleHookName: 'ready' };
