@@ -1,0 +1,248 @@
+/**
+ * instance-refresh with `readiness: lifecycle-hook`, end to end: the bundle, run as the runner runs it, against the
+ * sandbox's EC2 and Auto Scaling, with the test playing the new instances. Each instance that waits in
+ * `Pending:Wait` completes its lifecycle action as the user data does: a CompleteLifecycleAction signed (SigV4,
+ * verified by the sandbox) with instance profile credentials the sandbox minted for it.
+ *
+ * Sandbox time stands still and the test moves it, a step at a time, while the bundle runs: an instance is answered
+ * in the same sandbox second it starts waiting however slow the machine is, and a heartbeat timeout is reached only
+ * when the test lets the clock run past it.
+ */
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { isMutating } from '../sandbox/call-log.js';
+import { Sandbox } from '../sandbox/server.js';
+import { STORE_PATH } from './actions.js';
+import { runAction, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
+
+const sandbox = new Sandbox({ speed: 0 });
+/** A run of the bundle takes seconds on a busy machine; the sandbox time it needs is the test's to give. */
+jest.setTimeout(240_000);
+beforeAll(() => sandbox.start());
+afterAll(() => sandbox.stop());
+
+const HOOK = 'nixos-ready';
+const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+let templateId: string;
+
+/** Template `web` and group `web` of four instances on version 1, with a launch hook unless a test changes it. */
+beforeEach(() => {
+  sandbox.reset();
+  sandbox.clock.setSpeed(0);
+  templateId = sandbox.ec2.createLaunchTemplate({
+    name: 'web',
+    data: {
+      ImageId: 'ami-0123456789abcdef0',
+      MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' },
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }] }],
+    },
+  }).id;
+  sandbox.autoscaling.createGroup({ name: 'web', launchTemplate: { id: templateId, version: '1' }, desiredCapacity: 4 });
+});
+
+function putHook(name = HOOK, extra: Record<string, string> = {}): void {
+  sandbox.autoscaling.operations.PutLifecycleHook(
+    { AutoScalingGroupName: 'web', LifecycleHookName: name, LifecycleTransition: LAUNCHING, HeartbeatTimeout: '1800', DefaultResult: 'ABANDON', ...extra },
+    { caller: 'administrator', requestId: 'r', sandbox },
+  );
+}
+
+const GATED = { 'poll-interval-seconds': '1', 'instance-warmup': '60', readiness: 'lifecycle-hook' };
+
+type Answer = 'CONTINUE' | 'ABANDON' | 'silent';
+
+/**
+ * Runs the step while playing the instances. Each instance newly in `Pending:Wait` answers what `answer` says for it
+ * (its 1-based launch order), signed with its own instance profile credentials, once the step has looked at the
+ * refresh while it waits (so the step's log shows the wait); `silent` never answers. Sandbox time moves
+ * `STEP_SECONDS` every 20 ms once the refresh has started, and stands still while an answer is due.
+ */
+async function deployPlaying(answer: (nth: number) => Answer, inputs: Record<string, string> = {}): Promise<{ result: StepResult; answered: string[] }> {
+  const answered: string[] = [];
+  let ended = false;
+  const running = runAction('instance-refresh', {
+    env: sandbox.env(),
+    inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...GATED, ...inputs },
+  }).finally(() => {
+    ended = true;
+  });
+  const looks = () => sandbox.calls.of('DescribeInstanceRefreshes').length;
+  const seen = new Set<string>();
+  /** Instances to answer, with the step's number of looks when they began to wait. */
+  const due = new Map<string, { result: 'CONTINUE' | 'ABANDON'; looks: number }>();
+  while (!ended) {
+    for (const id of waitingInstances().filter((i) => !seen.has(i))) {
+      seen.add(id);
+      const result = answer(seen.size);
+      if (result !== 'silent') due.set(id, { result, looks: looks() });
+    }
+    for (const [id, { result, looks: before }] of due) {
+      if (looks() <= before) continue;
+      await complete(id, result);
+      answered.push(id);
+      due.delete(id);
+    }
+    if (due.size === 0 && sandbox.calls.of('StartInstanceRefresh').length > 0) sandbox.clock.advance(STEP_SECONDS * 1000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { result: await running, answered };
+}
+
+const STEP_SECONDS = 20;
+
+const waitingInstances = (): string[] =>
+  (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string }>)
+    .filter((i) => i.LifecycleState === 'Pending:Wait')
+    .map((i) => i.InstanceId);
+
+/** What user-data.sh sends: CompleteLifecycleAction by instance ID, as the instance's role. */
+async function complete(instanceId: string, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
+  const doc = sandbox.instanceProfileCredentials(instanceId, 'web-instance');
+  const client = new AutoScalingClient({
+    region: sandbox.region,
+    endpoint: sandbox.url,
+    credentials: { accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token },
+    maxAttempts: 1,
+  });
+  try {
+    await client.send(
+      new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'web', LifecycleHookName: HOOK, InstanceId: instanceId, LifecycleActionResult: result }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+const mutations = () => sandbox.calls.all().filter((call) => isMutating(call.operation)).map((call) => call.operation);
+const version = (number: number) => sandbox.ec2.templates.get(templateId)!.versions.find((v) => v.number === number)!;
+const groupVersion = () => (sandbox.autoscaling.describeGroup('web').LaunchTemplate as { Version: string }).Version;
+const refresh = (id: string) =>
+  (sandbox.autoscaling.operations.DescribeInstanceRefreshes({ AutoScalingGroupName: 'web', InstanceRefreshIds: [id] }, { caller: 't', requestId: 'r', sandbox }) as {
+    InstanceRefreshes: Array<Record<string, unknown>>;
+  }).InstanceRefreshes[0];
+
+describe('readiness: lifecycle-hook', () => {
+  it('deploys when every new instance reports CONTINUE, the gate on the new version', async () => {
+    putHook();
+    const { result, answered } = await deployPlaying(() => 'CONTINUE');
+
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs.status).toBe('Successful');
+    expect(result.outputs['abandoned-instances']).toBeUndefined();
+    expect(groupVersion()).toBe('2');
+    // The instance learns its group and hook from these tags (user-data.sh's AutoScalingGroupName, LifecycleHookName).
+    expect(version(2).data.TagSpecifications).toEqual([
+      {
+        ResourceType: 'instance',
+        Tags: [
+          { Key: 'Name', Value: 'web' },
+          { Key: 'NixStorePath', Value: STORE_PATH },
+          { Key: 'AutoScalingGroupName', Value: 'web' },
+          { Key: 'LifecycleHookName', Value: HOOK },
+        ],
+      },
+    ]);
+    // The hooks were read before anything changed; each of the four replacements waited and reported, as itself.
+    const operations = sandbox.calls.all().map((call) => call.operation);
+    expect(operations.indexOf('DescribeLifecycleHooks')).toBeLessThan(operations.indexOf('CreateLaunchTemplateVersion'));
+    expect(answered).toHaveLength(4);
+    expect(sandbox.calls.of('CompleteLifecycleAction').map((call) => [call.status, call.caller])).toEqual(
+      answered.map((id) => [200, `arn:aws:sts::123456789012:assumed-role/web-instance/${id}`]),
+    );
+    expect(result.summary).toContain(`lifecycle hook ${HOOK}`);
+    expect(result.stdout).toContain('Waiting for instances to complete lifecycle actions');
+    assertNoSecrets(result, sandbox.sts.issuedSecrets());
+  });
+
+  it('fails fast when an instance reports ABANDON: rolled back, the instance and the reason named', async () => {
+    putHook();
+    const { result, answered } = await deployPlaying((nth) => (nth === 2 ? 'ABANDON' : 'CONTINUE'));
+
+    expect(result.exitCode).toBe(1);
+    const abandoned = answered[1];
+    expect(result.outputs['abandoned-instances']).toBe(abandoned);
+    expect(result.outputs.status).toBe('RollbackSuccessful');
+    expect(groupVersion()).toBe('1');
+    const why = `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token`;
+    expect(errors(result)).toEqual([expect.stringMatching(new RegExp(`^Deploy failed, group rolled back to version 1: .*${abandoned}.*${why}.*Lifecycle Action Completed with ABANDON Result$`))]);
+    expect(result.summary).toContain('Abandoned instances');
+    expect(result.summary).toMatch(new RegExp(`${abandoned}.*Lifecycle Action Completed with ABANDON Result`));
+    // At once: the rollback began when the ABANDON was answered, not after a warmup or a health check.
+    const abandonCall = sandbox.calls.of('CompleteLifecycleAction').find((call) => call.params.LifecycleActionResult === 'ABANDON')!;
+    const details = refresh(result.outputs['instance-refresh-id']).RollbackDetails as { RollbackStartTime: Date };
+    expect(details.RollbackStartTime.toISOString()).toBe(abandonCall.at);
+  });
+
+  it('fails when an instance never reports: the heartbeat timeout applies DefaultResult ABANDON', async () => {
+    putHook(HOOK, { HeartbeatTimeout: '1200' });
+    const { result } = await deployPlaying(() => 'silent');
+
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs['abandoned-instances']).toMatch(/^i-[0-9a-f]{17}$/);
+    expect(result.outputs.status).toBe('RollbackSuccessful');
+    expect(errors(result)).toEqual([expect.stringMatching(/was abandoned: Heartbeat Timeout$/)]);
+    expect(sandbox.calls.of('CompleteLifecycleAction')).toEqual([]);
+    // The refresh waited the hook's 1200 s (from its start after 5 s Pending), then rolled back.
+    const details = refresh(result.outputs['instance-refresh-id']).RollbackDetails as { RollbackStartTime: Date };
+    const started = new Date(sandbox.calls.of('StartInstanceRefresh')[0].at).getTime();
+    expect(details.RollbackStartTime.getTime() - started).toBe(1205_000);
+  });
+
+  /** [case, hooks to put, inputs, the error]. */
+  it.each<[string, () => void, Record<string, string>, RegExp]>([
+    ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 1800 --default-result ABANDON\nNothing was changed\.$/s],
+    ['a group with only a terminate hook', () => putHook('drain', { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }), {}, /has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook/],
+    ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 1800/s],
+    ['two launch hooks and none named', () => (putHook('a'), putHook('b')), {}, /has the autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hooks a, b: so which one .* \(input 'lifecycle-hook-name'\)/],
+    ['a named hook the group does not have', () => putHook(), { 'lifecycle-hook-name': 'other' }, /none named "other"/],
+  ])('refuses %s before any change, saying what to add', async (_case, seed, inputs, message) => {
+    seed();
+    const result = await runAction('instance-refresh', {
+      env: sandbox.env(),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...GATED, ...inputs },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringMatching(message)]);
+    expect(sandbox.calls.of('DescribeLifecycleHooks')).toHaveLength(1);
+    expect(mutations()).toEqual([]);
+  });
+
+  it.each<[Record<string, string>, string]>([
+    [{ readiness: 'hook' }, 'readiness'],
+    [{ readiness: 'none', 'lifecycle-hook-name': HOOK }, 'lifecycle-hook-name'],
+    [{ 'lifecycle-hook-name': 'nixos ready' }, 'lifecycle-hook-name'],
+    [{ tags: 'LifecycleHookName=other' }, 'tags'],
+    [{ 'store-path-tag': 'AutoScalingGroupName' }, 'store-path-tag'],
+  ])('%j fails naming %s, before any AWS call', async (inputs, input) => {
+    const result = await runAction('instance-refresh', {
+      env: sandbox.env(),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...GATED, ...inputs },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`'${input}'`)]);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+});
+
+describe('readiness: none', () => {
+  it("drops an earlier gated deploy's tags, so that new instances wait on no hook", async () => {
+    const gated = sandbox.ec2.templates.get(templateId)!.versions[0].data;
+    (gated.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>)[0].Tags.push(
+      { Key: 'AutoScalingGroupName', Value: 'web' },
+      { Key: 'LifecycleHookName', Value: HOOK },
+    );
+    sandbox.clock.setSpeed(200);
+    const result = await runAction('instance-refresh', {
+      env: sandbox.env(),
+      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '60' },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(sandbox.calls.of('DescribeLifecycleHooks')).toEqual([]);
+    expect(version(2).data.TagSpecifications).toEqual([
+      { ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }] },
+    ]);
+  });
+});
