@@ -62,8 +62,10 @@ export PATH="${PATH:+$PATH:}/run/wrappers/bin:/run/current-system/sw/bin:/nix/va
 : "${NIXOS_AWS_HEALTH_CHECK_UNITS:=}"
 : "${NIXOS_AWS_HEALTH_CHECK_URL:=}"
 : "${NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS:=60}"
-# How many times CompleteLifecycleAction is sent when it gets no answer, a 5xx or throttling (each within 15 s).
+# How many times CompleteLifecycleAction is sent when it gets no answer, a 5xx or throttling, and how long each
+# attempt may take.
 : "${NIXOS_AWS_COMPLETE_ATTEMPTS:=5}"
+: "${NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS:=15}"
 # Tests only: where CompleteLifecycleAction goes instead of https://autoscaling.<region>.amazonaws.com. The region
 # comes from instance metadata and is checked; nothing read from a tag can choose where the signed request goes.
 : "${NIXOS_AWS_AUTOSCALING_ENDPOINT:=}"
@@ -115,6 +117,7 @@ power_off() {
 
 fail() {
   trap - ERR
+  FAILING=1
   set +e
   log "FAILED: $*"
   if [ -n "$HOOK" ]; then
@@ -134,6 +137,9 @@ fail() {
 GROUP=
 HOOK=
 trap 'fail "command failed with status $? at line $LINENO: $BASH_COMMAND"' ERR
+# What the ERR trap does not see (an unset variable under set -u, say) still ends in fail.
+FAILING=
+trap 'status=$?; [ "$status" = 0 ] || [ -n "$FAILING" ] || fail "the script stopped with status $status (the error above)"' EXIT
 
 # A missing tool would otherwise look like something else (curl missing: instance metadata never answers).
 for tool in "${REQUIRED_TOOLS[@]}"; do
@@ -225,6 +231,7 @@ setting NIXOS_AWS_HEALTH_CHECK_UNITS "$NIXOS_AWS_HEALTH_CHECK_UNITS" "$UNITS_PAT
 setting NIXOS_AWS_HEALTH_CHECK_URL "$NIXOS_AWS_HEALTH_CHECK_URL" "$URL_PATTERN"
 setting NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS "$NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS" "$TIMEOUT_PATTERN"
 setting NIXOS_AWS_COMPLETE_ATTEMPTS "$NIXOS_AWS_COMPLETE_ATTEMPTS" '^([1-9]|10)$'
+setting NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS "$NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS" '^([1-9]|[1-5][0-9]|60)$'
 read -r -a unit_list <<<"$NIXOS_AWS_HEALTH_CHECK_UNITS"
 url=$NIXOS_AWS_HEALTH_CHECK_URL
 health_timeout=$NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS
@@ -315,8 +322,9 @@ imds_checked() {
 # document is flat and its values hold no escapes, so a pattern finds them; nothing else of it is used.
 json_field() {
   local find="\"$2\"[[:space:]]*:[[:space:]]*\"([^\"]*)\""
-  [[ $1 =~ $find ]] && [[ ${BASH_REMATCH[1]} =~ $3 ]] || return 1
+  [[ $1 =~ $find ]] || return 1
   JSON_FIELD=${BASH_REMATCH[1]}
+  [[ $JSON_FIELD =~ $3 ]]
 }
 
 # Completes this instance's lifecycle action of the gate's hook with $1 (CONTINUE or ABANDON), at most once per
@@ -324,7 +332,7 @@ json_field() {
 # CompleteLifecycleAction (Query protocol) to the region's Auto Scaling endpoint, signed by curl with the instance
 # profile's credentials from instance metadata; the secret key and the session token reach curl through its
 # configuration on a pipe, never its command line. No answer, a 5xx or throttling is retried, each attempt within
-# 15 s, NIXOS_AWS_COMPLETE_ATTEMPTS times in all. Status 0 when Auto Scaling took the result or had no action waiting
+# NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS, NIXOS_AWS_COMPLETE_ATTEMPTS times in all, 1 s more apart each time. Status 0 when Auto Scaling took the result or had no action waiting
 # (the action already ended: by a timeout, or from elsewhere); 1 with COMPLETE_PROBLEM otherwise. Never calls fail.
 complete_lifecycle_action() {
   local result=$1 instance_id region role credentials key secret session endpoint body answer status code message attempt
@@ -362,7 +370,7 @@ complete_lifecycle_action() {
   body+="&LifecycleHookName=${HOOK//\//%2F}&InstanceId=$instance_id&LifecycleActionResult=$result"
   for ((attempt = 1; ; attempt++)); do
     log "CompleteLifecycleAction $result: hook $HOOK, group $GROUP, instance $instance_id, $endpoint (attempt $attempt)"
-    if answer=$(curl -sS --connect-timeout 5 --max-time 15 -w '\n%{http_code}' --aws-sigv4 "aws:amz:$region:autoscaling" \
+    if answer=$(curl -sS --connect-timeout 5 --max-time "$NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS" -w '\n%{http_code}' --aws-sigv4 "aws:amz:$region:autoscaling" \
       -K <(printf 'user = "%s:%s"\nheader = "X-Amz-Security-Token: %s"\n' "$key" "$secret" "$session") \
       --data-binary "$body" "$endpoint/"); then
       status=${answer##*$'\n'}
@@ -395,7 +403,7 @@ complete_lifecycle_action() {
       return 1
     fi
     log "$COMPLETE_PROBLEM: retrying"
-    sleep $((attempt < 4 ? 2 ** attempt : 16))
+    sleep "$attempt"
   done
 }
 
