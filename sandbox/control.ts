@@ -34,6 +34,8 @@ export interface Controlled {
   readonly faults: Faults;
   readonly clock: Clock;
   reset(): void;
+  /** IMDS's credentials document for an instance profile role, minted for `instanceId`. */
+  instanceProfileCredentials(instanceId: string, roleName: string): Record<string, string>;
 }
 
 export class ControlApi implements Service {
@@ -65,6 +67,9 @@ export class ControlApi implements Service {
       post('/_sandbox/reset', () => this.sandbox.reset()),
       post('/_sandbox/faults', (body) => this.sandbox.faults.add(body as unknown as FaultSpec)),
       post('/_sandbox/faults/clear', () => this.sandbox.faults.clear()),
+      post('/_sandbox/instance-credentials', (body) =>
+        this.sandbox.instanceProfileCredentials(String(body.instanceId ?? ''), String(body.roleName ?? '')),
+      ),
       post('/_sandbox/clock', (body) => {
         if (typeof body.speed === 'number') this.sandbox.clock.setSpeed(body.speed);
         if (typeof body.advanceMs === 'number') this.sandbox.clock.advance(body.advanceMs);

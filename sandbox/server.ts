@@ -11,10 +11,12 @@ import { Clock } from './clock.js';
 import { STATIC_CREDENTIALS } from './credentials.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
+import { imdsCredentialsDocument, issueInstanceProfileCredentials } from './instance-profile.js';
 import { isModeled, loadModels } from './models/models.js';
 import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
+import { verifySigV4 } from './protocol/sigv4.js';
 import type { Account, Service } from './service.js';
 import { AutoScalingService } from './services/autoscaling/autoscaling.js';
 import { Ec2Service } from './services/ec2/ec2.js';
@@ -120,6 +122,22 @@ export class Sandbox implements Account {
     };
   }
 
+  /**
+   * Instance profile credentials for `instanceId` as IMDS serves them (`instance-profile.ts`); requests signed with
+   * them verify, and the call log names `assumed-role/<role>/<instance id>`. Also `POST /_sandbox/instance-credentials`.
+   */
+  instanceProfileCredentials(instanceId: string, roleName: string): Record<string, string> {
+    const issued = issueInstanceProfileCredentials(this.sts, this.accountId, instanceId, roleName);
+    return imdsCredentialsDocument(issued, this.clock.now());
+  }
+
+  /** The secret of a key the sandbox knows: the static one, or one STS (or an instance profile) issued. */
+  private signingSecret(accessKeyId: string) {
+    if (accessKeyId === STATIC_CREDENTIALS.accessKeyId) return { secretAccessKey: STATIC_CREDENTIALS.secretAccessKey };
+    const issued = this.sts.issued.get(accessKeyId);
+    return issued && { secretAccessKey: issued.secretAccessKey, sessionToken: issued.sessionToken };
+  }
+
   private readonly control = new ControlApi(this);
 
   private services(): Service[] {
@@ -165,7 +183,7 @@ export class Sandbox implements Account {
     delete params.Version;
     const send = (status: number, text: string) =>
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(text);
-    await this.invoke(service, action, params, req, res, requestId, {
+    await this.invoke(service, action, params, req, res, requestId, body, {
       ok: (result) => send(200, queryResponse(style, xmlns, action, result, requestId)),
       fail: (error) => send(error.status, queryError(style, xmlns, error, requestId)),
       unknown: () => new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`),
@@ -191,7 +209,7 @@ export class Sandbox implements Account {
       res
         .writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId })
         .end(text);
-    await this.invoke(service, operation, params, req, res, requestId, {
+    await this.invoke(service, operation, params, req, res, requestId, body, {
       ok: (result) => send(200, jsonBody(result)),
       fail: (error) => send(error.status, jsonError(error)),
       unknown: () => new AwsError('UnknownOperationException', `Unknown operation ${prefix}.${operation}`),
@@ -205,6 +223,7 @@ export class Sandbox implements Account {
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,
+    body: string,
     answer: { ok(result: unknown): void; fail(error: AwsError): void; unknown(): AwsError },
   ): Promise<void> {
     const accessKeyId = accessKeyOf(req);
@@ -230,6 +249,10 @@ export class Sandbox implements Account {
     if (await this.injectFaults(serviceName, operation, req, res, answer.fail, record, lose)) return;
     const handler = service?.operations[operation];
     try {
+      if (service?.signedOperations?.has(operation)) {
+        const request = { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body };
+        verifySigV4(request, (key) => this.signingSecret(key), { region: this.region, service: service.name });
+      }
       this.sts.rejectExpired(accessKeyId, service?.protocol);
       if (!handler) throw answer.unknown();
       // Every modeled operation is held to the official model before its handler looks at any resource.

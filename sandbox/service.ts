@@ -45,6 +45,8 @@ export interface Service {
   readonly operations: Record<string, Operation>;
   /** Service-specific answers to requests the model refuses (see `validateRequest`). */
   readonly refineValidation?: Refine;
+  /** Operations whose SigV4 signature the sandbox verifies (`protocol/sigv4.ts`); others only read the key ID. */
+  readonly signedOperations?: ReadonlySet<string>;
   /** Plain HTTP routes (the OIDC issuer). */
   readonly routes?: Route[];
 }

@@ -222,6 +222,132 @@ describe('Auto Scaling through the AWS CLI', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  const putHook = (...extra: string[]) =>
+    cli(
+      'put-lifecycle-hook',
+      '--auto-scaling-group-name', 'web',
+      '--lifecycle-hook-name', 'ready',
+      '--lifecycle-transition', 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      ...extra,
+    );
+  /** The replacements waiting on the hook, and credentials of their instance profile (the CLI signs with them). */
+  const waitingInstances = () =>
+    (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string }>)
+      .filter((i) => i.LifecycleState === 'Pending:Wait')
+      .map((i) => i.InstanceId);
+  const asInstance = (instanceId: string, ...args: string[]) => {
+    const doc = sandbox.instanceProfileCredentials(instanceId, 'web-instance');
+    const creds = { accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token };
+    return awsCli(sandbox, ['autoscaling', ...args], creds).then((result) => {
+      sandbox.calls.all().forEach((c) => c.status === 200 && seen.add(c.operation));
+      return result;
+    });
+  };
+  const completeAs = (instanceId: string, result: string, ...extra: string[]) =>
+    asInstance(
+      instanceId,
+      'complete-lifecycle-action',
+      '--auto-scaling-group-name', 'web',
+      '--lifecycle-hook-name', 'ready',
+      '--lifecycle-action-result', result,
+      ...(extra.length > 0 ? extra : ['--instance-id', instanceId]),
+    );
+
+  it('put-lifecycle-hook, describe-lifecycle-hooks and delete-lifecycle-hook', async () => {
+    expect(await putHook('--heartbeat-timeout', '300')).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli('put-lifecycle-hook', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--default-result', 'CONTINUE')).toMatchObject({ code: 0 });
+    expect(await cli('put-lifecycle-hook', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'drain', '--lifecycle-transition', 'autoscaling:EC2_INSTANCE_TERMINATING', '--notification-metadata', 'x=1')).toMatchObject({ code: 0 });
+    const described = await cli('describe-lifecycle-hooks', '--auto-scaling-group-name', 'web');
+    expect(described.json.LifecycleHooks).toEqual([
+      {
+        LifecycleHookName: 'ready',
+        AutoScalingGroupName: 'web',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        HeartbeatTimeout: 300,
+        GlobalTimeout: 30000,
+        DefaultResult: 'CONTINUE',
+      },
+      {
+        LifecycleHookName: 'drain',
+        AutoScalingGroupName: 'web',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        NotificationMetadata: 'x=1',
+        HeartbeatTimeout: 3600,
+        GlobalTimeout: 172800,
+        DefaultResult: 'ABANDON',
+      },
+    ]);
+    const named = await cli('describe-lifecycle-hooks', '--auto-scaling-group-name', 'web', '--lifecycle-hook-names', 'drain');
+    expect(named.json.LifecycleHooks.map((h: { LifecycleHookName: string }) => h.LifecycleHookName)).toEqual(['drain']);
+    expect(await cli('delete-lifecycle-hook', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'drain')).toMatchObject({ code: 0 });
+    expect((await cli('describe-lifecycle-hooks', '--auto-scaling-group-name', 'web')).json.LifecycleHooks).toHaveLength(1);
+  });
+
+  it('a refresh waits on the launching hook: heartbeat, then CONTINUE by instance ID and by token', async () => {
+    await putHook('--heartbeat-timeout', '300');
+    const id = (await start({ MinHealthyPercentage: 50, InstanceWarmup: 60 })).json.InstanceRefreshId;
+    advance(5);
+    const [first] = waitingInstances();
+    expect(first).toMatch(/^i-/);
+    const group = (await cli('describe-auto-scaling-groups', '--auto-scaling-group-names', 'web')).json.AutoScalingGroups[0];
+    expect(group.Instances.find((i: { InstanceId: string }) => i.InstanceId === first)).toMatchObject({ LifecycleState: 'Pending:Wait' });
+    expect(await describeRefresh(id)).toMatchObject({ Status: 'InProgress', StatusReason: expect.stringMatching(/lifecycle actions/) });
+    advance(250);
+    const beat = await asInstance(first, 'record-lifecycle-action-heartbeat', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--instance-id', first);
+    expect(beat).toMatchObject({ code: 0, stderr: '' });
+    advance(250); // 500 s after launch: past the first timeout, within the one the heartbeat restarted
+    expect(await completeAs(first, 'CONTINUE')).toMatchObject({ code: 0, stderr: '' });
+    advance(60);
+    const [second] = waitingInstances();
+    const token = (sandbox.autoscaling as unknown as { groups: Map<string, { refreshes: Array<{ plan: { replacements: Array<{ instanceId: string; tokens: Record<string, string> }> } }> }> }).groups
+      .get('web')!.refreshes[0].plan.replacements.find((r) => r.instanceId === second)!.tokens.ready;
+    expect(await completeAs(second, 'CONTINUE', '--lifecycle-action-token', token)).toMatchObject({ code: 0 });
+    advance(60);
+    expect(await describeRefresh(id)).toMatchObject({ Status: 'Successful', PercentageComplete: 100 });
+  });
+
+  it('ABANDON fails the refresh at once, naming the instance', async () => {
+    await putHook('--heartbeat-timeout', '300');
+    const id = (await start({ MinHealthyPercentage: 50, InstanceWarmup: 60 })).json.InstanceRefreshId;
+    advance(5);
+    const [first] = waitingInstances();
+    expect(await completeAs(first, 'ABANDON')).toMatchObject({ code: 0 });
+    expect(await describeRefresh(id)).toMatchObject({
+      Status: 'Failed',
+      StatusReason: expect.stringContaining(`Launching a new EC2 instance: ${first}. Status Reason: Instance failed to complete user's Lifecycle Action`),
+    });
+  });
+
+  it.each<[string, (first: string) => Promise<unknown>, (first: string) => string[], string, (first: string) => string]>([
+    ['complete for an instance that does not wait', async () => undefined, () => ['complete-lifecycle-action', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--lifecycle-action-result', 'CONTINUE', '--instance-id', 'i-0123456789abcdef0'], 'ValidationError', () => 'No active Lifecycle Action found with instance ID i-0123456789abcdef0'],
+    ['complete twice', (first) => completeAs(first, 'CONTINUE'), (first) => ['complete-lifecycle-action', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--lifecycle-action-result', 'CONTINUE', '--instance-id', first], 'ValidationError', (first) => `No active Lifecycle Action found with instance ID ${first}`],
+    ['complete with an unknown token', async () => undefined, () => ['complete-lifecycle-action', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--lifecycle-action-result', 'CONTINUE', '--lifecycle-action-token', '00000000-0000-4000-8000-000000000000'], 'ValidationError', () => 'No active Lifecycle Action found with token 00000000-0000-4000-8000-000000000000'],
+    ['heartbeat for another hook', async () => undefined, (first) => ['record-lifecycle-action-heartbeat', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'other', '--instance-id', first], 'ValidationError', (first) => `No active Lifecycle Action found with instance ID ${first}`],
+    ['a result the API does not know', async () => undefined, (first) => ['complete-lifecycle-action', '--auto-scaling-group-name', 'web', '--lifecycle-hook-name', 'ready', '--lifecycle-action-result', 'RETRY', '--instance-id', first], 'ValidationError', () => 'Member must satisfy enum value set: [CONTINUE, ABANDON]'],
+  ])('%s: the CLI reports the error', async (_name, setup, args, code, message) => {
+    await putHook('--heartbeat-timeout', '300');
+    await start({ MinHealthyPercentage: 50 });
+    advance(5);
+    const [first] = waitingInstances();
+    await setup(first);
+    const result = await asInstance(first, ...args(first));
+    expect(result.code).toBe(254);
+    expect(result.stderr).toContain(`An error occurred (${code}) when calling the `);
+    expect(result.stderr).toContain(message(first));
+  });
+
+  it.each<[string, string[], string, RegExp]>([
+    ['a heartbeat timeout below 30 s', ['--heartbeat-timeout', '29'], 'ValidationError', /Member must have value greater than or equal to 30/],
+    ['a heartbeat timeout above 7200 s', ['--heartbeat-timeout', '7201'], 'ValidationError', /less than or equal to 7200/],
+    ['an unknown default result', ['--default-result', 'MAYBE'], 'ValidationError', /enum value set: \[CONTINUE, ABANDON\]/],
+  ])('put-lifecycle-hook refuses %s', async (_name, extra, code, message) => {
+    const result = await putHook(...extra);
+    expect(result.code).toBe(254);
+    expect(result.stderr).toContain(`(${code})`);
+    expect(result.stderr).toMatch(message);
+    expect(sandbox.calls.of('PutLifecycleHook').at(-1)).toMatchObject({ status: 400 });
+  });
+
   it('covers every Auto Scaling operation the sandbox implements', () => {
     expectAllOperationsCovered(sandbox, 'autoscaling', seen);
   });

@@ -67,7 +67,13 @@ const CREDENTIALS: Partial<Record<ModeledService, string[]>> = { sts: ['clientTo
  */
 const DOCUMENTED: Partial<Record<ModeledService, Record<string, Partial<Shape>>>> = {
   // DescribeAutoScalingGroups, DescribeInstanceRefreshes: "The default value is 50 and the maximum value is 100."
-  autoscaling: { MaxRecords: { min: 1, max: 100 } },
+  // PutLifecycleHook: HeartbeatTimeout "The range is from 30 to 7200 seconds"; the transitions and results it names.
+  autoscaling: {
+    MaxRecords: { min: 1, max: 100 },
+    HeartbeatTimeout: { min: 30, max: 7200 },
+    LifecycleTransition: { enum: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING'] },
+    LifecycleActionResult: { enum: ['CONTINUE', 'ABANDON'] },
+  },
   // AssumeRoleWithWebIdentity: "You can provide up to 10 managed policy ARNs."
   sts: { policyDescriptorListType: { max: 10 } },
   // DescribeLaunchTemplateVersions: "This value can be between 1 and 200." (DescribeLaunchTemplates' model has it.)

@@ -18,6 +18,17 @@ import {
   type RefreshState,
   type SlotState,
 } from './instance-refresh.js';
+import {
+  gateHook,
+  LAUNCHING,
+  lifecycleHookView,
+  noActiveAction,
+  putLifecycleHook,
+  resolveAction,
+  type ActionEvent,
+  type LifecycleHook,
+  type LifecycleResult,
+} from './lifecycle-hooks.js';
 import { bool, integer, list, text } from './query-params.js';
 
 export interface GroupSeed {
@@ -88,6 +99,8 @@ interface Group {
   refreshes: InstanceRefresh[];
   script: RefreshScript;
   startError?: StartError;
+  /** Lifecycle hooks by name. */
+  hooks: Map<string, LifecycleHook>;
 }
 
 type Resolved = { template: LaunchTemplate; version: LaunchTemplateVersion };
@@ -103,6 +116,8 @@ interface InstanceRefresh {
   slots: Array<{ position: number; replacement: GroupInstance; restoration: GroupInstance }>;
   /** Folded into its group once final. */
   settled: boolean;
+  /** Lifecycle actions completed or extended for its replacements, oldest first. */
+  events: ActionEvent[];
 }
 
 const DEFAULT_PENDING_SECONDS = 5;
@@ -128,6 +143,8 @@ export class AutoScalingService implements Service {
   readonly apiVersion = '2011-01-01';
   readonly xmlns = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
   private readonly groups = new Map<string, Group>();
+  /** What an instance calls with its instance profile's credentials: the sandbox checks their signature. */
+  readonly signedOperations: ReadonlySet<string> = new Set(['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat']);
 
   constructor(private readonly sandbox: Account & { readonly ec2: Ec2Service }) {}
 
@@ -159,6 +176,7 @@ export class AutoScalingService implements Service {
       ),
       refreshes: [],
       script: {},
+      hooks: new Map(),
     });
   }
 
@@ -234,6 +252,45 @@ export class AutoScalingService implements Service {
       return { InstanceRefreshId: active.refresh.id };
     },
 
+    PutLifecycleHook: (params: Record<string, unknown>) => {
+      const group = this.group(String(params.AutoScalingGroupName));
+      const name = String(params.LifecycleHookName);
+      group.hooks.set(name, putLifecycleHook(params, group.hooks.get(name), group.hooks.size));
+      return {};
+    },
+
+    DescribeLifecycleHooks: (params: Record<string, unknown>) => {
+      const group = this.group(String(params.AutoScalingGroupName));
+      const names = list(params.LifecycleHookNames).map(String);
+      const hooks = [...group.hooks.values()].filter((hook) => names.length === 0 || names.includes(hook.name));
+      return { LifecycleHooks: hooks.map(lifecycleHookView) };
+    },
+
+    DeleteLifecycleHook: (params: Record<string, unknown>) => {
+      const group = this.group(String(params.AutoScalingGroupName));
+      const name = String(params.LifecycleHookName);
+      if (!group.hooks.has(name)) {
+        throw validationError(`No Lifecycle Hook found with name ${name} for Auto Scaling group ${group.name}`);
+      }
+      // "If there are any outstanding lifecycle actions, they are completed first (ABANDON for launching instances)."
+      const now = this.sandbox.clock.nowMs();
+      for (const slot of this.waitingSlots(group, name, {}, now)) {
+        slot.refresh.events.push({ slot: slot.index, hook: name, kind: 'complete', atMs: now, result: 'ABANDON' });
+      }
+      group.hooks.delete(name);
+      return {};
+    },
+
+    CompleteLifecycleAction: (params: Record<string, unknown>) => {
+      this.recordAction(params, 'complete', text(params.LifecycleActionResult) as LifecycleResult);
+      return {};
+    },
+
+    RecordLifecycleActionHeartbeat: (params: Record<string, unknown>) => {
+      this.recordAction(params, 'heartbeat');
+      return {};
+    },
+
     RollbackInstanceRefresh: (params: Record<string, unknown>) => {
       const { group, active, now } = this.refreshToStop(params);
       if (active.state.status === 'RollbackInProgress') {
@@ -252,6 +309,40 @@ export class AutoScalingService implements Service {
       return { InstanceRefreshId: active.refresh.id };
     },
   };
+
+  /** Records a completion or heartbeat for the waiting action it names, or answers AWS's "No active Lifecycle Action". */
+  private recordAction(params: Record<string, unknown>, kind: ActionEvent['kind'], result?: LifecycleResult): void {
+    const by = { instanceId: text(params.InstanceId), token: text(params.LifecycleActionToken) };
+    if (by.instanceId === undefined && by.token === undefined) {
+      throw validationError('Either LifecycleActionToken or InstanceId must be specified.');
+    }
+    const group = this.group(String(params.AutoScalingGroupName));
+    const hook = String(params.LifecycleHookName);
+    const now = this.sandbox.clock.nowMs();
+    const [slot] = this.waitingSlots(group, hook, by, now);
+    if (!slot) throw noActiveAction(by);
+    slot.refresh.events.push({ slot: slot.index, hook, kind, atMs: now, result });
+  }
+
+  /**
+   * The replacements of the group's refresh whose action for `hook` is open at `now`: in `Pending:Wait` and not yet
+   * ended for that hook; only those `by` names (token or instance ID) when given.
+   */
+  private waitingSlots(group: Group, hook: string, by: { instanceId?: string; token?: string }, now: number) {
+    this.settle(group, now);
+    const active = this.activeRefresh(group, now);
+    const gate = active?.refresh.plan.hooks?.find((h) => h.name === hook);
+    if (!active || !gate || active.state.batchLaunchMs === undefined) return [];
+    const { refresh, state } = active;
+    const launchMs = state.batchLaunchMs!;
+    return state.slots.flatMap((slot, index) => {
+      const replacement = refresh.plan.replacements![index];
+      const named =
+        by.token !== undefined ? replacement.tokens[hook] === by.token : by.instanceId === undefined || replacement.instanceId === by.instanceId;
+      const open = slot.lifecycle === 'Pending:Wait' && resolveAction(gate, launchMs, eventsOf(refresh, index, hook), now) === undefined;
+      return named && open ? [{ refresh, index }] : [];
+    });
+  }
 
   /** A refresh of `group` to `desired` (the group's own version when absent), starting at `now`. */
   private newRefresh(
@@ -273,22 +364,35 @@ export class AutoScalingService implements Service {
     // EC2 refuses every launch of the new instances when their tags cannot be served by instance metadata: the
     // first batch fails, as it would on AWS after its launch attempts.
     const launchError = this.sandbox.ec2.launchError(to.version.data, this.propagatedTags(group));
+    const slots = positions.map((position) => {
+      const old = group.instances[position];
+      return {
+        position,
+        replacement: launch(to.template, to.version, old.availabilityZone),
+        restoration: launch(current.template, current.version, old.availabilityZone),
+      };
+    });
+    // Launching hooks as they are now hold every replacement; the instances a rollback launches do not wait (a
+    // simplification: on AWS they would).
+    const hooks = [...group.hooks.values()].filter((hook) => hook.transition === LAUNCHING);
+    const plan: RefreshPlan = {
+      ...refreshPlan(group, prefs, positions.length, now),
+      hooks: hooks.map(gateHook),
+      replacements: slots.map((slot) => ({
+        instanceId: slot.replacement.id,
+        tokens: Object.fromEntries(hooks.map((hook) => [hook.name, randomUUID()])),
+      })),
+    };
     return {
       id: randomUUID(),
-      plan: refreshPlan(group, prefs, positions.length, now),
+      plan,
       outcome: refreshOutcome(group.script, launchError),
       requests: [],
       preferences: preferencesView(prefs),
       desired: desired?.ref,
-      slots: positions.map((position) => {
-        const old = group.instances[position];
-        return {
-          position,
-          replacement: launch(to.template, to.version, old.availabilityZone),
-          restoration: launch(current.template, current.version, old.availabilityZone),
-        };
-      }),
+      slots,
       settled: false,
+      events: [],
     };
   }
 
@@ -552,7 +656,10 @@ function launch(template: LaunchTemplate, version: LaunchTemplateVersion, availa
 }
 
 const stateOf = (refresh: InstanceRefresh, now: number): RefreshState =>
-  refreshStateAt(refresh.plan, refresh.outcome, refresh.requests, now);
+  refreshStateAt(refresh.plan, refresh.outcome, refresh.requests, now, refresh.events);
+
+const eventsOf = (refresh: InstanceRefresh, slot: number, hook: string): ActionEvent[] =>
+  refresh.events.filter((e) => e.slot === slot && e.hook === hook);
 
 /** The group's instances with each replaced one swapped for the generation the refresh has reached. */
 function instancesNow(group: Group, refresh: InstanceRefresh, state: RefreshState): GroupInstance[] {

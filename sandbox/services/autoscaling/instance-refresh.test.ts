@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ActionEvent } from './lifecycle-hooks.js';
 import {
   batchSize,
   MANUAL_ROLLBACK_REASON,
@@ -170,5 +171,54 @@ describe('batchSize', () => {
     [0, 90, 100, 1],
   ])('capacity %i, min %i%%, max %i%% -> %i', (capacity, min, max, expected) => {
     expect(batchSize(capacity, min, max)).toBe(expected);
+  });
+});
+
+describe('refreshStateAt with a launching lifecycle hook', () => {
+  /** Two instances one at a time, warmup 60 s, a hook with a 300 s heartbeat; replacements i-a and i-b. */
+  const hooked = (defaultResult: 'CONTINUE' | 'ABANDON' = 'ABANDON', autoRollback = false): RefreshPlan => ({
+    ...oneByOne,
+    total: 2,
+    autoRollback,
+    hooks: [{ name: 'ready', heartbeatMs: s(300), globalMs: s(30_000), defaultResult }],
+    replacements: [
+      { instanceId: 'i-a', tokens: { ready: 'token-a' } },
+      { instanceId: 'i-b', tokens: { ready: 'token-b' } },
+    ],
+  });
+  const W = 'waiting';
+  const T = 'terminating';
+  const hookCode = (slot: SlotState): string =>
+    slot.lifecycle === 'Pending:Wait' ? W : slot.lifecycle === 'Terminating' ? T : code(slot);
+  const done = (slot: number, seconds: number, result: 'CONTINUE' | 'ABANDON' = 'CONTINUE'): ActionEvent => ({
+    slot,
+    hook: 'ready',
+    kind: 'complete',
+    atMs: s(seconds),
+    result,
+  });
+  const beat = (slot: number, seconds: number): ActionEvent => ({ slot, hook: 'ready', kind: 'heartbeat', atMs: s(seconds) });
+
+  it.each<[string, RefreshPlan, ActionEvent[], RefreshRequest[], number, { status: string; slots: string[]; reason?: RegExp; end?: number; launch?: number }]>([
+    ['the first replacement waits', hooked(), [], [], 0, { status: 'InProgress', slots: [W, O], reason: /lifecycle actions/, launch: 0 }],
+    ['it waits however long warmup is', hooked(), [], [], 299, { status: 'InProgress', slots: [W, O], launch: 0 }],
+    ['CONTINUE starts its warmup', hooked(), [done(0, 100)], [], 100, { status: 'InProgress', slots: [L, O], reason: /warm up/ }],
+    ['warmed up 60 s after CONTINUE: the next one waits', hooked(), [done(0, 100)], [], 160, { status: 'InProgress', slots: [N, W], launch: 160 }],
+    ['all continued: successful', hooked(), [done(0, 100), done(1, 200)], [], 260, { status: 'Successful', slots: [N, N], end: 260 }],
+    ['ABANDON fails at once, naming the instance and why', hooked(), [done(0, 100, 'ABANDON')], [], 100, { status: 'Failed', slots: [T, O], end: 100, reason: /abandoned by lifecycle hook ready\. Launching a new EC2 instance: i-a\. .*token token-a was abandoned: Lifecycle Action Completed with ABANDON Result/ }],
+    ['heartbeat timeout applies ABANDON', hooked(), [], [], 300, { status: 'Failed', slots: [T, O], end: 300, reason: /i-a\..*Heartbeat Timeout/ }],
+    ['heartbeat timeout applies CONTINUE', hooked('CONTINUE'), [], [], 300, { status: 'InProgress', slots: [L, O] }],
+    ['a heartbeat keeps it waiting', hooked(), [beat(0, 250)], [], 500, { status: 'InProgress', slots: [W, O], launch: 0 }],
+    ['... until it times out', hooked(), [beat(0, 250)], [], 550, { status: 'Failed', slots: [T, O], end: 550 }],
+    ['ABANDON of the second rolls back with AutoRollback', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON')], [], 170, { status: 'RollbackInProgress', slots: [RL, T], reason: /i-b/ }],
+    ['cancel while waiting: cancelling until the action ends', hooked(), [], cancelAt(50), 100, { status: 'Cancelling', slots: [W, O], launch: 0 }],
+    ['... CONTINUE, warmup, then cancelled', hooked(), [done(0, 100)], cancelAt(50), 160, { status: 'Cancelled', slots: [N, O], end: 160 }],
+    ['... ABANDON: cancelled at once, nothing replaced', hooked(), [done(0, 100, 'ABANDON')], cancelAt(50), 100, { status: 'Cancelled', slots: [O, O], end: 100 }],
+  ])('%s', (_name, plan, events, requests, atSeconds, expected) => {
+    const state = refreshStateAt(plan, {}, requests, s(atSeconds), events);
+    expect({ status: state.status, slots: state.slots.map(hookCode) }).toEqual({ status: expected.status, slots: expected.slots });
+    if (expected.reason) expect(state.statusReason).toMatch(expected.reason);
+    if (expected.end !== undefined) expect(state.endMs).toBe(s(expected.end));
+    expect(state.batchLaunchMs).toBe(expected.launch === undefined ? undefined : s(expected.launch));
   });
 });

@@ -6,8 +6,11 @@
  * Instances are replaced in batches that MinHealthyPercentage/MaxHealthyPercentage allow, each batch taking
  * the warmup. Batches stop at checkpoints (then wait CheckpointDelay), the refresh bakes for BakeTime after
  * its last replacement, and a failure (scripted at a percentage) either fails it or, with AutoRollback, rolls
- * the replaced instances back in batches of the same size.
+ * the replaced instances back in batches of the same size. With launching lifecycle hooks, each replacement waits in
+ * `Pending:Wait` until its actions end (`lifecycle-hooks.ts`): its warmup starts then, and an ABANDON fails the
+ * refresh at once.
  */
+import { resolveLaunch, abandonedLaunchReason, type ActionEvent, type GateHook, type Resolution } from './lifecycle-hooks.js';
 
 export type RefreshStatus =
   | 'Pending'
@@ -47,6 +50,10 @@ export interface RefreshPlan {
   checkpointDelayMs: number;
   bakeMs: number;
   autoRollback: boolean;
+  /** Launching lifecycle hooks every replacement waits on; none: no wait. */
+  hooks?: readonly GateHook[];
+  /** The replacements in slot order, with their lifecycle action tokens by hook, for the words of an abandon. */
+  replacements?: ReadonlyArray<{ instanceId: string; tokens: Readonly<Record<string, string>> }>;
 }
 
 /** The outcome a test scripted for the group. */
@@ -70,7 +77,7 @@ export interface RefreshRequest {
  */
 export interface SlotState {
   generation: 0 | 1 | 2;
-  lifecycle: 'Pending' | 'InService';
+  lifecycle: 'Pending' | 'Pending:Wait' | 'InService' | 'Terminating';
   health: 'Healthy' | 'Unhealthy';
 }
 
@@ -91,6 +98,8 @@ export interface RefreshState {
   rollback?: RollbackState;
   /** One entry per instance that is not skipped (`total - skipped`). */
   slots: SlotState[];
+  /** While a batch waits on lifecycle hooks: when it was launched, which the hooks' timeouts count from. */
+  batchLaunchMs?: number;
 }
 
 const ORIGINAL: SlotState = { generation: 0, lifecycle: 'InService', health: 'Healthy' };
@@ -99,17 +108,32 @@ const LAUNCHING: SlotState = { generation: 1, lifecycle: 'Pending', health: 'Hea
 const BROKEN: SlotState = { generation: 1, lifecycle: 'InService', health: 'Unhealthy' };
 const RESTORED: SlotState = { generation: 2, lifecycle: 'InService', health: 'Healthy' };
 const RESTORING: SlotState = { generation: 2, lifecycle: 'Pending', health: 'Healthy' };
+const WAITING: SlotState = { generation: 1, lifecycle: 'Pending:Wait', health: 'Healthy' };
+const ABANDONED: SlotState = { generation: 1, lifecycle: 'Terminating', health: 'Unhealthy' };
+
+export const WAITING_FOR_HOOKS_REASON = 'Waiting for instances to complete lifecycle actions before continuing.';
 
 export const MANUAL_ROLLBACK_REASON = 'A rollback was requested (RollbackInstanceRefresh).';
 
-/** The state of the refresh at `nowMs`. */
+/** The state of the refresh at `nowMs`; `events` are the lifecycle actions completed or extended so far. */
 export function refreshStateAt(
   plan: RefreshPlan,
   outcome: RefreshOutcome,
   requests: readonly RefreshRequest[],
   nowMs: number,
+  events: readonly ActionEvent[] = [],
 ): RefreshState {
-  return new Timeline(plan, outcome, requests, nowMs).state();
+  return new Timeline(plan, outcome, requests, nowMs, events).state();
+}
+
+/** A batch launched at some time, as its lifecycle hooks let it go: when it ends, and how its slots look until then. */
+interface BatchGate {
+  launchMs: number;
+  /** When the batch has warmed up, or when its first instance was abandoned; Infinity while actions are open. */
+  endMs: number;
+  abandon?: { slot: number; resolution: Resolution };
+  /** The batch's slots while it runs. */
+  launching: Segment[];
 }
 
 type Segment = [count: number, state: SlotState];
@@ -129,6 +153,7 @@ class Timeline {
     private readonly outcome: RefreshOutcome,
     requests: readonly RefreshRequest[],
     private readonly nowMs: number,
+    private readonly events: readonly ActionEvent[] = [],
   ) {
     this.toReplace = plan.total - plan.skipped;
     this.queue = requests.filter((r) => r.atMs <= nowMs).sort((a, b) => a.atMs - b.atMs);
@@ -195,13 +220,16 @@ class Timeline {
     while (replaced < target) {
       const upcoming = checkpoints.find((cp) => this.neededFor(cp) > replaced) ?? 100;
       const batch = Math.min(plan.batchSize, this.neededFor(upcoming) - replaced);
-      const end = t + plan.warmupMs;
+      const gate = this.gate(t, replaced, batch);
+      const end = gate.endMs;
       const request = this.interruption(end, ['cancel', 'rollback']);
-      if (request?.kind === 'cancel') return this.cancel(request.atMs, replaced, batch, end);
+      if (request?.kind === 'cancel') return this.cancel(request.atMs, replaced, batch, end, gate);
       if (request) return this.rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [batch, REPLACED]);
       if (this.nowMs < end) {
-        return this.forward('InProgress', 'Waiting for instances to warm up before continuing.', replaced, [[batch, LAUNCHING]]);
+        const reason = waits(gate) ? WAITING_FOR_HOOKS_REASON : 'Waiting for instances to warm up before continuing.';
+        return withGate(this.forward('InProgress', reason, replaced, gate.launching), gate);
       }
+      if (gate.abandon) return this.failed(end, replaced, batch, this.abandonReason(gate.abandon), ABANDONED);
       if (outcome.failAtPercent !== undefined && this.percent(replaced + batch) >= outcome.failAtPercent) {
         return this.failed(end, replaced, batch);
       }
@@ -218,12 +246,36 @@ class Timeline {
     return this.baking(t, replaced);
   }
 
-  /** A batch failed its health checks at `atMs`: the refresh fails, or rolls back with AutoRollback. */
-  private failed(atMs: number, replaced: number, batch: number): RefreshState {
+  /**
+   * The batch of `count` replacements from slot `first`, launched at `launchMs`: without hooks it warms up at once;
+   * with them each waits in Pending:Wait, and the batch warms up after its last CONTINUE or fails at its first ABANDON.
+   */
+  private gate(launchMs: number, first: number, count: number): BatchGate {
+    const hooks = this.plan.hooks ?? [];
+    if (hooks.length === 0) return { launchMs, endMs: launchMs + this.plan.warmupMs, launching: [[count, LAUNCHING]] };
+    const ends = Array.from({ length: count }, (_, i) => resolveLaunch(hooks, first + i, launchMs, this.events, this.nowMs));
+    const abandons = ends
+      .map((resolution, i) => ({ slot: first + i, resolution }))
+      .filter((a): a is { slot: number; resolution: Resolution } => a.resolution?.result === 'ABANDON')
+      .sort((a, b) => a.resolution.atMs - b.resolution.atMs);
+    const launching = ends.map((r): Segment => [1, r === undefined ? WAITING : r.result === 'ABANDON' ? ABANDONED : LAUNCHING]);
+    if (abandons.length > 0) return { launchMs, endMs: abandons[0].resolution.atMs, abandon: abandons[0], launching };
+    if (ends.some((r) => r === undefined)) return { launchMs, endMs: Infinity, launching };
+    return { launchMs, endMs: Math.max(...ends.map((r) => r!.atMs)) + this.plan.warmupMs, launching };
+  }
+
+  private abandonReason({ slot, resolution }: { slot: number; resolution: Resolution }): string {
+    const replacement = this.plan.replacements?.[slot];
+    const launch = abandonedLaunchReason(replacement?.instanceId ?? 'unknown', replacement?.tokens[resolution.hook] ?? 'unknown', resolution);
+    return `The instance refresh failed because a replacement instance was abandoned by lifecycle hook ${resolution.hook}. ${launch}`;
+  }
+
+  /** A batch failed (its health checks by default) at `atMs`: the refresh fails, or rolls back with AutoRollback. */
+  private failed(atMs: number, replaced: number, batch: number, why?: string, broken: SlotState = BROKEN): RefreshState {
     const reason =
-      this.outcome.failReason ?? `${batch} new instance(s) failed their health checks during the instance refresh.`;
-    if (this.plan.autoRollback) return this.rollback(atMs, reason, replaced, [batch, BROKEN]);
-    return this.forward('Failed', reason, replaced, [[batch, BROKEN]], atMs);
+      why ?? this.outcome.failReason ?? `${batch} new instance(s) failed their health checks during the instance refresh.`;
+    if (this.plan.autoRollback) return this.rollback(atMs, reason, replaced, [batch, broken]);
+    return this.forward('Failed', reason, replaced, [[batch, broken]], atMs);
   }
 
   /** The CheckpointDelay after `checkpoint` was reached at `atMs`: the state while it lasts, or when it ends. */
@@ -260,13 +312,18 @@ class Timeline {
       : this.rollback(request.atMs, MANUAL_ROLLBACK_REASON, replaced, [0, REPLACED]);
   }
 
-  /** Cancelling lets the batch in flight finish (unless the script says how long it takes), then stops. */
-  private cancel(atMs: number, replaced: number, launching: number, batchEndMs: number): RefreshState {
+  /**
+   * Cancelling lets the batch in flight finish (unless the script says how long it takes), then stops; a batch
+   * waiting on lifecycle hooks finishes when they end, and an abandoned one replaces nothing.
+   */
+  private cancel(atMs: number, replaced: number, launching: number, batchEndMs: number, gate?: BatchGate): RefreshState {
     const endMs = atMs + (this.outcome.cancelMs ?? Math.max(0, batchEndMs - atMs));
     if (this.nowMs < endMs) {
-      return this.forward('Cancelling', 'Replacing instances before cancelling.', replaced, [[launching, LAUNCHING]]);
+      const cancelling = this.forward('Cancelling', 'Replacing instances before cancelling.', replaced, gate?.launching ?? [[launching, LAUNCHING]]);
+      return gate ? withGate(cancelling, gate) : cancelling;
     }
-    return this.forward('Cancelled', 'The instance refresh was cancelled.', replaced + launching, [], endMs);
+    const finished = gate?.abandon ? 0 : launching;
+    return this.forward('Cancelled', 'The instance refresh was cancelled.', replaced + finished, [], endMs);
   }
 
   /** Replaces the instances the refresh launched (`replaced` healthy ones, then `others`) with old-configuration ones. */
@@ -320,6 +377,12 @@ class Timeline {
     });
   }
 }
+
+const waits = (gate: BatchGate): boolean => gate.launching.some(([, state]) => state === WAITING);
+
+/** A state while `gate`'s batch runs: with its launch time while an instance of it waits on a hook. */
+const withGate = (state: RefreshState, gate: BatchGate): RefreshState =>
+  waits(gate) ? { ...state, batchLaunchMs: gate.launchMs } : state;
 
 /**
  * How many instances one batch replaces: what may be out of service (desired capacity minus the minimum
