@@ -603,6 +603,9 @@ describe('the readiness gate', () => {
     ((operation('DescribeAutoScalingGroups', { AutoScalingGroupNames: [GROUP] }).AutoScalingGroups as Array<Record<string, unknown>>)[0]
       .Instances ?? []) as Array<{ InstanceId: string; LifecycleState: string }>;
 
+  const refresh = () =>
+    (operation('DescribeInstanceRefreshes', { AutoScalingGroupName: GROUP }).InstanceRefreshes as Array<Record<string, unknown>>)[0];
+
   /**
    * A group with a launching hook and a refresh under way whose replacement waits in Pending:Wait; the sandbox's clock
    * stands still from then on (the hook's timeout cannot end it while the script runs). Instance metadata serves that
@@ -694,7 +697,8 @@ describe('the readiness gate', () => {
     expect(completions()).toHaveLength(1);
 
     sandbox.clock.advance(120_000);
-    expect(groupInstances().find((instance) => instance.InstanceId === instanceId)?.LifecycleState).not.toBe('Pending:Wait');
+    expect(groupInstances().find((instance) => instance.InstanceId === instanceId)?.LifecycleState).toBe('InService');
+    expect(refresh()).toMatchObject({ Status: 'Successful' });
     // iam/web-instance allows what the script did, on this group's ARN as the example account names it.
     const policy = JSON.parse(readFileSync(join(HERE, '../iam/web-instance/permission-policy.json'), 'utf8')) as PermissionPolicy;
     const group = (operation('DescribeAutoScalingGroups', { AutoScalingGroupNames: [GROUP] }).AutoScalingGroups as Array<{ AutoScalingGroupARN: string }>)[0];
@@ -746,6 +750,9 @@ describe('the readiness gate', () => {
       expect(outcome.stderr).toContain(`abandoning the lifecycle action of hook ${HOOK} (group ${GROUP})`);
       expect(completions()).toEqual([completed(instanceId, 'ABANDON')]);
       expect(outcome.calls.at(-1)).toBe('systemctl poweroff');
+      // AWS terminates the instance and the refresh fails at once, not after warmups and health checks.
+      sandbox.clock.advance(1000);
+      expect(refresh()).toMatchObject({ Status: 'Failed', StatusReason: expect.stringContaining(instanceId) });
       // Should the instance come up again, it does not complete a second time.
       const again = await runScript(tags, gateEnv(env));
       expect(again.stderr).toContain('the lifecycle action was completed before (ABANDON');
