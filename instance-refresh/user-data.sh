@@ -21,13 +21,14 @@
 #                      request is signed with the instance profile's credentials from instance metadata (curl
 #                      --aws-sigv4, 7.75 or later), once per instance (a marker in the state folder).
 #
-# When anything fails, the reason goes to the log (the console output and the journal) and the instance powers
-# off: a broken deploy must never leave a healthy-looking instance on the old image, or the instance refresh would
-# count it as replaced and AutoRollback would never start. Nothing read from a tag is ever run as shell.
+# When anything fails, the reason goes to the log (the console output and the journal), the gate's lifecycle action
+# (if any) is abandoned, and the instance powers off: a broken deploy must never leave a healthy-looking instance on
+# the old image, or the instance refresh would count it as replaced and AutoRollback would never start. Nothing read
+# from a tag is ever run as shell.
 #
-# Needs (checked first): bash, curl (7.75 or later with the gate), nix (2.8 or later: `nix store verify`), nix-store, nix-env, coreutils
-# (timeout, readlink, mkdir, mv, sleep) and systemctl. NixOS runs user data with a short PATH that older images
-# leave curl out of, so the system's own tool directories are searched after it.
+# Needs (checked first): bash, curl (7.75 or later with the gate), nix (2.8 or later: `nix store verify`), nix-store,
+# nix-env, coreutils (timeout, readlink, mkdir, mv, sleep) and systemctl. NixOS runs user data with a short PATH that
+# older images leave curl out of, so the system's own tool directories are searched after it.
 #
 # Settings: edit the defaults below, or set the variables in the environment.
 set -euo pipefail
