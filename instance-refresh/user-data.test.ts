@@ -681,6 +681,10 @@ describe('the readiness gate', () => {
     expect(completions()).toEqual([]);
 
     await bootedInto(signed);
+    // curl as the script runs it, its command lines kept: where other processes of the instance could read them.
+    const curl = (await run('/bin/sh', ['-c', 'command -v curl'])).stdout.trim();
+    const argv = join(caseDir, 'curl-argv');
+    await writeFile(join(caseDir, 'bin/curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${argv}'\nexec ${curl} "$@"\n`, { mode: 0o755 });
     const env = gateEnv({ NIXOS_AWS_HEALTH_CHECK_UNITS: 'web.service nginx.service', NIXOS_AWS_HEALTH_CHECK_URL: healthUrl });
     const booted = await runScript(gated(), env);
     expect(booted.stderr).not.toContain('FAILED');
@@ -688,7 +692,13 @@ describe('the readiness gate', () => {
     expect(booted.calls).toEqual(['systemctl is-active --quiet -- web.service', 'systemctl is-active --quiet -- nginx.service']);
     expect(booted.stderr).toContain(`${healthUrl} answers 2xx`);
     expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
-    for (const secret of secrets()) expect(booted.stderr).not.toContain(secret);
+    // The secret key and the session token reach curl on a pipe: in no command line, and not in the log.
+    const commandLines = await readFile(argv, 'utf8');
+    expect(commandLines).toContain(`--aws-sigv4 aws:amz:${sandbox.region}:autoscaling`);
+    for (const secret of secrets()) {
+      expect(booted.stderr).not.toContain(secret);
+      expect(commandLines).not.toContain(secret);
+    }
 
     // A later boot (or amazon-init run again) does not complete it twice.
     const again = await runScript(gated(), env);
