@@ -862,14 +862,22 @@ describe('the readiness gate', () => {
     expect(completions()).toHaveLength(1);
   });
 
-  it.each<[string, Record<string, string>, RegExp]>([
-    ['no instance profile', { 'iam/security-credentials/': '' }, /instance metadata has no instance profile role \(404\)/],
-    ['an instance ID of another form', { 'instance-id': 'i-$(reboot)' }, /instance metadata's instance ID does not match/],
-    ['a region of another form', { 'placement/region': 'us-east-1.attacker.example' }, /instance metadata's region does not match/],
-  ])('with %s: neither result can be sent; says why and powers off, asking Auto Scaling nothing', async (_case, items, message) => {
+  /** The credentials document instance metadata serves, changed. */
+  const credentialsWith = (change: Record<string, string>) => () => {
+    const key = `iam/security-credentials/${ROLE}`;
+    imds.items[key] = JSON.stringify({ ...(JSON.parse(imds.items[key]) as Record<string, string>), ...change });
+  };
+  const notOfTheForm = /the credentials of the role web-instance in instance metadata are not of the expected form/;
+  it.each<[string, () => void, RegExp]>([
+    ['no instance profile', () => delete imds.items['iam/security-credentials/'], /instance metadata has no instance profile role \(404\)/],
+    ['an instance ID of another form', () => (imds.items['instance-id'] = 'i-$(reboot)'), /instance metadata's instance ID does not match/],
+    ['a region of another form', () => (imds.items['placement/region'] = 'us-east-1.attacker.example'), /instance metadata's region does not match/],
+    ['credentials whose Code is not Success', credentialsWith({ Code: 'AssumeRoleUnauthorizedAccess' }), /no usable credentials for the role web-instance/],
+    ["a secret key that would end curl's configuration value", credentialsWith({ SecretAccessKey: 'abcdefghijklmnop"\nurl = "http://127.0.0.1:9/' }), notOfTheForm],
+    ['a session token of 8193 characters', credentialsWith({ Token: 'A'.repeat(8193) }), notOfTheForm],
+  ])('with %s: neither result can be sent; says why and powers off, asking Auto Scaling nothing', async (_case, change, message) => {
     await waitingInstance();
-    imds.items = { ...imds.items, ...items };
-    if (items['iam/security-credentials/'] === '') delete imds.items['iam/security-credentials/'];
+    change();
     await bootedInto(signed);
     const outcome = await runScript(gated(), gateEnv());
     expect(outcome.code).toBe(1);
