@@ -717,6 +717,17 @@ describe('the readiness gate', () => {
     expect(allows(policy, 'autoscaling:CompleteLifecycleAction', arn)).toBe(true);
   });
 
+  it('reports at a later boot too, when the boot that applied the tag value went down before reporting', async () => {
+    const instanceId = await waitingInstance();
+    await bootedInto(signed);
+    await mkdir(join(caseDir, 'state'));
+    await writeFile(join(caseDir, 'state/applied-store-path'), `${signed}\n`);
+    const outcome = await runScript(gated(), gateEnv());
+    expect(outcome.code).toBe(0);
+    expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
+    expect(outcome.stderr).toContain('applied at an earlier boot: nothing to do');
+  });
+
   describe('abandons the lifecycle action, with the reason in the log, and powers off', () => {
     it.each<[string, () => Promise<{ tags: Record<string, string>; env?: Record<string, string> }>, RegExp]>([
       ['when the fetch fails (an unsigned closure)', async () => ({ tags: { ...gated(unsigned), Substituters: `file://${join(dir, 'unsigned-cache')}` } }), /could not fetch \S+ with a valid signature/],
