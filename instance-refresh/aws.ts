@@ -9,6 +9,7 @@ import {
   CancelInstanceRefreshCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
   InstanceRefreshInProgressFault,
   IrreversibleInstanceRefreshFault,
   RollbackInstanceRefreshCommand,
@@ -16,6 +17,7 @@ import {
   type AutoScalingClient,
   type AutoScalingGroup,
   type InstanceRefresh,
+  type LifecycleHook,
   type StartInstanceRefreshCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -49,6 +51,12 @@ export async function describeGroup(asg: AutoScalingClient, name: string, signal
   const group = answer.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
   if (!group) throw new Error(`Auto Scaling group ${name} does not exist in this account and region.`);
   return group;
+}
+
+/** The group's lifecycle hooks (all of them: a group has at most 50), for the readiness gate. */
+export async function describeLifecycleHooks(asg: AutoScalingClient, groupName: string, signal?: AbortSignal): Promise<LifecycleHook[]> {
+  const answer = await asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }), { abortSignal: signal });
+  return answer.LifecycleHooks ?? [];
 }
 
 /** This refresh, by its ID: never the group's newest one, which another deploy may have started. */

@@ -35,6 +35,8 @@ describe('instance-refresh inputs', () => {
       timeoutMinutes: 60,
       pollIntervalSeconds: 15,
       onAbort: 'rollback',
+      readiness: 'none',
+      lifecycleHookName: '',
     });
   });
 
@@ -50,6 +52,8 @@ describe('instance-refresh inputs', () => {
     ['ten alarms of 255 characters', { alarms: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(255, 'a')).join('\n') }, { alarms: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(255, 'a')) }],
     ['a launch template name of 128 characters', { 'launch-template': 'T'.repeat(128) }, { launchTemplate: 'T'.repeat(128) }],
     ['a launch template ID', { 'launch-template': 'lt-0123456789abcdef0' }, { launchTemplate: 'lt-0123456789abcdef0' }],
+    ['the readiness gate', { readiness: 'lifecycle-hook' }, { readiness: 'lifecycle-hook', lifecycleHookName: '' }],
+    ['the gate with a named hook of the API\'s characters', { readiness: 'lifecycle-hook', 'lifecycle-hook-name': 'team/nixos_ready-1' }, { lifecycleHookName: 'team/nixos_ready-1' }],
     ["AWS's values in any case", { 'scale-in-protected-instances': 'refresh', 'standby-instances': 'TERMINATE' }, { scaleInProtectedInstances: 'Refresh', standbyInstances: 'Terminate' }],
     ['a timeout in fractions of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
     ['what to do on abort and when busy', { 'on-abort': 'leave', 'if-in-progress': 'cancel', wait: 'false' }, { onAbort: 'leave', ifInProgress: 'cancel', wait: false }],
@@ -81,6 +85,11 @@ describe('instance-refresh inputs', () => {
     ['Environment as the store path tag', { 'store-path-tag': 'Environment' }, '"Environment" decides which IAM roles'],
     ['Substituters as the store path tag', { 'store-path-tag': 'Substituters' }, '"Substituters" is a tag the user data reads for something else'],
     ['a bake time over two days', { 'bake-time': '49h' }, "Input 'bake-time' must be a duration of 0-172800 seconds"],
+    ['a readiness the action does not know', { readiness: 'hook' }, "Input 'readiness' must be one of"],
+    ['a hook name without the gate', { 'lifecycle-hook-name': 'ready' }, "Input 'lifecycle-hook-name' is only used with 'readiness: lifecycle-hook'"],
+    ['a hook name the API refuses', { readiness: 'lifecycle-hook', 'lifecycle-hook-name': 'ready; reboot' }, "Input 'lifecycle-hook-name' must be a lifecycle hook name of 1-255 characters from A-Z a-z 0-9 - _ /"],
+    ["the gate's group tag", { tags: 'AutoScalingGroupName=api' }, 'Input \'tags\' must not set the key "AutoScalingGroupName": it is the readiness gate\'s'],
+    ["the gate's hook tag as the store path tag", { 'store-path-tag': 'LifecycleHookName' }, '"LifecycleHookName" is a tag the user data reads for something else'],
     ['a group name of 256 characters', { 'auto-scaling-group-name': 'g'.repeat(256) }, "Input 'auto-scaling-group-name' must be an Auto Scaling group name of 1-255 characters"],
     ['a group name of 128 emoji (256 UTF-16 units)', { 'auto-scaling-group-name': '😀'.repeat(128) }, "Input 'auto-scaling-group-name' must be an Auto Scaling group name"],
     ['a group name with a noncharacter', { 'auto-scaling-group-name': 'web\uFFFE' }, "Input 'auto-scaling-group-name' must be an Auto Scaling group name"],

@@ -5,6 +5,7 @@ import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-input
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
 import {
   environmentKeyProblem,
+  GATE_TAGS,
   ownedKeyProblem,
   STORE_PATH_TAG,
   SUBSTITUTERS_TAG,
@@ -38,12 +39,15 @@ export const Input = {
   TimeoutMinutes: 'timeout-minutes',
   PollIntervalSeconds: 'poll-interval-seconds',
   OnAbort: 'on-abort',
+  Readiness: 'readiness',
+  LifecycleHookName: 'lifecycle-hook-name',
 } as const;
 
 export const IF_IN_PROGRESS = ['wait', 'cancel', 'fail'] as const;
 export const ON_ABORT = ['rollback', 'cancel', 'leave'] as const;
 export const SCALE_IN_PROTECTED = ['Refresh', 'Ignore', 'Wait'] as const;
 export const STANDBY = ['Terminate', 'Ignore', 'Wait'] as const;
+export const READINESS = ['none', 'lifecycle-hook'] as const;
 
 export interface InstanceRefreshInputs extends RoleInputs {
   autoScalingGroupName: string;
@@ -68,6 +72,9 @@ export interface InstanceRefreshInputs extends RoleInputs {
   timeoutMinutes: number;
   pollIntervalSeconds: number;
   onAbort: (typeof ON_ABORT)[number];
+  readiness: (typeof READINESS)[number];
+  /** `''`: the group's only launch lifecycle hook. */
+  lifecycleHookName: string;
 }
 
 /**
@@ -80,6 +87,8 @@ const GROUP_NAME = XML_STRING_255;
 /** EC2's launch template name, or its ID. */
 const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
 const ALARM_NAME = XML_STRING_255;
+/** Auto Scaling's `AsciiStringMaxLen255` for a lifecycle hook name. */
+const HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
 /** Auto Scaling's limit for `CheckpointDelay` and `BakeTime`: two days. */
 const TWO_DAYS = 172800;
 /** The longest a self-hosted runner's job may run (five days). */
@@ -128,6 +137,11 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       ),
       pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 15 })!,
       onAbort: read.oneOf(Input.OnAbort, ON_ABORT, 'rollback'),
+      readiness: read.oneOf(Input.Readiness, READINESS, 'none'),
+      lifecycleHookName: read.string(Input.LifecycleHookName, {
+        pattern: HOOK_NAME,
+        form: 'a lifecycle hook name of 1-255 characters from A-Z a-z 0-9 - _ /',
+      }),
     }),
     source,
   );
@@ -157,11 +171,14 @@ function crossCheck(inputs: InstanceRefreshInputs): Array<{ input: string; messa
   if (max !== undefined && max - inputs.minHealthyPercentage > 100) {
     reject(Input.MaxHealthyPercentage, `must be at most 100 above '${Input.MinHealthyPercentage}' (${inputs.minHealthyPercentage}), got ${max}`);
   }
+  if (inputs.lifecycleHookName && inputs.readiness !== 'lifecycle-hook') {
+    reject(Input.LifecycleHookName, `is only used with '${Input.Readiness}: lifecycle-hook'`);
+  }
   const storePathTag = inputs.storePathTag;
   const storePathTagProblem =
     tagKeyProblem(storePathTag) ??
     environmentKeyProblem(storePathTag) ??
-    ([SUBSTITUTERS_TAG, TRUSTED_PUBLIC_KEYS_TAG].includes(storePathTag) ? 'is a tag the user data reads for something else' : undefined);
+    ([SUBSTITUTERS_TAG, TRUSTED_PUBLIC_KEYS_TAG, ...GATE_TAGS].includes(storePathTag) ? 'is a tag the user data reads for something else' : undefined);
   if (storePathTagProblem) {
     reject(Input.StorePathTag, `must be ${TAG_KEY_FORM}, and not a tag with another use; ${JSON.stringify(storePathTag)} ${storePathTagProblem}`);
   }

@@ -16,6 +16,7 @@ import {
   clearOtherRefresh,
   createVersion,
   describeGroup,
+  describeLifecycleHooks,
   describeVersion,
   startWhenFree,
   watchRefresh,
@@ -23,8 +24,11 @@ import {
 } from './aws.js';
 import { readInputs, type InstanceRefreshInputs } from './inputs.js';
 import {
+  abandonedInstances,
+  checkGate,
   checkGroupVersion,
   chooseTemplate,
+  gateTags,
   groupTemplate,
   launchProblems,
   progressPoint,
@@ -46,6 +50,7 @@ export interface Outputs {
   status?: string;
   'status-reason'?: string;
   'console-url'?: string;
+  'abandoned-instances'?: string;
 }
 
 export function run(): Promise<void> {
@@ -86,6 +91,7 @@ export function report(state: DeployState, error: unknown): StepReport<Outputs> 
       status: state.status,
       'status-reason': state.statusReason,
       'console-url': state.groupFound ? refreshTabUrl(state.region, state.groupName) : undefined,
+      'abandoned-instances': state.abandoned?.length ? state.abandoned.map((a) => a.instanceId).join(' ') : undefined,
     },
     summary: deploySummary(state, text),
     failure,
@@ -133,6 +139,8 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
       const chosen = chooseTemplate(groupRef, inputs.launchTemplate);
       const check = checkGroupVersion(groupRef, chosen, inputs.autoRollback);
       if (check.error) throw new Error(`${check.error} Nothing was changed.`);
+      const gate = inputs.readiness === 'lifecycle-hook' ? checkGate(groupName, await describeLifecycleHooks(asg, groupName, signal), inputs.lifecycleHookName) : undefined;
+      if (gate && 'error' in gate) throw new Error(`${gate.error}\nNothing was changed.`);
       const source = await describeVersion(ec2, chosen, signal);
       const problems = launchProblems({
         template: `launch template ${source.templateId} version ${source.number}`,
@@ -142,10 +150,10 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
         groupTags: group.Tags,
         storePathTag: inputs.storePathTag,
         storePath: inputs.storePath,
-        tags: inputs.tags,
+        tags: [...inputs.tags, ...gateTags(groupName, gate?.hook)],
       });
       if (problems.length > 0) throw new Error(`${problems.join('\n')}\nNothing was changed.`);
-      return { groupRef, chosen, source, warning: check.warning };
+      return { groupRef, chosen, source, warning: check.warning, gate };
     };
 
     // Checked before another refresh is waited for or cancelled (a change), and again after a wait: the other
@@ -167,6 +175,8 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
     }
     const { groupRef, chosen, source } = read;
     if (read.warning) log.warning(read.warning);
+    if (read.gate?.warning) log.warning(read.gate.warning);
+    state.gateHook = read.gate?.hook;
     state.templateId = source.templateId;
     state.sourceVersion = source.number;
     log.info(
@@ -183,6 +193,7 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
       tags: inputs.tags,
       groupName,
       env: process.env,
+      gateHook: read.gate?.hook,
     });
     const target = await step(state, `Launch template version from ${source.number}`, () => createVersion(ec2, request));
     state.targetVersion = target;
@@ -211,6 +222,9 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
     const seen = (refresh: InstanceRefresh) => {
       state.status = refresh.Status;
       state.statusReason = refresh.StatusReason;
+      // The reason may change (a rollback's own words): the first abandon named is kept.
+      const abandoned = abandonedInstances(refresh.RollbackDetails?.RollbackReason ?? refresh.StatusReason);
+      if (abandoned.length > 0 && !state.abandoned?.length) state.abandoned = abandoned;
       const point = progressPoint(refresh, new Date(), state.progress.at(-1));
       if (point) state.progress.push(point);
     };

@@ -5,6 +5,8 @@ import { describe, expect, it } from '@jest/globals';
 import { PUBLIC_KEY_SOURCE } from '../shared/store-uri.js';
 import { readInputs } from './inputs.js';
 import {
+  abandonedInstances,
+  checkGate,
   checkGroupVersion,
   chooseTemplate,
   clientToken,
@@ -24,6 +26,7 @@ import {
   verdict,
   versionDescription,
   versionRequest,
+  MIN_GATE_HEARTBEAT_SECONDS,
   type InProgressAction,
   type LaunchCheck,
   type Tag,
@@ -392,6 +395,70 @@ describe('versionRequest', () => {
         ],
       },
     });
+  });
+});
+
+describe('versionRequest and the readiness gate', () => {
+  const gated = [{ Key: 'Name', Value: 'web' }, { Key: 'AutoScalingGroupName', Value: 'old' }, { Key: 'LifecycleHookName', Value: 'old' }];
+  const instanceTags = (gateHook: string | undefined, source = gated) =>
+    versionRequest({
+      templateId: ID,
+      sourceVersion: 1,
+      sourceTagSpecifications: [{ ResourceType: 'instance', Tags: source }, { ResourceType: 'volume', Tags: gated }],
+      storePath: STORE_PATH,
+      storePathTag: 'NixStorePath',
+      tags: [],
+      groupName: 'web',
+      env: {},
+      gateHook,
+    }).LaunchTemplateData!.TagSpecifications;
+  it.each<[string, string | undefined, Array<{ Key: string; Value: string }>]>([
+    ['with the gate: group and hook set over an earlier value', 'ready', [{ Key: 'Name', Value: 'web' }, { Key: 'AutoScalingGroupName', Value: 'web' }, { Key: 'LifecycleHookName', Value: 'ready' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
+    ['without it: an earlier deploy\'s gate tags dropped', undefined, [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
+  ])('%s (only on instances)', (_name, hook, tags) => {
+    expect(instanceTags(hook)).toEqual([{ ResourceType: 'instance', Tags: tags }, { ResourceType: 'volume', Tags: gated }]);
+  });
+});
+
+describe('checkGate', () => {
+  const hook = (name: string, heartbeat?: number, transition = 'autoscaling:EC2_INSTANCE_LAUNCHING', defaultResult = 'ABANDON') => ({
+    LifecycleHookName: name,
+    AutoScalingGroupName: 'web',
+    LifecycleTransition: transition,
+    HeartbeatTimeout: heartbeat,
+    DefaultResult: defaultResult,
+  });
+  it.each<[string, string, ReturnType<typeof hook>[], string, object]>([
+    ['the only launch hook', 'web', [hook('ready', 1800), hook('drain', 30, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { hook: 'ready', warning: undefined }],
+    ['the floor itself', 'web', [hook('ready', MIN_GATE_HEARTBEAT_SECONDS)], '', { hook: 'ready' }],
+    ["AWS's default heartbeat (3600 s, unset in the answer)", 'web', [hook('ready')], '', { hook: 'ready' }],
+    ['the named one of two, warning about the other', 'web', [hook('a', 1800), hook('b', 1800)], 'b', { hook: 'b', warning: expect.stringContaining('other launch hooks (a) must be completed by something else') }],
+    ['a lenient default result, with a warning', 'web', [hook('ready', 1800, undefined, 'CONTINUE')], '', { hook: 'ready', warning: expect.stringContaining("DefaultResult is CONTINUE") }],
+    ['no hook', 'web', [], '', { error: expect.stringMatching(/^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*--heartbeat-timeout 1800 --default-result ABANDON$/) }],
+    ['only a terminate hook', 'web', [hook('drain', 1800, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { error: expect.stringContaining('has no autoscaling:EC2_INSTANCE_LAUNCHING') }],
+    ['a heartbeat below the floor', 'web', [hook('ready', MIN_GATE_HEARTBEAT_SECONDS - 1)], '', { error: expect.stringContaining('times out after 1199 s') }],
+    ['two and none named', 'web', [hook('a', 1800), hook('b', 1800)], '', { error: expect.stringContaining("hooks a, b: so which one the instances complete must be named (input 'lifecycle-hook-name')") }],
+    ['a name the group does not have', 'web', [hook('a', 1800)], 'c', { error: expect.stringContaining('none named "c"') }],
+    ['a group name the user data refuses', 'web api', [hook('a', 1800)], '', { error: expect.stringContaining('group name of A-Z a-z 0-9 . / _ -') }],
+  ])('%s', (_name, group, hooks, wanted, expected) => {
+    expect(checkGate(group, hooks, wanted)).toEqual(expected);
+  });
+});
+
+describe('abandonedInstances', () => {
+  const launch = (id: string, why: string) =>
+    `Launching a new EC2 instance: ${id}. Status Reason: Instance failed to complete user's Lifecycle Action: Lifecycle Action with token t was abandoned: ${why}`;
+  it.each<[string, string | undefined, object[]]>([
+    ['none', 'Instances failed health checks.', []],
+    ['no reason', undefined, []],
+    ['one, after the refresh\'s own words', `The instance refresh failed. ${launch('i-0123456789abcdef0', 'Heartbeat Timeout')}`, [{ instanceId: 'i-0123456789abcdef0', reason: "Instance failed to complete user's Lifecycle Action: Lifecycle Action with token t was abandoned: Heartbeat Timeout" }]],
+    ['two', `${launch('i-0aaaaaaaaaaaaaaaa', 'Heartbeat Timeout')} ${launch('i-0bbbbbbbbbbbbbbbb', 'Lifecycle Action Completed with ABANDON Result')}`, [
+      { instanceId: 'i-0aaaaaaaaaaaaaaaa', reason: expect.stringMatching(/Heartbeat Timeout$/) },
+      { instanceId: 'i-0bbbbbbbbbbbbbbbb', reason: expect.stringMatching(/ABANDON Result$/) },
+    ]],
+    ['an instance ID that is not one', launch('i-$(reboot)', 'x'), []],
+  ])('%s', (_name, reason, expected) => {
+    expect(abandonedInstances(reason)).toEqual(expected);
   });
 });
 

@@ -3,7 +3,7 @@
  * verdicts, and make no call. The calls that feed them are in aws.ts, the steps in order in main.ts.
  */
 import { createHash } from 'node:crypto';
-import type { AutoScalingGroup, InstanceRefresh, StartInstanceRefreshCommandInput } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingGroup, InstanceRefresh, LifecycleHook, StartInstanceRefreshCommandInput } from '@aws-sdk/client-auto-scaling';
 import type {
   CreateLaunchTemplateVersionCommandInput,
   LaunchTemplateTagSpecification,
@@ -214,8 +214,9 @@ export function environmentKeyProblem(key: string): string | undefined {
   );
 }
 
-/** Why the `tags` input must not set `key`: a tag IAM relies on, or the one that carries `store-path`. */
+/** Why the `tags` input must not set `key`: a tag IAM relies on, the one that carries `store-path`, or the gate's. */
 export function ownedKeyProblem(key: string, storePathTag: string): string | undefined {
+  if (GATE_TAGS.includes(key)) return "is the readiness gate's (the action sets it with readiness: lifecycle-hook)";
   return environmentKeyProblem(key) ?? (key === storePathTag ? "carries 'store-path' (the action sets it)" : undefined);
 }
 
@@ -350,18 +351,31 @@ export interface VersionRequestInput {
   tags: readonly Tag[];
   groupName: string;
   env: NodeJS.ProcessEnv;
+  /** With `readiness: lifecycle-hook`: the hook the new instances complete. */
+  gateHook?: string;
 }
 
+/**
+ * Without the gate, the gate's tags an earlier gated deploy left on the source version are dropped: an instance that
+ * finds them waits on and completes a hook, which `readiness: none` must not ask of it.
+ */
 export function versionRequest(input: VersionRequestInput): CreateLaunchTemplateVersionCommandInput {
+  const source =
+    input.gateHook === undefined
+      ? input.sourceTagSpecifications?.map((spec) =>
+          spec.ResourceType === 'instance' ? { ...spec, Tags: spec.Tags?.filter((tag) => !GATE_TAGS.includes(tag.Key ?? '')) } : spec,
+        )
+      : input.sourceTagSpecifications;
   return {
     LaunchTemplateId: input.templateId,
     SourceVersion: String(input.sourceVersion),
     VersionDescription: versionDescription(input.storePath, input.env),
     ClientToken: clientToken(input.env, input.groupName, input.storePath),
     LaunchTemplateData: {
-      TagSpecifications: mergeTagSpecifications(input.sourceTagSpecifications, [
+      TagSpecifications: mergeTagSpecifications(source, [
         { key: input.storePathTag, value: input.storePath },
         ...input.tags,
+        ...gateTags(input.groupName, input.gateHook),
       ]),
     },
   };
@@ -384,6 +398,99 @@ export function versionDescription(storePath: string, env: NodeJS.ProcessEnv): s
     ? `, ${env.GITHUB_REPOSITORY ?? 'GitHub'} run ${env.GITHUB_RUN_ID} attempt ${env.GITHUB_RUN_ATTEMPT ?? '1'}`
     : '';
   return `${storePath}${run}`.slice(0, MAX_DESCRIPTION);
+}
+
+// ---- the readiness gate ----
+
+/**
+ * `readiness: lifecycle-hook`: the group's launch lifecycle hook keeps each new instance in `Pending:Wait` until the
+ * user data completes it (CONTINUE once it runs the tagged system and is healthy, ABANDON otherwise). Checked before
+ * anything changes, pure: fed DescribeLifecycleHooks.
+ */
+
+/** The instance tags `user-data.sh` reads the gate from (its `NIXOS_AWS_GROUP_TAG` and `NIXOS_AWS_HOOK_TAG`). */
+export const GROUP_NAME_TAG = 'AutoScalingGroupName';
+export const LIFECYCLE_HOOK_TAG = 'LifecycleHookName';
+export const GATE_TAGS: readonly string[] = [GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG];
+export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+
+/**
+ * The shortest heartbeat timeout that covers a first boot with `user-data.sh`'s defaults, which never records a
+ * heartbeat: instance metadata retried for up to 120 s, the closure's fetch up to 900 s, the health check up to 60 s,
+ * and about 120 s for the two boots (the image's, then the kexec into the deployed system). A hook that times out
+ * sooner abandons (or lets through) an instance that was still on its way.
+ */
+export const MIN_GATE_HEARTBEAT_SECONDS = 1200;
+
+/** The group names `user-data.sh` accepts from the tag (it refuses, and powers off, on any other). */
+const GATE_GROUP_NAME = /^[A-Za-z0-9./_-]{1,255}$/;
+
+/** What the gate needs, as a command line an administrator can run. */
+export function putHookCommand(groupName: string, hookName = 'nixos-ready'): string {
+  return (
+    `aws autoscaling put-lifecycle-hook --auto-scaling-group-name ${groupName} --lifecycle-hook-name ${hookName} ` +
+    `--lifecycle-transition ${LAUNCHING} --heartbeat-timeout 1800 --default-result ABANDON`
+  );
+}
+
+export type GateCheck = { hook: string; warning?: string } | { error: string };
+
+/**
+ * The launch hook the new instances complete: `wanted` (the `lifecycle-hook-name` input) or the group's only
+ * launch hook, with a heartbeat timeout of at least {@link MIN_GATE_HEARTBEAT_SECONDS}. An error says what to add.
+ */
+export function checkGate(groupName: string, hooks: readonly LifecycleHook[], wanted: string): GateCheck {
+  if (!GATE_GROUP_NAME.test(groupName)) {
+    return { error: `The readiness gate needs a group name of A-Z a-z 0-9 . / _ - (the user data refuses others), got ${shown(groupName)}.` };
+  }
+  const launching = hooks.filter((hook) => hook.LifecycleTransition === LAUNCHING);
+  const names = launching.map((hook) => hook.LifecycleHookName ?? '');
+  if (launching.length === 0) {
+    return { error: `Group ${groupName} has no ${LAUNCHING} lifecycle hook, which readiness: lifecycle-hook needs. Add one: ${putHookCommand(groupName)}` };
+  }
+  const chosen = wanted ? launching.find((hook) => hook.LifecycleHookName === wanted) : launching.length === 1 ? launching[0] : undefined;
+  if (!chosen) {
+    const which = wanted ? `none named ${shown(wanted)}` : 'so which one the instances complete must be named';
+    return { error: `Group ${groupName} has the ${LAUNCHING} lifecycle hooks ${names.join(', ')}: ${which} (input 'lifecycle-hook-name').` };
+  }
+  const name = chosen.LifecycleHookName ?? '';
+  const heartbeat = chosen.HeartbeatTimeout ?? 3600;
+  if (heartbeat < MIN_GATE_HEARTBEAT_SECONDS) {
+    return {
+      error:
+        `Lifecycle hook ${name} of group ${groupName} times out after ${heartbeat} s without a heartbeat, and a first boot ` +
+        `can take ${MIN_GATE_HEARTBEAT_SECONDS} s (metadata, fetch, two boots, health check). Raise it: ${putHookCommand(groupName, name)}`,
+    };
+  }
+  const others = launching.length > 1 ? ` Its other launch hooks (${names.filter((n) => n !== name).join(', ')}) must be completed by something else.` : '';
+  const lenient = chosen.DefaultResult === 'CONTINUE' ? ` Hook ${name}'s DefaultResult is CONTINUE: an instance that never reports goes into service after ${heartbeat} s.` : '';
+  return { hook: name, warning: others || lenient ? `${lenient}${others}`.trim() : undefined };
+}
+
+/** The gate's tags on the new version: none without it. */
+export function gateTags(groupName: string, hook: string | undefined): Tag[] {
+  if (hook === undefined) return [];
+  return [
+    { key: GROUP_NAME_TAG, value: groupName },
+    { key: LIFECYCLE_HOOK_TAG, value: hook },
+  ];
+}
+
+/** An instance a lifecycle hook abandoned, as the refresh's status reason names it. */
+export interface AbandonedInstance {
+  instanceId: string;
+  reason: string;
+}
+
+/**
+ * The instances a refresh's reason says were abandoned: Auto Scaling's activity words, "Launching a new EC2 instance:
+ * i-... Status Reason: Instance failed to complete user's Lifecycle Action: ...". Pure text reading; [] when none.
+ */
+export function abandonedInstances(reason: string | undefined): AbandonedInstance[] {
+  const found = (reason ?? '').matchAll(
+    /Launching a new EC2 instance: (i-[0-9a-f]{8,17})\. Status Reason: (Instance failed to complete user's Lifecycle Action: .*?)(?=(?:\s*Launching a new EC2 instance: )|$)/g,
+  );
+  return [...found].map((m) => ({ instanceId: m[1], reason: m[2].trim() }));
 }
 
 // ---- the StartInstanceRefresh request ----
@@ -587,6 +694,10 @@ export interface DeployState {
   progress: ProgressPoint[];
   /** When the step's body returned or threw. */
   endedAt?: Date;
+  /** With `readiness: lifecycle-hook`: the hook the new instances complete. */
+  gateHook?: string;
+  /** Instances the gate's hook abandoned, from the refresh's reasons. */
+  abandoned?: AbandonedInstance[];
 }
 
 /** The point a look at `refresh` adds to `progress` (none when status and percentages are unchanged). */

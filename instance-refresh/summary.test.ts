@@ -39,6 +39,16 @@ describe('deploySummary', () => {
     for (const fact of facts) expect(summary.facts).toContainEqual(fact);
   });
 
+  it('names the gate, and the abandoned instances with their reasons before the timeline', () => {
+    const abandoned = [{ instanceId: 'i-0123456789abcdef0', reason: "Instance failed to complete user's Lifecycle Action: ... was abandoned: Heartbeat Timeout" }];
+    const summary = deploySummary({ ...base, gateHook: 'nixos-ready', abandoned, timeline: [{ at: at(0), line: 'Failed 0%' }] }, '');
+    expect(summary.facts).toContainEqual(['Readiness gate', 'lifecycle hook nixos-ready']);
+    expect(summary.tables).toEqual([
+      { title: 'Abandoned instances', columns: ['Instance', 'Reason'], rows: [[abandoned[0].instanceId, abandoned[0].reason]] },
+      { title: 'Timeline', columns: ['Time', 'Status'], rows: [[at(0), 'Failed 0%']] },
+    ]);
+  });
+
   it('lists the timeline', () => {
     const summary = deploySummary({ ...base, timeline: [{ at: at(0), line: 'InProgress 50%' }] }, '');
     expect(summary.tables).toEqual([{ title: 'Timeline', columns: ['Time', 'Status'], rows: [[at(0), 'InProgress 50%']] }]);

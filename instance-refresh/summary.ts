@@ -21,12 +21,17 @@ export function deploySummary(state: DeployState, text: string): JobSummary {
       ['Instance refresh', state.refreshId && { text: state.refreshId, code: true }],
       ['Status', state.status],
       ['Status reason', state.statusReason],
+      ['Readiness gate', state.gateHook && `lifecycle hook ${state.gateHook}`],
     ],
     mermaid: refreshGantt(state, text),
-    tables:
-      state.timeline.length === 0
+    tables: [
+      ...(state.abandoned?.length
+        ? [{ title: 'Abandoned instances', columns: ['Instance', 'Reason'], rows: state.abandoned.map((a) => [a.instanceId, a.reason]) }]
+        : []),
+      ...(state.timeline.length === 0
         ? []
-        : [{ title: 'Timeline', columns: ['Time', 'Status'], rows: state.timeline.map((entry) => [entry.at, entry.line]) }],
+        : [{ title: 'Timeline', columns: ['Time', 'Status'], rows: state.timeline.map((entry) => [entry.at, entry.line]) }]),
+    ],
   };
 }
 

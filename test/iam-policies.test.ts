@@ -129,6 +129,17 @@ const SCENARIOS: Scenario[] = [
     exitCode: 0,
   },
   {
+    // The readiness gate reads the group's hooks before any change; this group has none, so it is refused there.
+    name: 'instance-refresh checks the readiness gate (readiness: lifecycle-hook)',
+    role: 'nixos-deploy-staging',
+    claims: STAGING,
+    seed: seedGroup,
+    action: 'instance-refresh',
+    inputs: () => ({ ...REFRESH, readiness: 'lifecycle-hook' }),
+    expectCall: 'autoscaling:DescribeLifecycleHooks',
+    exitCode: 1,
+  },
+  {
     name: 'instance-refresh times out and rolls back (on-abort: rollback)',
     role: 'nixos-deploy-staging',
     claims: STAGING,
