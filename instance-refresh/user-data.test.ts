@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
+import { checkGate, GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG, putHookCommand } from './plan.js';
 import { STORE_PATH } from '../shared/store-path.js';
 import { allows, type PermissionPolicy } from '../test/iam-policy.js';
 import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
@@ -573,6 +574,22 @@ describe('the readiness gate', () => {
     const parameters = JSON.parse(readFileSync(join(HERE, '../ssm-deploy/nixos-deploy.parameters.json'), 'utf8')) as Record<string, { allowedPattern: string }>;
     const line = new RegExp(`^${variable}='(.*)'$`, 'm').exec(readFileSync(SCRIPT, 'utf8'));
     expect(line?.[1]).toBe(parameters[parameter].allowedPattern);
+  });
+
+  it('reads the tags the action sets, by default', () => {
+    const text = readFileSync(SCRIPT, 'utf8');
+    expect(/^: "\$\{NIXOS_AWS_GROUP_TAG:=(.*)\}"$/m.exec(text)?.[1]).toBe(GROUP_NAME_TAG);
+    expect(/^: "\$\{NIXOS_AWS_HOOK_TAG:=(.*)\}"$/m.exec(text)?.[1]).toBe(LIFECYCLE_HOOK_TAG);
+  });
+
+  it.each([
+    ['instance-refresh/README.md', join(HERE, 'README.md')],
+    ['docs/instance-setup.md', join(HERE, '../docs/instance-setup.md')],
+  ])('%s shows the hook the action asks for, one the action takes', (_name, file) => {
+    const shown = /^\s*(aws autoscaling put-lifecycle-hook .*\\\n.*)$/m.exec(readFileSync(file, 'utf8'))?.[1].replace(/\s*\\\n\s*/, ' ');
+    expect(shown).toBe(putHookCommand('web'));
+    const hook = { LifecycleHookName: 'nixos-ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' };
+    expect(checkGate('web', [hook], '')).toEqual({ hook: 'nixos-ready', warning: undefined });
   });
 
   const GROUP = 'web-staging';
