@@ -18,6 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { Sandbox } from '../sandbox/server.js';
 import { checkGate, GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG, putHookCommand } from './plan.js';
 import { STORE_PATH } from '../shared/store-path.js';
+import { runAction } from '../test/harness/runner.js';
 import { allows, type PermissionPolicy } from '../test/iam-policy.js';
 import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
@@ -912,6 +913,83 @@ describe('the readiness gate', () => {
     expect(outcome.stderr).toMatch(message);
     expect(outcome.calls).toEqual(['systemctl poweroff']);
     expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  describe('through the instance-refresh bundle (readiness: lifecycle-hook): the instance runs this script with the tags the action set', () => {
+    /**
+     * Runs the bundle against a group with a launching hook; when the refresh's new instance waits in Pending:Wait,
+     * serves it the instance tags of the launch template version it was launched from, and runs the user data as its
+     * two boots would (`booted`: what the first boot came up on). The sandbox's clock runs 10x: the hook's 1800 s are
+     * 3 real minutes, far more than the script needs.
+     */
+    async function refreshWithInstance(storePath: string, booted: (path: string) => string | undefined) {
+      sandbox.reset();
+      sandbox.clock.setSpeed(10);
+      const id = sandbox.ec2.createLaunchTemplate({
+        name: 'web',
+        data: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.small', MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' } },
+      }).id;
+      sandbox.autoscaling.createGroup({ name: GROUP, launchTemplate: { id, version: '1' }, desiredCapacity: 1 });
+      operation('PutLifecycleHook', {
+        AutoScalingGroupName: GROUP,
+        LifecycleHookName: HOOK,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        HeartbeatTimeout: 1800,
+        DefaultResult: 'ABANDON',
+      });
+      const step = runAction('instance-refresh', {
+        env: sandbox.env(),
+        inputs: {
+          'auto-scaling-group-name': GROUP,
+          'store-path': storePath,
+          tags: `Substituters=file://${join(dir, 'cache')}\nTrustedPublicKeys=${publicKey}`,
+          readiness: 'lifecycle-hook',
+          'instance-warmup': '60',
+          'poll-interval-seconds': '1',
+          'timeout-minutes': '5',
+        },
+      });
+      let ended = false;
+      void step.finally(() => (ended = true));
+      let waiting: { InstanceId: string; LaunchTemplate: { Version: string } } | undefined;
+      while (!ended && !waiting) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        waiting = (groupInstances() as Array<{ InstanceId: string; LifecycleState: string; LaunchTemplate: { Version: string } }>).find(
+          (instance) => instance.LifecycleState === 'Pending:Wait',
+        );
+      }
+      if (!waiting) throw new Error(`the refresh never launched an instance: ${(await step).stderr}`);
+      const { version } = sandbox.ec2.resolveVersion({ LaunchTemplateId: id, Version: waiting.LaunchTemplate.Version });
+      const specs = (version.data as { TagSpecifications?: Array<{ ResourceType?: string; Tags?: Array<{ Key: string; Value: string }> }> }).TagSpecifications;
+      const tags = Object.fromEntries((specs?.find((spec) => spec.ResourceType === 'instance')?.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+      serveInstance(waiting.InstanceId);
+      const first = await runScript(tags, gateEnv());
+      const cameUp = booted(storePath);
+      let second: Outcome | undefined;
+      if (first.code === 0 && cameUp) {
+        await bootedInto(cameUp);
+        second = await runScript(tags, gateEnv());
+      }
+      return { instanceId: waiting.InstanceId, tags, first, second, result: await step };
+    }
+
+    it('a good boot: CONTINUE, and the refresh succeeds', async () => {
+      const { instanceId, tags, first, second, result } = await refreshWithInstance(signed, (path) => path);
+      expect(tags).toMatchObject({ NixStorePath: signed, AutoScalingGroupName: GROUP, LifecycleHookName: HOOK });
+      expect(first.calls).toEqual(bootCalls(signed));
+      expect(second?.stderr).not.toContain('FAILED');
+      expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
+      expect({ exitCode: result.exitCode, status: result.outputs.status }).toEqual({ exitCode: 0, status: 'Successful' });
+    }, 240_000);
+
+    it('a boot that comes up on another system: ABANDON, and the refresh fails at once, naming the instance', async () => {
+      const other = await closureHere();
+      const { instanceId, second, result } = await refreshWithInstance(signed, () => other);
+      expect(second?.stderr).toContain(`FAILED: this instance was booted into ${signed} but came up on ${other}`);
+      expect(completions()).toEqual([completed(instanceId, 'ABANDON')]);
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['abandoned-instances']).toBe(instanceId);
+    }, 240_000);
   });
 
   it('without the gate tags, asks instance metadata for nothing of the gate and Auto Scaling for nothing', async () => {
