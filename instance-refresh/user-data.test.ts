@@ -15,7 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Sandbox } from '../sandbox/server.js';
+import { checkGate, GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG, putHookCommand } from './plan.js';
 import { STORE_PATH } from '../shared/store-path.js';
+import { runAction } from '../test/harness/runner.js';
+import { allows, type PermissionPolicy } from '../test/iam-policy.js';
 import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -26,14 +30,16 @@ const run = promisify(execFile);
 const nix = async (command: string, ...args: string[]) =>
   (await run(command, args, { env: { ...process.env, NIX_CONFIG } })).stdout.trim();
 
-/** How the fake IMDS answers one tag read before it answers properly: an HTTP status, a closed connection, or none. */
+/** How the fake IMDS answers one read before it answers properly: an HTTP status, a closed connection, or none. */
 type ImdsFault = 401 | 404 | 500 | 503 | 'close' | 'hang';
 
-/** IMDSv2 as EC2 serves it: a token from PUT first, then tag reads that carry it; early in boot, faults. */
+/** IMDSv2 as EC2 serves it: a token from PUT first, then reads that carry it; early in boot, faults. */
 class FakeImds {
   tags: Record<string, string> = {};
+  /** Other items under /latest/meta-data/ by path (`instance-id`, `iam/security-credentials/`...). */
+  items: Record<string, string> = {};
   requests: Array<{ method: string; path: string; token?: string }> = [];
-  /** Answers to the next tag reads, in order, each used once; `always` then answers every read after them. */
+  /** Answers to the next reads, in order, each used once; `always` then answers every read after them. */
   faults: ImdsFault[] = [];
   always?: ImdsFault;
   private readonly tokens = new Set<string>();
@@ -55,10 +61,11 @@ class FakeImds {
       if (fault === 'hang') return;
       if (fault === 'close') return void req.socket.destroy();
       if (fault !== undefined) return void res.writeHead(fault).end();
-      const prefix = '/latest/meta-data/tags/instance/';
-      const key = req.url?.startsWith(prefix) ? decodeURIComponent(req.url.slice(prefix.length)) : undefined;
-      if (req.method !== 'GET' || key === undefined || !Object.hasOwn(this.tags, key)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(this.tags[key]);
+      const prefix = '/latest/meta-data/';
+      const path = req.url?.startsWith(prefix) ? decodeURIComponent(req.url.slice(prefix.length)) : undefined;
+      const [from, key] = path?.startsWith('tags/instance/') ? [this.tags, path.slice('tags/instance/'.length)] : [this.items, path];
+      if (req.method !== 'GET' || key === undefined || !Object.hasOwn(from, key)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(from[key]);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -171,6 +178,7 @@ beforeEach(async () => {
   await mkdir(join(caseDir, 'bin'));
   await writeFile(join(caseDir, 'calls'), '');
   imds.requests = [];
+  imds.items = {};
   imds.faults = [];
   imds.always = undefined;
 });
@@ -546,5 +554,450 @@ describe('user-data.sh', () => {
       expect(outcome.stderr).toContain(`this instance was booted into ${signed} but came up on ${unsigned}`);
       expect(outcome.calls).toEqual(['systemctl poweroff']);
     });
+  });
+});
+
+describe('the readiness gate', () => {
+  const DEPLOY = join(HERE, '../ssm-deploy/nixos-deploy.sh');
+  /** A function's whole text, `name() {` to the `}` that closes it at the start of a line. */
+  const functionText = (file: string, name: string) => new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?\\n\\}$`, 'm').exec(readFileSync(file, 'utf8'))?.[0];
+
+  it.each(['health_check', 'http_ok'])("runs %s word for word as ssm-deploy's document does", (name) => {
+    expect(functionText(SCRIPT, name)).toBeDefined();
+    expect(functionText(SCRIPT, name)).toBe(functionText(DEPLOY, name));
+  });
+
+  it.each([
+    ['UNITS_PATTERN', 'healthCheckUnits'],
+    ['URL_PATTERN', 'healthCheckUrl'],
+    ['TIMEOUT_PATTERN', 'healthCheckTimeoutSeconds'],
+  ])("checks the health check's settings with the document's patterns: %s is %s's", (variable, parameter) => {
+    const parameters = JSON.parse(readFileSync(join(HERE, '../ssm-deploy/nixos-deploy.parameters.json'), 'utf8')) as Record<string, { allowedPattern: string }>;
+    const line = new RegExp(`^${variable}='(.*)'$`, 'm').exec(readFileSync(SCRIPT, 'utf8'));
+    expect(line?.[1]).toBe(parameters[parameter].allowedPattern);
+  });
+
+  it('reads the tags the action sets, by default', () => {
+    const text = readFileSync(SCRIPT, 'utf8');
+    expect(/^: "\$\{NIXOS_AWS_GROUP_TAG:=(.*)\}"$/m.exec(text)?.[1]).toBe(GROUP_NAME_TAG);
+    expect(/^: "\$\{NIXOS_AWS_HOOK_TAG:=(.*)\}"$/m.exec(text)?.[1]).toBe(LIFECYCLE_HOOK_TAG);
+  });
+
+  it.each([
+    ['instance-refresh/README.md', join(HERE, 'README.md')],
+    ['docs/instance-setup.md', join(HERE, '../docs/instance-setup.md')],
+  ])('%s shows the hook the action asks for, one the action takes', (_name, file) => {
+    const shown = /^\s*(aws autoscaling put-lifecycle-hook .*\\\n.*)$/m.exec(readFileSync(file, 'utf8'))?.[1].replace(/\s*\\\n\s*/, ' ');
+    expect(shown).toBe(putHookCommand('web'));
+    const hook = { LifecycleHookName: 'nixos-ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' };
+    expect(checkGate('web', [hook], '')).toEqual({ hook: 'nixos-ready', warning: undefined });
+  });
+
+  const GROUP = 'web-staging';
+  const HOOK = 'nixos-ready';
+  const ROLE = 'web-instance';
+  const sandbox = new Sandbox();
+  let health: Server;
+  let healthUrl: string;
+  /** What the health URL answers. */
+  let healthStatus = 204;
+
+  beforeAll(async () => {
+    await sandbox.start();
+    health = createServer((_req, res) => void res.writeHead(healthStatus).end());
+    await new Promise<void>((resolve) => health.listen(0, '127.0.0.1', resolve));
+    healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
+  });
+
+  afterAll(async () => {
+    await sandbox.stop();
+    health.closeAllConnections();
+    await new Promise((resolve) => health.close(resolve));
+  });
+
+  const operation = (name: string, params: Record<string, unknown>) =>
+    sandbox.autoscaling.operations[name](params, { caller: 'test', requestId: 'test', sandbox }) as Record<string, unknown>;
+  const groupInstances = () =>
+    ((operation('DescribeAutoScalingGroups', { AutoScalingGroupNames: [GROUP] }).AutoScalingGroups as Array<Record<string, unknown>>)[0]
+      .Instances ?? []) as Array<{ InstanceId: string; LifecycleState: string }>;
+
+  const refresh = () =>
+    (operation('DescribeInstanceRefreshes', { AutoScalingGroupName: GROUP }).InstanceRefreshes as Array<Record<string, unknown>>)[0];
+
+  /**
+   * A group with a launching hook and a refresh under way whose replacement waits in Pending:Wait; the sandbox's clock
+   * stands still from then on (the hook's timeout cannot end it while the script runs). Instance metadata serves that
+   * instance's ID, region and instance profile credentials. Returns the instance ID.
+   */
+  async function waitingInstance(): Promise<string> {
+    sandbox.reset();
+    sandbox.clock.setSpeed(0);
+    const id = sandbox.ec2.createLaunchTemplate({
+      name: 'web',
+      data: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.small', MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' } },
+    }).id;
+    sandbox.autoscaling.createGroup({ name: GROUP, launchTemplate: { id, version: '1' }, desiredCapacity: 1 });
+    operation('PutLifecycleHook', {
+      AutoScalingGroupName: GROUP,
+      LifecycleHookName: HOOK,
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 900,
+      DefaultResult: 'ABANDON',
+    });
+    operation('StartInstanceRefresh', { AutoScalingGroupName: GROUP, Preferences: { MinHealthyPercentage: '0', InstanceWarmup: '60' } });
+    for (let step = 0; step < 600; step++) {
+      const waiting = groupInstances().find((instance) => instance.LifecycleState === 'Pending:Wait');
+      if (waiting) {
+        serveInstance(waiting.InstanceId);
+        return waiting.InstanceId;
+      }
+      sandbox.clock.advance(1000);
+    }
+    throw new Error('no instance of the refresh reached Pending:Wait');
+  }
+
+  function serveInstance(instanceId: string, credentials = sandbox.instanceProfileCredentials(instanceId, ROLE)): void {
+    imds.items = {
+      'instance-id': instanceId,
+      'placement/region': sandbox.region,
+      'iam/security-credentials/': ROLE,
+      [`iam/security-credentials/${ROLE}`]: JSON.stringify(credentials, null, 2),
+    };
+  }
+
+  const gated = (path = signed) => ({ ...trusted(path), AutoScalingGroupName: GROUP, LifecycleHookName: HOOK });
+  const gateEnv = (env: Record<string, string> = {}) => ({ NIXOS_AWS_AUTOSCALING_ENDPOINT: sandbox.url, ...env });
+  /** Every CompleteLifecycleAction the sandbox got: how it answered, and what it was asked. */
+  const completions = () =>
+    sandbox.calls.of('CompleteLifecycleAction').map((call) => ({
+      status: call.status,
+      ...(call.errorCode ? { errorCode: call.errorCode } : {}),
+      caller: call.caller,
+      params: call.params,
+    }));
+  const completed = (instanceId: string, result: 'CONTINUE' | 'ABANDON') => ({
+    status: 200,
+    caller: `arn:aws:sts::${sandbox.accountId}:assumed-role/${ROLE}/${instanceId}`,
+    params: { AutoScalingGroupName: GROUP, LifecycleHookName: HOOK, InstanceId: instanceId, LifecycleActionResult: result },
+  });
+  const secrets = () => {
+    const document = JSON.parse(imds.items[`iam/security-credentials/${ROLE}`]) as Record<string, string>;
+    return [document.SecretAccessKey, document.Token];
+  };
+
+  /** A systemctl that says every unit is inactive, and records its calls like the others. */
+  async function unitsDown(): Promise<void> {
+    const script = '#!/bin/sh\necho "systemctl $*" >>"$NIXOS_AWS_TEST_CALLS"\ncase $1 in is-active) [ "$2" = --quiet ] || echo inactive; exit 3 ;; esac\nexit 0\n';
+    await writeFile(join(caseDir, 'bin/systemctl'), script, { mode: 0o755 });
+  }
+
+  it('boots the system, then on the booted system checks it and completes with CONTINUE, once; the refresh goes on', async () => {
+    const instanceId = await waitingInstance();
+    const first = await runScript(gated(), gateEnv());
+    expect(first.stderr).not.toContain('FAILED');
+    expect(first.calls).toEqual(bootCalls(signed));
+    expect(completions()).toEqual([]);
+
+    await bootedInto(signed);
+    // curl as the script runs it, its command lines kept: where other processes of the instance could read them.
+    const curl = (await run('/bin/sh', ['-c', 'command -v curl'])).stdout.trim();
+    const argv = join(caseDir, 'curl-argv');
+    await writeFile(join(caseDir, 'bin/curl'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${argv}'\nexec ${curl} "$@"\n`, { mode: 0o755 });
+    const env = gateEnv({ NIXOS_AWS_HEALTH_CHECK_UNITS: 'web.service nginx.service', NIXOS_AWS_HEALTH_CHECK_URL: healthUrl });
+    const booted = await runScript(gated(), env);
+    expect(booted.stderr).not.toContain('FAILED');
+    expect(booted.code).toBe(0);
+    expect(booted.calls).toEqual(['systemctl is-active --quiet -- web.service', 'systemctl is-active --quiet -- nginx.service']);
+    expect(booted.stderr).toContain(`${healthUrl} answers 2xx`);
+    expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
+    // The secret key and the session token reach curl on a pipe: in no command line, and not in the log.
+    const commandLines = await readFile(argv, 'utf8');
+    expect(commandLines).toContain(`--aws-sigv4 aws:amz:${sandbox.region}:autoscaling`);
+    for (const secret of secrets()) {
+      expect(booted.stderr).not.toContain(secret);
+      expect(commandLines).not.toContain(secret);
+    }
+
+    // A later boot (or amazon-init run again) does not complete it twice.
+    const again = await runScript(gated(), env);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('the lifecycle action was completed before (CONTINUE');
+    expect(completions()).toHaveLength(1);
+
+    sandbox.clock.advance(120_000);
+    expect(groupInstances().find((instance) => instance.InstanceId === instanceId)?.LifecycleState).toBe('InService');
+    expect(refresh()).toMatchObject({ Status: 'Successful' });
+    // iam/web-instance allows what the script did, on this group's ARN as the example account names it.
+    const policy = JSON.parse(readFileSync(join(HERE, '../iam/web-instance/permission-policy.json'), 'utf8')) as PermissionPolicy;
+    const group = (operation('DescribeAutoScalingGroups', { AutoScalingGroupNames: [GROUP] }).AutoScalingGroups as Array<{ AutoScalingGroupARN: string }>)[0];
+    const arn = group.AutoScalingGroupARN.replace(/^arn:aws:autoscaling:[^:]+:\d+:/, 'arn:aws:autoscaling:eu-central-1:123456789012:');
+    expect(arn).toMatch(/:autoScalingGroup:[0-9a-f-]+:autoScalingGroupName\/web-staging$/);
+    expect(allows(policy, 'autoscaling:CompleteLifecycleAction', arn)).toBe(true);
+  });
+
+  it('reports at a later boot too, when the boot that applied the tag value went down before reporting', async () => {
+    const instanceId = await waitingInstance();
+    await bootedInto(signed);
+    await mkdir(join(caseDir, 'state'));
+    await writeFile(join(caseDir, 'state/applied-store-path'), `${signed}\n`);
+    const outcome = await runScript(gated(), gateEnv());
+    expect(outcome.code).toBe(0);
+    expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
+    expect(outcome.stderr).toContain('applied at an earlier boot: nothing to do');
+  });
+
+  describe('abandons the lifecycle action, with the reason in the log, and powers off', () => {
+    it.each<[string, () => Promise<{ tags: Record<string, string>; env?: Record<string, string> }>, RegExp]>([
+      ['when the fetch fails (an unsigned closure)', async () => ({ tags: { ...gated(unsigned), Substituters: `file://${join(dir, 'unsigned-cache')}` } }), /could not fetch \S+ with a valid signature/],
+      ['when the store path tag is not a store path', async () => ({ tags: { ...gated(), NixStorePath: '/nix/store/nothing' } }), /NixStorePath tag is not a store path/],
+      [
+        'when the running system is not the tagged path',
+        async () => {
+          await runScript(gated(), gateEnv());
+          await bootedInto(unsigned);
+          return { tags: gated() };
+        },
+        /this instance was booted into \S+ but came up on \S+/,
+      ],
+      [
+        'when a unit of the health check is not active',
+        async () => {
+          await bootedInto(signed);
+          await unitsDown();
+          return { tags: gated(), env: { NIXOS_AWS_HEALTH_CHECK_UNITS: 'web.service', NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS: '1' } };
+        },
+        /Unit web.service is inactive after 1 s[\s\S]*FAILED: the health check of \S+ did not pass within 1 s/,
+      ],
+      [
+        'when the health URL answers 500',
+        async () => {
+          await bootedInto(signed);
+          healthStatus = 500;
+          return { tags: gated(), env: { NIXOS_AWS_HEALTH_CHECK_URL: healthUrl, NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS: '1' } };
+        },
+        /did not answer 2xx within 1 s[\s\S]*FAILED: the health check/,
+      ],
+    ])('%s', async (_case, given, reason) => {
+      const instanceId = await waitingInstance();
+      healthStatus = 204;
+      const { tags, env } = await given();
+      await writeFile(join(caseDir, 'calls'), '');
+      const outcome = await runScript(tags, gateEnv(env));
+      healthStatus = 204;
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toMatch(reason);
+      expect(outcome.stderr).toContain(`abandoning the lifecycle action of hook ${HOOK} (group ${GROUP})`);
+      expect(completions()).toEqual([completed(instanceId, 'ABANDON')]);
+      expect(outcome.calls.at(-1)).toBe('systemctl poweroff');
+      // AWS terminates the instance and the refresh fails at once, not after warmups and health checks.
+      sandbox.clock.advance(1000);
+      expect(refresh()).toMatchObject({ Status: 'Failed', StatusReason: expect.stringContaining(instanceId) });
+      // Should the instance come up again, it does not complete a second time.
+      const again = await runScript(tags, gateEnv(env));
+      expect(again.stderr).toContain('the lifecycle action was completed before (ABANDON');
+      expect(completions()).toHaveLength(1);
+    });
+  });
+
+  describe('never runs or sends a hostile tag value: refused before any call', () => {
+    const mark = () => join(caseDir, 'pwned');
+    it.each<[string, string, () => string, RegExp]>([
+      ['a command substitution as group', 'AutoScalingGroupName', () => `$(touch ${mark()})`, /AutoScalingGroupName tag is not an Auto Scaling group name/],
+      ['backticks as hook', 'LifecycleHookName', () => `\`touch ${mark()}\``, /LifecycleHookName tag is not a lifecycle hook name/],
+      ['a command after the hook', 'LifecycleHookName', () => `${HOOK}; touch ${mark()}`, /LifecycleHookName tag is not a lifecycle hook name/],
+      ['a second line in the group', 'AutoScalingGroupName', () => `${GROUP}\ntouch ${mark()}`, /AutoScalingGroupName tag has control characters/],
+      ['a workflow command as group', 'AutoScalingGroupName', () => '::error::pwned', /AutoScalingGroupName tag is not an Auto Scaling group name/],
+      ['another parameter in the hook', 'LifecycleHookName', () => `${HOOK}&LifecycleActionResult=CONTINUE`, /LifecycleHookName tag is not a lifecycle hook name/],
+      ['a dot in the hook (the API refuses it)', 'LifecycleHookName', () => 'nixos.ready', /LifecycleHookName tag is not a lifecycle hook name/],
+      ['a group name of 256 characters', 'AutoScalingGroupName', () => 'g'.repeat(256), /AutoScalingGroupName tag is not an Auto Scaling group name/],
+    ])('%s', async (_case, tag, value, message) => {
+      sandbox.reset();
+      const outcome = await runScript({ ...gated(), [tag]: value() }, gateEnv());
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toMatch(message);
+      expect(outcome.stderr).not.toContain('abandoning');
+      expect(outcome.calls).toEqual(['systemctl poweroff']);
+      expect(existsSync(mark())).toBe(false);
+      expect(sandbox.calls.all()).toEqual([]);
+      // Not even instance metadata was asked for the instance or its credentials.
+      expect(imds.requests.filter((r) => !r.path.includes('/tags/instance/') && r.method === 'GET')).toEqual([]);
+    });
+
+    it('refuses one gate tag without the other', async () => {
+      sandbox.reset();
+      const { AutoScalingGroupName: _group, ...tags } = gated();
+      const outcome = await runScript(tags, gateEnv());
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain('the readiness gate needs both the AutoScalingGroupName and the LifecycleHookName tag');
+      expect(sandbox.calls.all()).toEqual([]);
+    });
+  });
+
+  it("signs as the sandbox checks it: a request signed with another secret key is refused (403), and named", async () => {
+    const instanceId = await waitingInstance();
+    const credentials = sandbox.instanceProfileCredentials(instanceId, ROLE);
+    serveInstance(instanceId, { ...credentials, SecretAccessKey: `${credentials.SecretAccessKey.slice(0, -4)}AAAA` });
+    await bootedInto(signed);
+    const outcome = await runScript(gated(), gateEnv());
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/could not complete the lifecycle action with CONTINUE: Auto Scaling answered HTTP 403 SignatureDoesNotMatch/);
+    expect(outcome.stderr).toMatch(/could not complete the lifecycle action with ABANDON: Auto Scaling answered HTTP 403 SignatureDoesNotMatch/);
+    // Refused, not retried: one CONTINUE, one ABANDON.
+    expect(completions().map((c) => [c.status, c.errorCode, c.params.LifecycleActionResult])).toEqual([
+      [403, 'SignatureDoesNotMatch', 'CONTINUE'],
+      [403, 'SignatureDoesNotMatch', 'ABANDON'],
+    ]);
+    expect(outcome.calls).toEqual(['systemctl poweroff']);
+  });
+
+  it('retries no answer, a 5xx and throttling, each attempt bounded, then completes', async () => {
+    const instanceId = await waitingInstance();
+    // One after the other: each lets the calls before it through.
+    (['throttle', 'server-error', 'drop', 'hang'] as const).forEach((kind, after) =>
+      sandbox.faults.add({ kind, service: 'autoscaling', operation: 'CompleteLifecycleAction', count: 1, after }),
+    );
+    await bootedInto(signed);
+    const outcome = await runScript(gated(), gateEnv({ NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS: '2' }));
+    expect(outcome.stderr).not.toContain('FAILED');
+    expect(outcome.stderr).toMatch(/Auto Scaling answered HTTP 400 Throttling: Rate exceeded: retrying/);
+    expect(outcome.stderr).toMatch(/Auto Scaling answered HTTP 500 InternalFailure.*: retrying/);
+    expect(outcome.stderr).toMatch(/Auto Scaling answered nothing: retrying/);
+    expect(completions().map((c) => c.errorCode ?? c.status)).toEqual(['Throttling', 'InternalFailure', 'ConnectionDropped', 'Hung', 200]);
+    expect(completions().at(-1)).toEqual(completed(instanceId, 'CONTINUE'));
+  });
+
+  it('gives up after NIXOS_AWS_COMPLETE_ATTEMPTS, abandons (also unanswered) and powers off', async () => {
+    await waitingInstance();
+    sandbox.faults.add({ kind: 'server-error', service: 'autoscaling', operation: 'CompleteLifecycleAction', count: 4 });
+    await bootedInto(signed);
+    const outcome = await runScript(gated(), gateEnv({ NIXOS_AWS_COMPLETE_ATTEMPTS: '2' }));
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(/could not complete the lifecycle action with CONTINUE: Auto Scaling answered HTTP 500 InternalFailure.* \(2 attempts\)/);
+    expect(outcome.stderr).toMatch(/could not complete the lifecycle action with ABANDON: .*\(2 attempts\) \(the hook's heartbeat timeout ends it\)/);
+    expect(completions()).toHaveLength(4);
+    expect(outcome.calls).toEqual(['systemctl poweroff']);
+  });
+
+  it('takes "no active lifecycle action" (the action ended already) as done, once', async () => {
+    await waitingInstance();
+    serveInstance('i-0123456789abcdef0');
+    await bootedInto(signed);
+    const outcome = await runScript(gated(), gateEnv());
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr).toContain('Auto Scaling has no lifecycle action waiting for i-0123456789abcdef0 (it ended already)');
+    expect(completions().map((c) => c.errorCode)).toEqual(['ValidationError']);
+    const again = await runScript(gated(), gateEnv());
+    expect(again.stderr).toContain('the lifecycle action was completed before (none waiting');
+    expect(completions()).toHaveLength(1);
+  });
+
+  /** The credentials document instance metadata serves, changed. */
+  const credentialsWith = (change: Record<string, string>) => () => {
+    const key = `iam/security-credentials/${ROLE}`;
+    imds.items[key] = JSON.stringify({ ...(JSON.parse(imds.items[key]) as Record<string, string>), ...change });
+  };
+  const notOfTheForm = /the credentials of the role web-instance in instance metadata are not of the expected form/;
+  it.each<[string, () => void, RegExp]>([
+    ['no instance profile', () => delete imds.items['iam/security-credentials/'], /instance metadata has no instance profile role \(404\)/],
+    ['an instance ID of another form', () => (imds.items['instance-id'] = 'i-$(reboot)'), /instance metadata's instance ID does not match/],
+    ['a region of another form', () => (imds.items['placement/region'] = 'us-east-1.attacker.example'), /instance metadata's region does not match/],
+    ['credentials whose Code is not Success', credentialsWith({ Code: 'AssumeRoleUnauthorizedAccess' }), /no usable credentials for the role web-instance/],
+    ["a secret key that would end curl's configuration value", credentialsWith({ SecretAccessKey: 'abcdefghijklmnop"\nurl = "http://127.0.0.1:9/' }), notOfTheForm],
+    ['a session token of 8193 characters', credentialsWith({ Token: 'A'.repeat(8193) }), notOfTheForm],
+  ])('with %s: neither result can be sent; says why and powers off, asking Auto Scaling nothing', async (_case, change, message) => {
+    await waitingInstance();
+    change();
+    await bootedInto(signed);
+    const outcome = await runScript(gated(), gateEnv());
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(message);
+    expect(outcome.calls).toEqual(['systemctl poweroff']);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
+  describe('through the instance-refresh bundle (readiness: lifecycle-hook): the instance runs this script with the tags the action set', () => {
+    /**
+     * Runs the bundle against a group with a launching hook; when the refresh's new instance waits in Pending:Wait,
+     * serves it the instance tags of the launch template version it was launched from, and runs the user data as its
+     * two boots would (`booted`: what the first boot came up on). The sandbox's clock runs 10x: the hook's 1800 s are
+     * 3 real minutes, far more than the script needs.
+     */
+    async function refreshWithInstance(storePath: string, booted: (path: string) => string | undefined) {
+      sandbox.reset();
+      sandbox.clock.setSpeed(10);
+      const id = sandbox.ec2.createLaunchTemplate({
+        name: 'web',
+        data: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.small', MetadataOptions: { HttpTokens: 'required', InstanceMetadataTags: 'enabled' } },
+      }).id;
+      sandbox.autoscaling.createGroup({ name: GROUP, launchTemplate: { id, version: '1' }, desiredCapacity: 1 });
+      operation('PutLifecycleHook', {
+        AutoScalingGroupName: GROUP,
+        LifecycleHookName: HOOK,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        HeartbeatTimeout: 1800,
+        DefaultResult: 'ABANDON',
+      });
+      const step = runAction('instance-refresh', {
+        env: sandbox.env(),
+        inputs: {
+          'auto-scaling-group-name': GROUP,
+          'store-path': storePath,
+          tags: `Substituters=file://${join(dir, 'cache')}\nTrustedPublicKeys=${publicKey}`,
+          readiness: 'lifecycle-hook',
+          'instance-warmup': '60',
+          'poll-interval-seconds': '1',
+          'timeout-minutes': '5',
+        },
+      });
+      let ended = false;
+      void step.finally(() => (ended = true));
+      let waiting: { InstanceId: string; LaunchTemplate: { Version: string } } | undefined;
+      while (!ended && !waiting) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        waiting = (groupInstances() as Array<{ InstanceId: string; LifecycleState: string; LaunchTemplate: { Version: string } }>).find(
+          (instance) => instance.LifecycleState === 'Pending:Wait',
+        );
+      }
+      if (!waiting) throw new Error(`the refresh never launched an instance: ${(await step).stderr}`);
+      const { version } = sandbox.ec2.resolveVersion({ LaunchTemplateId: id, Version: waiting.LaunchTemplate.Version });
+      const specs = (version.data as { TagSpecifications?: Array<{ ResourceType?: string; Tags?: Array<{ Key: string; Value: string }> }> }).TagSpecifications;
+      const tags = Object.fromEntries((specs?.find((spec) => spec.ResourceType === 'instance')?.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+      serveInstance(waiting.InstanceId);
+      const first = await runScript(tags, gateEnv());
+      const cameUp = booted(storePath);
+      let second: Outcome | undefined;
+      if (first.code === 0 && cameUp) {
+        await bootedInto(cameUp);
+        second = await runScript(tags, gateEnv());
+      }
+      return { instanceId: waiting.InstanceId, tags, first, second, result: await step };
+    }
+
+    it('a good boot: CONTINUE, and the refresh succeeds', async () => {
+      const { instanceId, tags, first, second, result } = await refreshWithInstance(signed, (path) => path);
+      expect(tags).toMatchObject({ NixStorePath: signed, AutoScalingGroupName: GROUP, LifecycleHookName: HOOK });
+      expect(first.calls).toEqual(bootCalls(signed));
+      expect(second?.stderr).not.toContain('FAILED');
+      expect(completions()).toEqual([completed(instanceId, 'CONTINUE')]);
+      expect({ exitCode: result.exitCode, status: result.outputs.status }).toEqual({ exitCode: 0, status: 'Successful' });
+    }, 240_000);
+
+    it('a boot that comes up on another system: ABANDON, and the refresh fails at once, naming the instance', async () => {
+      const other = await closureHere();
+      const { instanceId, second, result } = await refreshWithInstance(signed, () => other);
+      expect(second?.stderr).toContain(`FAILED: this instance was booted into ${signed} but came up on ${other}`);
+      expect(completions()).toEqual([completed(instanceId, 'ABANDON')]);
+      expect(result.exitCode).toBe(1);
+      expect(result.outputs['abandoned-instances']).toBe(instanceId);
+    }, 240_000);
+  });
+
+  it('without the gate tags, asks instance metadata for nothing of the gate and Auto Scaling for nothing', async () => {
+    await waitingInstance();
+    await bootedInto(signed);
+    const outcome = await runScript(trusted(), gateEnv());
+    expect(outcome.code).toBe(0);
+    expect(imds.requests.map((r) => r.path).filter((path) => !path.includes('/tags/instance/') && path !== '/latest/api/token')).toEqual([]);
+    expect(sandbox.calls.all()).toEqual([]);
   });
 });

@@ -397,10 +397,21 @@ describe('each role is granted only what its action was seen doing or docs/secur
     }
   });
 
-  it('the instance role may only read the cache, with the SSM agent managed policy beside it', () => {
-    expect(grantedActions(permissions('web-instance'))).toEqual(['s3:GetObject', 's3:ListBucket']);
+  it('the instance role may only read the cache and complete lifecycle actions, with the SSM agent managed policy beside it', () => {
+    const granted = ['autoscaling:CompleteLifecycleAction', 's3:GetObject', 's3:ListBucket'];
+    expect(grantedActions(permissions('web-instance'))).toEqual(granted);
     expect(readJson('web-instance', 'managed-policies.json')).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
-    expect(justified().filter((row) => row.roles.includes('web-instance')).map((row) => row.action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(justified().filter((row) => row.roles.includes('web-instance')).map((row) => row.action).sort()).toEqual(granted);
+  });
+
+  it("the instance role completes lifecycle actions only of groups, and only of its own (the group's Role tag)", () => {
+    const statements = [permissions('web-instance').Statement].flat().filter((s) => [s.Action].flat().includes('autoscaling:CompleteLifecycleAction'));
+    expect(statements.map((s) => ({ resource: s.Resource, condition: s.Condition }))).toEqual([
+      {
+        resource: 'arn:aws:autoscaling:eu-central-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*',
+        condition: { StringEquals: { 'autoscaling:ResourceTag/Role': 'web' } },
+      },
+    ]);
   });
 
   it("docs/security.md's table of what each role can and cannot do names every role in iam/", () => {
@@ -423,6 +434,12 @@ describe('each role is granted only what its action was seen doing or docs/secur
     ['nixos-ssm-deploy-staging', 'autoscaling:StartInstanceRefresh'],
     ['nixos-deploy-staging', 'ec2:CreateLaunchTemplate'],
     ['web-instance', 's3:PutObject'],
+    // The readiness gate reports; it neither extends its wait nor changes hooks or groups.
+    ['web-instance', 'autoscaling:RecordLifecycleActionHeartbeat'],
+    ['web-instance', 'autoscaling:PutLifecycleHook'],
+    ['web-instance', 'autoscaling:DeleteLifecycleHook'],
+    ['web-instance', 'autoscaling:StartInstanceRefresh'],
+    ['web-instance', 'autoscaling:CompleteLifecycleAction', 'arn:aws:autoscaling:eu-central-1:123456789012:launchConfiguration:*:launchConfigurationName/web'],
     // One deploy document per environment: neither deploy role may run or rewrite the other's.
     ['nixos-ssm-deploy-staging', 'ssm:UpdateDocument', documentArn('NixOS-Deploy-production')],
     ['nixos-ssm-deploy-staging', 'ssm:UpdateDocumentDefaultVersion', documentArn('NixOS-Deploy-production')],

@@ -267,6 +267,17 @@ describe('the example pipeline', () => {
     expect(example.jobs['smoke-test'].permissions).toEqual({});
   });
 
+  it("gates each refresh on the instances' own readiness (a launch lifecycle hook)", () => {
+    const refreshes = Object.values(example.jobs)
+      .map((job) => (job as { with?: Record<string, unknown> }).with)
+      .filter((inputs) => inputs?.['auto-scaling-group-name'] !== undefined)
+      .map((inputs) => [inputs?.['auto-scaling-group-name'], inputs?.readiness]);
+    expect(refreshes).toEqual([
+      ['web-staging', 'lifecycle-hook'],
+      ['web-production', 'lifecycle-hook'],
+    ]);
+  });
+
   it('gives each environment its own deploy document', () => {
     const documents = Object.values(example.jobs)
       .map((job) => (job as { with?: Record<string, unknown> }).with)
