@@ -281,6 +281,74 @@ describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes d
   });
 });
 
+describe('assume-role reaches STS as the SDK did', () => {
+  /** The sandbox's STS under a name that does not resolve: only a proxy can reach it. */
+  const stsUrl = () => {
+    const url = new URL(sandbox.env().AWS_ENDPOINT_URL);
+    url.hostname = 'sts.vpce.example';
+    return url;
+  };
+
+  it('goes through http_proxy to AWS_ENDPOINT_URL_STS, as the token request does', async () => {
+    const proxy = await startProxy();
+    try {
+      const result = await assume({}, { AWS_ENDPOINT_URL_STS: stsUrl().toString(), http_proxy: proxy.url });
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(proxy.seen).toEqual([{ authority: stsUrl().host, auth: undefined }]);
+      expect(stsCalls()).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('takes AWS_ENDPOINT_URL_STS before AWS_ENDPOINT_URL', async () => {
+    const result = await assume({}, { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_STS: sandbox.env().AWS_ENDPOINT_URL });
+    expect(errors(result)).toEqual([]);
+    expect(stsCalls()).toHaveLength(1);
+  });
+
+  it.each<[string, () => void, RegExp]>([
+    [
+      'IDPCommunicationError (HTTP 400, as STS answers it)',
+      // The sandbox's 400-status fault, with STS's code for an issuer whose keys it could not fetch.
+      () => sandbox.faults.add({ kind: 'throttle', code: 'IDPCommunicationError', message: "Couldn't retrieve verification key from your identity provider", service: 'sts', count: 1 }),
+      /^AssumeRoleWithWebIdentity attempt 1 failed \(IDPCommunicationErrorException: .*\); retrying in \d+ ms$/,
+    ],
+    [
+      'an HTML 502 from a proxy in front of STS',
+      () => sandbox.faults.add({ kind: 'html', service: 'sts', count: 1 }),
+      /^AssumeRoleWithWebIdentity attempt 1 failed \(AssumeRoleWithWebIdentity \(STS\) got HTTP 502 with a body that is not AWS's XML or JSON: "<html>/,
+    ],
+  ])('retries %s, saying so', async (_case, inject, retried) => {
+    inject();
+    const result = await assume();
+    expect(errors(result)).toEqual([]);
+    expect(result.logLines).toContainEqual(expect.stringMatching(retried));
+    expect(stsCalls()).toHaveLength(2);
+  });
+
+  it('fails an expired token on the first answer, with its code', async () => {
+    sandbox.faults.add({ kind: 'throttle', code: 'ExpiredTokenException', message: 'Token expired: current date/time 2 must be before the expiration date/time1', service: 'sts', count: 1 });
+    const result = await assume();
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Could not assume the role ${roleArn}: ExpiredTokenException`)]);
+    expect(stsCalls()).toHaveLength(1);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['an endpoint setting that is not a boolean', { AWS_USE_DUALSTACK_ENDPOINT: 'yes' }, 'Environment variable AWS_USE_DUALSTACK_ENDPOINT must be true or false, got "yes"'],
+    ['FIPS with a configured endpoint', { AWS_USE_FIPS_ENDPOINT: 'true' }, 'Invalid Configuration: FIPS and custom endpoint are not supported'],
+    ['an endpoint that is not a URL', { AWS_ENDPOINT_URL_STS: 'sts.example' }, 'Environment variable AWS_ENDPOINT_URL_STS must be a URL'],
+  ])('refuses %s before asking for a token or calling STS', async (_case, env, message) => {
+    const result = await assume({}, env);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(message)]);
+    expect(sandbox.oidc.issuedTokens()).toEqual([]);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+});
+
 describe('assume-role with a bad input', () => {
   const policy = (n: number) => Array.from({ length: n }, (_, i) => `arn:aws:iam::aws:policy/P${i}`).join('\n');
   it.each<[Record<string, string>, string]>([

@@ -1,0 +1,92 @@
+/**
+ * One HTTP(S) request on `node:http`/`node:https`, through the proxy `@actions/http-client` would take: the small
+ * client behind the OIDC token request and STS's `AssumeRoleWithWebIdentity`, which would otherwise load undici or
+ * the AWS SDK, most of what starting an action costs.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { getProxyUrl } from '@actions/http-client/lib/proxy';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  /** Header names in lower case, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * Sends `request` to `url` and reads the whole answer (status, headers, body as UTF-8). The proxy is the one
+ * `@actions/http-client` would take for this URL (`https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY`
+ * for http, none for loopback hosts or a host in `no_proxy`/`NO_PROXY`, read by its own `getProxyUrl`), gone through
+ * with an HTTP `CONNECT` tunnel (TLS inside it for an https URL) as `@actions/http-client` goes through one; the
+ * proxy URL's user and password become `Proxy-Authorization: Basic`. `signal` (from `retry`) destroys the request and
+ * the tunnel, so an abandoned attempt leaves no socket (the caller's per-attempt timeout bounds the connection too).
+ * Rejects on a network error, a proxy's refusal (an error carrying the proxy's status as `$metadata.httpStatusCode`,
+ * as an AWS error carries its own) or the signal's abort; any HTTP status resolves.
+ */
+export async function send(
+  url: URL,
+  request: HttpRequest,
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
+  const proxy = getProxyUrl(url);
+  const tunnel = proxy ? await connectThrough(proxy, url, signal) : undefined;
+  const https = url.protocol === 'https:';
+  // No agent: Node then opens the request on this connection (with `agent: false` it would dial the host itself).
+  const through = tunnel && {
+    createConnection: () => (https ? tlsConnect({ socket: tunnel, servername: url.hostname }) : tunnel),
+  };
+  const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
+  return new Promise((resolve, reject) => {
+    const open = https ? httpsRequest : httpRequest;
+    const outgoing = open(url, { method: request.method, headers, signal, ...through }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    outgoing.on('error', reject);
+    outgoing.on('close', () => tunnel?.destroy());
+    outgoing.end(request.body);
+  });
+}
+
+/** A socket to `target` through the proxy's `CONNECT`; a refusal is an error carrying the proxy's HTTP status. */
+function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined): Promise<Socket> {
+  const authority = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
+  // `getProxyUrl`'s URL gives the user and password decoded.
+  const credentials = `${proxy.username}:${proxy.password}`;
+  const auth = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` } : {};
+  return new Promise((resolve, reject) => {
+    const secure = proxy.protocol === 'https:';
+    const request = (secure ? httpsRequest : httpRequest)({
+      host: proxy.hostname,
+      port: proxy.port || (secure ? 443 : 80),
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...auth },
+      agent: false,
+      signal,
+    });
+    request.on('connect', (response, socket) => {
+      if (response.statusCode === 200) return resolve(socket);
+      socket.destroy();
+      const status = response.statusCode ?? 0;
+      // With the status as an AWS error carries it: `isTransientError` retries a 502 or 503, not a 407.
+      const refused = new Error(`The proxy ${proxy.host} answered CONNECT ${authority} with HTTP ${status}`);
+      reject(Object.assign(refused, { $metadata: { httpStatusCode: status } }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
