@@ -2,13 +2,16 @@
  * The direct STS call held to the AWS SDK it replaces: the same endpoint as the SDK's STS client resolves, the same
  * reading of the same answers (served over HTTP to both), and a request the sandbox's STS reads as the SDK's.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isRetryableStsError } from './assume-role-with-oidc.js';
 import { errorMessage, isRefusal } from './errors.js';
-import { assumeRoleWithWebIdentity, readWebIdentityAnswer, stsEndpoint, webIdentityBody } from './sts.js';
+import { assumeRoleWithWebIdentity, readSharedConfig, readWebIdentityAnswer, stsEndpoint, webIdentityBody } from './sts.js';
 
 const REGIONS = [
   'us-east-1', 'eu-central-1', 'ap-southeast-7', 'mx-central-1', 'il-central-1', 'us-east-9', 'aws-global',
@@ -54,7 +57,7 @@ describe('stsEndpoint', () => {
     ['a path kept', { AWS_ENDPOINT_URL_STS: 'http://proxy.example/sts' }, 'http://proxy.example/sts'],
     ['an empty one ignored', { AWS_ENDPOINT_URL_STS: '', AWS_ENDPOINT_URL: 'http://localhost:1234' }, 'http://localhost:1234/'],
     ['both ignored by AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, 'https://sts.eu-west-1.amazonaws.com/'],
-    ['FALSE read as false, in any case', { AWS_USE_FIPS_ENDPOINT: 'FALSE', AWS_USE_DUALSTACK_ENDPOINT: 'False' }, 'https://sts.eu-west-1.amazonaws.com/'],
+    ['an empty setting read as unset', { AWS_USE_FIPS_ENDPOINT: '', AWS_USE_DUALSTACK_ENDPOINT: '' }, 'https://sts.eu-west-1.amazonaws.com/'],
   ])('%s', (_case, env, expected) => {
     expect(stsEndpoint('eu-west-1', env).href).toBe(expected);
   });
@@ -63,9 +66,69 @@ describe('stsEndpoint', () => {
     ['FIPS with a configured endpoint (the SDK ruleset\'s error)', { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_USE_FIPS_ENDPOINT: 'true' }, 'Invalid Configuration: FIPS and custom endpoint are not supported'],
     ['dual-stack with a configured endpoint', { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1', AWS_USE_DUALSTACK_ENDPOINT: 'true' }, 'Invalid Configuration: Dualstack and custom endpoint are not supported'],
     ['a setting that is not a boolean', { AWS_USE_FIPS_ENDPOINT: 'yes' }, 'Environment variable AWS_USE_FIPS_ENDPOINT must be true or false, got "yes"'],
+    ['a boolean not in lower case (as the SDK refuses it)', { AWS_USE_DUALSTACK_ENDPOINT: 'TRUE' }, 'Environment variable AWS_USE_DUALSTACK_ENDPOINT must be true or false, got "TRUE"'],
     ['an endpoint that is not a URL', { AWS_ENDPOINT_URL_STS: 'sts.example' }, 'Environment variable AWS_ENDPOINT_URL_STS must be a URL such as https://sts.example.com, got "sts.example"'],
   ])('refuses %s', (_case, env, message) => {
     expect(() => stsEndpoint('eu-west-1', env)).toThrow(message);
+  });
+});
+
+describe('the shared config file', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'aws-config-'));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  let files = 0;
+  /** The endpoint for eu-west-1 with this config file and these variables. */
+  const endpointWith = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    const file = join(folder, `config-${(files += 1)}`);
+    writeFileSync(file, text);
+    const all = { AWS_CONFIG_FILE: file, ...env };
+    return stsEndpoint('eu-west-1', all, readSharedConfig(all)).href;
+  };
+  const CONFIG = [
+    '# a comment',
+    '[default]',
+    'endpoint_url = http://default.example ; trailing comment',
+    '',
+    '[profile fips]',
+    'use_fips_endpoint = true',
+    '',
+    '[profile vpce]',
+    'services = vpce-services',
+    'endpoint_url = http://everything.example',
+    '',
+    '[services vpce-services]',
+    'ec2 =',
+    '  endpoint_url = http://ec2.example',
+    'sts =',
+    '  endpoint_url = http://sts.vpce.example',
+    '',
+    '[profile ignore]',
+    'endpoint_url = http://ignored.example',
+    'ignore_configured_endpoint_urls = true',
+  ].join('\n');
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ["the default profile's endpoint_url", {}, 'http://default.example/'],
+    ["a profile's use_fips_endpoint", { AWS_PROFILE: 'fips' }, 'https://sts-fips.eu-west-1.amazonaws.com/'],
+    ['the variable before the file', { AWS_PROFILE: 'fips', AWS_USE_FIPS_ENDPOINT: 'false' }, 'https://sts.eu-west-1.amazonaws.com/'],
+    ["the services section's sts endpoint_url before the profile's", { AWS_PROFILE: 'vpce' }, 'http://sts.vpce.example/'],
+    ['AWS_ENDPOINT_URL before the file', { AWS_PROFILE: 'vpce', AWS_ENDPOINT_URL: 'http://variable.example' }, 'http://variable.example/'],
+    ['ignore_configured_endpoint_urls', { AWS_PROFILE: 'ignore' }, 'https://sts.eu-west-1.amazonaws.com/'],
+    ['a profile the file does not have', { AWS_PROFILE: 'other' }, 'https://sts.eu-west-1.amazonaws.com/'],
+  ])('%s', (_case, env, expected) => {
+    expect(endpointWith(CONFIG, env)).toBe(expected);
+  });
+
+  it('is no file at all when there is none', () => {
+    expect(readSharedConfig({ AWS_CONFIG_FILE: join(folder, 'missing') })).toEqual({});
+  });
+
+  it.each<[string, string, string]>([
+    ['a services section that is missing', '[default]\nservices = nowhere', 'The services section "nowhere" specified in the profile is not present'],
+    ['a boolean that is not one', '[default]\nuse_dualstack_endpoint = yes', 'AWS config file setting use_dualstack_endpoint must be true or false, got "yes"'],
+    ['an endpoint that is not a URL', '[default]\nendpoint_url = sts.example', 'AWS config file setting endpoint_url must be a URL'],
+  ])('refuses %s', (_case, text, message) => {
+    expect(() => endpointWith(text)).toThrow(message);
   });
 });
 

@@ -1,11 +1,14 @@
 /**
  * STS's `AssumeRoleWithWebIdentity` as one unsigned Query `POST` (the call needs no credentials), without the AWS SDK:
  * loading the SDK's STS client was most of what starting assume-role cost (see `docs/performance.md`). What the SDK
- * gave is kept here, each piece pure and tested against the SDK's own behaviour: the endpoint (its STS ruleset and
- * partitions, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, FIPS and dual-stack), the request's encoding, and the
+ * gave is kept here, each piece tested against the SDK's own behaviour: the endpoint (its STS ruleset and partitions,
+ * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the shared config file, FIPS and dual-stack), the request's encoding, the
  * answer's reading (credentials, the modelled error names, the status as `$metadata`). Retries and per-attempt
  * timeouts are the caller's (`assume-role-with-oidc.ts`).
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { send } from './http-send.js';
 import { PROJECT_ID } from './version.js';
 
@@ -38,41 +41,110 @@ function partitionOf(region: string): Partition {
 }
 
 /**
- * A boolean setting as the SDK reads one from the environment (`booleanSelector`): unset is false, `true`/`false` in
- * any case, anything else an error naming the variable.
+ * The profile's keys in the SDK's shared config file (`AWS_CONFIG_FILE`, else `~/.aws/config`; the profile
+ * `AWS_PROFILE`, else `default`), read as the SDK's `parseIni` reads them, with the `sts` settings of the profile's
+ * `services` section as `services.sts.<key>`; `{}` when the file does not exist.
  */
-function booleanVariable(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = env[name];
-  if (value === undefined || value === '') return false;
-  if (/^true$/i.test(value)) return true;
-  if (/^false$/i.test(value)) return false;
-  throw new Error(`Environment variable ${name} must be true or false, got ${JSON.stringify(value)}`);
+export type SharedConfig = Record<string, string>;
+
+export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedConfig {
+  const file = env.AWS_CONFIG_FILE || join(env.HOME || homedir(), '.aws', 'config');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`Could not read the AWS config file ${file}: ${(error as Error).message}`);
+  }
+  return profileSettings(parseIni(text), env.AWS_PROFILE || 'default');
+}
+
+/** Sections (`default`, `profile x` as `x`, `services x`) -> keys; a sub-property as `<parent>.<key>`. */
+function parseIni(text: string): Map<string, Record<string, string>> {
+  const sections = new Map<string, Record<string, string>>();
+  let section: Record<string, string> | undefined;
+  let parent: string | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.split(/(^|\s)[;#]/)[0].trim();
+    if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
+      parent = undefined;
+      const name = trimmed.slice(1, -1).trim().replace(/^profile\s+/, '');
+      section = sections.get(name) ?? {};
+      sections.set(name, section);
+      continue;
+    }
+    const equals = trimmed.indexOf('=');
+    if (!section || equals <= 0) continue;
+    const key = trimmed.slice(0, equals).trim();
+    const value = trimmed.slice(equals + 1).trim();
+    if (value === '') {
+      parent = key;
+      continue;
+    }
+    if (parent && line.trimStart() === line) parent = undefined;
+    section[parent ? `${parent}.${key}` : key] = value;
+  }
+  return sections;
+}
+
+function profileSettings(sections: Map<string, Record<string, string>>, profile: string): SharedConfig {
+  const settings = { ...sections.get(profile) };
+  if (settings.services) {
+    const services = sections.get(`services ${settings.services}`);
+    if (!services) {
+      throw new Error(`The services section "${settings.services}" specified in the profile is not present in the shared configuration file.`);
+    }
+    for (const [key, value] of Object.entries(services)) if (key.startsWith('sts.')) settings[`services.${key}`] = value;
+  }
+  return settings;
+}
+
+/**
+ * A boolean setting as the SDK reads one (`booleanSelector`): `true` or `false` exactly, anything else an error
+ * naming the setting; unset (or, more lenient than the SDK, empty: a workflow's unset variable) undefined.
+ */
+function booleanSetting(settings: Record<string, string | undefined>, name: string, where: string): boolean | undefined {
+  const value = settings[name];
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`${where} ${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** The environment variable, else the config file's key, as the SDK's `loadConfig` chooses. */
+function booleanFrom(env: NodeJS.ProcessEnv, variable: string, config: SharedConfig, key: string): boolean {
+  return booleanSetting(env, variable, 'Environment variable') ?? booleanSetting(config, key, 'AWS config file setting') ?? false;
 }
 
 /**
  * The endpoint the SDK's STS client (v3, its default `useGlobalEndpoint: false`) would call for `region`:
- * - `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true (the
- *   SDK's service-specific endpoint variables); with FIPS or dual-stack also set, the ruleset's own error;
- * - else STS's ruleset: `https://sts.<region>.<dnsSuffix>`, `sts-fips.` with `AWS_USE_FIPS_ENDPOINT=true` (in
- *   aws-us-gov FIPS is the regular host), the dual-stack suffix with `AWS_USE_DUALSTACK_ENDPOINT=true`; `aws-global`
- *   names `https://sts.amazonaws.com`.
- * Throws an `Error` for a malformed URL or setting. The shared config file's `endpoint_url` and
- * `use_fips_endpoint` are not read: the SDK reads them, this does not.
+ * - a configured endpoint, first found of `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the config file's
+ *   `services` section's `sts` `endpoint_url`, the profile's `endpoint_url`, unless
+ *   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or `ignore_configured_endpoint_urls`) is true; with FIPS or dual-stack also
+ *   set, the ruleset's own error;
+ * - else STS's ruleset: `https://sts.<region>.<dnsSuffix>`, `sts-fips.` with `AWS_USE_FIPS_ENDPOINT=true` (or
+ *   `use_fips_endpoint`; in aws-us-gov FIPS is the regular host), the dual-stack suffix with
+ *   `AWS_USE_DUALSTACK_ENDPOINT=true` (or `use_dualstack_endpoint`); `aws-global` names `https://sts.amazonaws.com`.
+ * `config` is {@link readSharedConfig}'s. Throws an `Error` naming the setting for a malformed URL or boolean.
  */
-export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
-  const fips = booleanVariable(env, 'AWS_USE_FIPS_ENDPOINT');
-  const dualStack = booleanVariable(env, 'AWS_USE_DUALSTACK_ENDPOINT');
-  const configured = booleanVariable(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')
-    ? undefined
-    : ([['AWS_ENDPOINT_URL_STS', env.AWS_ENDPOINT_URL_STS], ['AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL]] as const).find(([, v]) => v);
+export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env, config: SharedConfig = {}): URL {
+  const fips = booleanFrom(env, 'AWS_USE_FIPS_ENDPOINT', config, 'use_fips_endpoint');
+  const dualStack = booleanFrom(env, 'AWS_USE_DUALSTACK_ENDPOINT', config, 'use_dualstack_endpoint');
+  const sources: Array<[string, string | undefined]> = [
+    ['Environment variable AWS_ENDPOINT_URL_STS', env.AWS_ENDPOINT_URL_STS],
+    ['Environment variable AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL],
+    ['AWS config file setting services.sts.endpoint_url', config['services.sts.endpoint_url']],
+    ['AWS config file setting endpoint_url', config.endpoint_url],
+  ];
+  const ignore = booleanFrom(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', config, 'ignore_configured_endpoint_urls');
+  const configured = ignore ? undefined : sources.find(([, value]) => value);
   if (configured) {
     if (fips) throw new Error('Invalid Configuration: FIPS and custom endpoint are not supported');
     if (dualStack) throw new Error('Invalid Configuration: Dualstack and custom endpoint are not supported');
-    const [name, value] = configured;
+    const [where, value] = configured;
     try {
       return new URL(value!);
     } catch {
-      throw new Error(`Environment variable ${name} must be a URL such as https://sts.example.com, got ${JSON.stringify(value)}`);
+      throw new Error(`${where} must be a URL such as https://sts.example.com, got ${JSON.stringify(value)}`);
     }
   }
   const partition = partitionOf(region);

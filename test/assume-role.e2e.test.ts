@@ -3,7 +3,7 @@
  * Every secret the sandbox issues is collected, and the whole suite's output is scanned for them at the end.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -306,6 +306,19 @@ describe('assume-role reaches STS as the SDK did', () => {
     const result = await assume({}, { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_STS: sandbox.env().AWS_ENDPOINT_URL });
     expect(errors(result)).toEqual([]);
     expect(stsCalls()).toHaveLength(1);
+  });
+
+  it("takes the endpoint_url of the AWS config file's profile", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'aws-config-'));
+    try {
+      const file = join(folder, 'config');
+      writeFileSync(file, `[profile deploy]\nendpoint_url = ${sandbox.env().AWS_ENDPOINT_URL}\n`);
+      const result = await assume({}, { AWS_ENDPOINT_URL: '', AWS_CONFIG_FILE: file, AWS_PROFILE: 'deploy' });
+      expect(errors(result)).toEqual([]);
+      expect(stsCalls()).toHaveLength(1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it.each<[string, () => void, RegExp]>([
