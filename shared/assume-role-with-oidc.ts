@@ -67,7 +67,7 @@ export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDepende
     ((audience: string) => requestIdToken(audience, process.env, { signal: request.signal, budgetMs: STS_RETRY.budgetMs, log }));
   const token = await idToken(request.audience);
   maskSecrets(token);
-  const { attemptMs } = attemptTimeouts();
+  const { connectMs, attemptMs } = attemptTimeouts();
   const call = {
     roleArn: request.roleArn,
     sessionName: request.sessionName,
@@ -79,7 +79,7 @@ export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDepende
 
   let issued: WebIdentityCredentials;
   try {
-    issued = await retry((_attempt, signal) => assumeRoleWithWebIdentity(endpoint, call, signal), {
+    issued = await retry((_attempt, signal) => assumeRoleWithWebIdentity(endpoint, call, { signal, connectMs }), {
       ...STS_RETRY,
       budgetMs: Math.max(0, deadline - Date.now()),
       attemptTimeoutMs: attemptMs,

@@ -22,23 +22,35 @@ export interface HttpAnswer {
   text: string;
 }
 
+/** No connection within its time: the SDK's name for it, so that `isTransientError` retries it. */
+export class ConnectTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+
+  constructor(host: string, ms: number) {
+    super(`could not connect to ${host} within ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}`);
+  }
+}
+
 /**
  * Sends `request` to `url` and reads the whole answer (status, headers, body as UTF-8). The proxy is the one
  * `@actions/http-client` would take for this URL (`https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY`
  * for http, none for loopback hosts or a host in `no_proxy`/`NO_PROXY`, read by its own `getProxyUrl`), gone through
  * with an HTTP `CONNECT` tunnel (TLS inside it for an https URL) as `@actions/http-client` goes through one; the
  * proxy URL's user and password become `Proxy-Authorization: Basic`. `signal` (from `retry`) destroys the request and
- * the tunnel, so an abandoned attempt leaves no socket (the caller's per-attempt timeout bounds the connection too).
+ * the tunnel, so an abandoned attempt leaves no socket. `connectMs` bounds the TCP connection (to the proxy, through
+ * one) as the SDK's `connectionTimeout` did, with a {@link ConnectTimeoutError}: a black-holed route is given up well
+ * before the attempt's own timeout.
  * Rejects on a network error, a proxy's refusal (an error carrying the proxy's status as `$metadata.httpStatusCode`,
  * as an AWS error carries its own) or the signal's abort; any HTTP status resolves.
  */
 export async function send(
   url: URL,
   request: HttpRequest,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; connectMs?: number } = {},
 ): Promise<HttpAnswer> {
+  const { signal, connectMs } = options;
   const proxy = getProxyUrl(url);
-  const tunnel = proxy ? await connectThrough(proxy, url, signal) : undefined;
+  const tunnel = proxy ? await connectThrough(proxy, url, signal, connectMs) : undefined;
   const https = url.protocol === 'https:';
   // No agent: Node then opens the request on this connection (with `agent: false` it would dial the host itself).
   const through = tunnel && {
@@ -55,14 +67,30 @@ export async function send(
         resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
       );
     });
+    if (!tunnel && connectMs !== undefined) limitConnect(outgoing, url.host, connectMs);
     outgoing.on('error', reject);
     outgoing.on('close', () => tunnel?.destroy());
     outgoing.end(request.body);
   });
 }
 
+interface Outgoing {
+  on(event: 'socket', listener: (socket: Socket) => void): unknown;
+  destroy(error: Error): void;
+}
+
+/** Destroys `outgoing` with a {@link ConnectTimeoutError} when its socket is not connected within `ms`. */
+function limitConnect(outgoing: Outgoing, host: string, ms: number): void {
+  outgoing.on('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => outgoing.destroy(new ConnectTimeoutError(host, ms)), ms);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
 /** A socket to `target` through the proxy's `CONNECT`; a refusal is an error carrying the proxy's HTTP status. */
-function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined): Promise<Socket> {
+function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined, connectMs: number | undefined): Promise<Socket> {
   const authority = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
   // `getProxyUrl`'s URL gives the user and password decoded.
   const credentials = `${proxy.username}:${proxy.password}`;
@@ -78,6 +106,7 @@ function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined
       agent: false,
       signal,
     });
+    if (connectMs !== undefined) limitConnect(request, proxy.host, connectMs);
     request.on('connect', (response, socket) => {
       if (response.statusCode === 200) return resolve(socket);
       socket.destroy();

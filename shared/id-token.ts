@@ -62,10 +62,10 @@ export async function requestIdToken(
   const url = new URL(requestUrl);
   if (audience) url.searchParams.set('audience', audience);
   const log = options.log ?? info;
-  const { attemptMs } = attemptTimeouts(env);
+  const { connectMs, attemptMs } = attemptTimeouts(env);
   const token = await retry(
     async (_attempt, signal) => {
-      const { status, text } = await send(url, { method: 'GET', headers: HEADERS(requestToken) }, signal);
+      const { status, text } = await send(url, { method: 'GET', headers: HEADERS(requestToken) }, { signal, connectMs });
       if (status < 200 || status > 299) throw new IdTokenRequestError(status, text);
       const value = parseTokenAnswer(text);
       if (!value) throw new Error(`The GitHub OIDC token service answered without a token: ${quoteForeign(text)}`);

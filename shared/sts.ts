@@ -275,12 +275,12 @@ export function readWebIdentityAnswer(status: number, contentType: string | unde
 /**
  * One attempt at `AssumeRoleWithWebIdentity` on `endpoint` (see {@link stsEndpoint}), unsigned, through the proxy
  * rules of `send`. Resolves with the credentials; rejects as {@link readWebIdentityAnswer} does, or with the network
- * error or the signal's reason.
+ * error, a `ConnectTimeoutError` after `connectMs`, or the signal's reason.
  */
 export async function assumeRoleWithWebIdentity(
   endpoint: URL,
   request: WebIdentityRequest,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; connectMs?: number } = {},
 ): Promise<WebIdentityCredentials> {
   const answer = await send(
     endpoint,
@@ -294,7 +294,7 @@ export async function assumeRoleWithWebIdentity(
       },
       body: webIdentityBody(request),
     },
-    signal,
+    options,
   );
   const type = answer.headers['content-type'];
   return readWebIdentityAnswer(answer.status, Array.isArray(type) ? type[0] : type, answer.text);
