@@ -3,10 +3,11 @@
  * client behind the OIDC token request and STS's `AssumeRoleWithWebIdentity`, which would otherwise load undici or
  * the AWS SDK, most of what starting an action costs.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { getProxyUrl } from '@actions/http-client/lib/proxy';
 
 export interface HttpRequest {
@@ -118,4 +119,43 @@ function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined
     request.on('error', reject);
     request.end();
   });
+}
+
+type Created = (error: Error | null, socket: Duplex) => void;
+type AgentConnectOptions = ConnectionOptions & { host?: string };
+
+/**
+ * Agents for the AWS SDK's `NodeHttpHandler` (its `httpAgent` and `httpsAgent`) that go through the proxy `send`
+ * takes, per connection: the same variables, the same `no_proxy` and loopback bypass, the same `CONNECT` tunnel
+ * (TLS inside it for https), the same `Proxy-Authorization`, the proxy's connection bounded by `connectMs`. A host
+ * the proxy rules bypass is dialled directly, as Node's own agents do. Keep-alive and at most 50 sockets per host,
+ * as the SDK's default agents.
+ */
+export function proxyAgents(connectMs: number): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  const tunnelled = (secure: boolean, options: AgentConnectOptions, created: Created): boolean => {
+    const target = new URL(`${secure ? 'https' : 'http'}://${options.host ?? 'localhost'}`);
+    if (options.port) target.port = String(options.port);
+    const proxy = getProxyUrl(target);
+    if (!proxy) return false;
+    connectThrough(proxy, target, undefined, connectMs).then(
+      (tunnel) => created(null, secure ? tlsConnect({ ...options, socket: tunnel, servername: options.servername ?? target.hostname }) : tunnel),
+      (error: Error) => created(error, undefined as unknown as Duplex),
+    );
+    return true;
+  };
+  // Node's agents accept a socket given later through the callback (`createConnection` returning nothing).
+  class ProxyHttpAgent extends HttpAgent {
+    override createConnection(options: AgentConnectOptions, created?: Created): Duplex | null | undefined {
+      if (created && tunnelled(false, options, created)) return undefined;
+      return super.createConnection(options, created);
+    }
+  }
+  class ProxyHttpsAgent extends HttpsAgent {
+    override createConnection(options: AgentConnectOptions, created?: Created): Duplex | null | undefined {
+      if (created && tunnelled(true, options, created)) return undefined;
+      return super.createConnection(options, created);
+    }
+  }
+  const options = { keepAlive: true, maxSockets: 50 };
+  return { httpAgent: new ProxyHttpAgent(options), httpsAgent: new ProxyHttpsAgent(options) };
 }
