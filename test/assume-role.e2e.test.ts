@@ -170,7 +170,7 @@ describe('assume-role', () => {
   });
 });
 
-describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes direct)', () => {
+describe('assume-role behind an HTTP proxy (the ID token request)', () => {
   const tokenUrl = () => {
     const url = new URL(sandbox.env().ACTIONS_ID_TOKEN_REQUEST_URL);
     url.hostname = 'pipelines.actions.example';
