@@ -1,14 +1,15 @@
 /**
- * `npx tsx benchmark/startup.ts [runs] [configure-aws-credentials folder]`: what loading each bundle costs, measured
+ * `npx tsx benchmark/startup.ts [runs] [folder...]`: what loading each bundle costs, measured
  * side by side in one run, every bundle spawned as the runner spawns it (test/harness/runner.ts: the Node of
  * `runs.using`, a clean environment, the file commands), the runs interleaved so that a busy machine slows every
  * side alike. Medians of `runs` runs (default 20) of:
  * - bare Node: a step whose script is empty;
  * - each action's start-up: the bundle run with no inputs, to its input error (everything it loads before it reads
  *   an input; nothing is called), and its size (the JavaScript it loads, licences left out);
- * - assume-role's full OIDC path (ID token request, AssumeRoleWithWebIdentity, exports) against the sandbox, and,
- *   given a checkout of aws-actions/configure-aws-credentials (its `action.yml` and `dist/`), the same with that
- *   action (which also calls GetCallerIdentity), and the ratio of the two.
+ * - assume-role's full OIDC path (ID token request, AssumeRoleWithWebIdentity, exports) against the sandbox, and the
+ *   same with each folder given (an action's `action.yml` and its bundle, taking `role-to-assume` and `aws-region`):
+ *   a checkout of aws-actions/configure-aws-credentials (which also calls GetCallerIdentity), or another build of
+ *   assume-role; and the ratio of assume-role's to each.
  * Prints a Markdown table; asserts nothing but that each run did what it was meant to.
  */
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -20,7 +21,9 @@ import { actionNode, readActionMetadata, REPO_ROOT, runAction, type StepResult }
 import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 20);
-const reference = process.argv[3] ? resolve(process.argv[3]) : undefined;
+const references = process.argv.slice(3).map((folder) => resolve(folder));
+/** A folder's label: its own name, e.g. `configure-aws-credentials` for a checkout named so. */
+const labelOf = (folder: string) => `${folder.split('/').pop()}, full OIDC path`;
 
 /** Action folder -> entry point run: the post step of build-and-push runs at the end of every job that uses it. */
 const ACTIONS: Array<{ label: string; action: string; post?: boolean }> = [
@@ -63,15 +66,11 @@ const sides: Array<{ label: string; measure: () => Promise<number> }> = [
     label: 'assume-role, full OIDC path',
     measure: async () => expectExit(await runAction('assume-role', { env, inputs: { 'role-to-assume': roleArn } }), 0, 'assume-role'),
   },
-  ...(reference
-    ? [
-        {
-          label: 'configure-aws-credentials, full OIDC path',
-          measure: async () =>
-            expectExit(await runAction(reference, { env, inputs: { 'role-to-assume': roleArn, 'aws-region': 'us-east-1' } }), 0, 'configure-aws-credentials'),
-        },
-      ]
-    : []),
+  ...references.map((folder) => ({
+    label: labelOf(folder),
+    measure: async () =>
+      expectExit(await runAction(folder, { env, inputs: { 'role-to-assume': roleArn, 'aws-region': 'us-east-1' } }), 0, folder),
+  })),
 ];
 
 const times = new Map<string, number[]>(sides.map((side) => [side.label, []]));
@@ -111,9 +110,9 @@ for (const { label, action, post } of ACTIONS) {
 }
 const ours = m('assume-role, full OIDC path');
 console.log(`\nassume-role, full OIDC path: ${ours.toFixed(0)} ms (${(ours - base).toFixed(0)} ms over bare Node)`);
-if (reference) {
-  const theirs = m('configure-aws-credentials, full OIDC path');
-  const size = await javascriptBytes(join(reference, 'dist'));
-  console.log(`configure-aws-credentials, full OIDC path: ${theirs.toFixed(0)} ms (${(theirs - base).toFixed(0)} ms over bare Node; ${mb(size)})`);
-  console.log(`ratio: ${(ours / theirs).toFixed(2)}x the wall time, ${((ours - base) / (theirs - base)).toFixed(2)}x over bare Node`);
+for (const folder of references) {
+  const theirs = m(labelOf(folder));
+  const size = await javascriptBytes(join(folder, 'dist'));
+  console.log(`${labelOf(folder)}: ${theirs.toFixed(0)} ms (${(theirs - base).toFixed(0)} ms over bare Node; ${mb(size)})`);
+  console.log(`  assume-role's ratio to it: ${(ours / theirs).toFixed(2)}x the wall time, ${((ours - base) / (theirs - base)).toFixed(2)}x over bare Node`);
 }

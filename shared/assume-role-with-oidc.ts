@@ -2,16 +2,12 @@
  * Trades the job's GitHub OIDC ID token for short-lived credentials of an IAM role. The assume-role action exports
  * them; the other actions call this for their own clients and export nothing.
  */
-import {
-  AssumeRoleWithWebIdentityCommand,
-  STSClient,
-  type AssumeRoleWithWebIdentityCommandOutput,
-} from '@aws-sdk/client-sts';
-import { attemptTimeouts, clientFactory } from './aws-clients.js';
+import { attemptTimeouts } from './aws-clients.js';
 import { errorMessage } from './errors.js';
 import { publicClaims, requestIdToken } from './id-token.js';
 import { maskSecrets } from './mask.js';
 import { retry } from './retry.js';
+import { assumeRoleWithWebIdentity, readSharedConfig, stsEndpoint, type WebIdentityCredentials } from './sts.js';
 import { isTransientError } from './transient.js';
 import { explainAccessDenied, explainBadAudience } from './trust-hint.js';
 import { info } from './log.js';
@@ -41,15 +37,7 @@ export interface AssumedRole {
   accountId: string;
 }
 
-export interface StsApi {
-  send(
-    command: AssumeRoleWithWebIdentityCommand,
-    options?: { abortSignal?: AbortSignal },
-  ): Promise<AssumeRoleWithWebIdentityCommandOutput>;
-}
-
 export interface RoleDependencies {
-  sts?: StsApi;
   /** Default `requestIdToken`, within what is left of `STS_RETRY.budgetMs`. */
   idToken?: (audience: string) => Promise<string>;
   log?: (line: string) => void;
@@ -72,30 +60,29 @@ export const STS_RETRY = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4_000, 
 export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDependencies = {}): Promise<AssumedRole> {
   const log = deps.log ?? info;
   const deadline = Date.now() + STS_RETRY.budgetMs;
-  // The SDK's own retries are off: this call's retry policy is the one above, in one place.
-  const sts = deps.sts ?? clientFactory({ region: request.region, maxAttempts: 1, retryMode: 'standard' })(STSClient);
+  // Before the token request: a bad endpoint setting fails without asking GitHub for anything.
+  const endpoint = stsEndpoint(request.region, process.env, readSharedConfig());
   const idToken =
     deps.idToken ??
     ((audience: string) => requestIdToken(audience, process.env, { signal: request.signal, budgetMs: STS_RETRY.budgetMs, log }));
   const token = await idToken(request.audience);
   maskSecrets(token);
-  const command = new AssumeRoleWithWebIdentityCommand({
-    RoleArn: request.roleArn,
-    RoleSessionName: request.sessionName,
-    WebIdentityToken: token,
-    DurationSeconds: request.durationSeconds,
-    Policy: request.inlineSessionPolicy || undefined,
-    PolicyArns: request.managedSessionPolicies?.length
-      ? request.managedSessionPolicies.map((arn) => ({ arn }))
-      : undefined,
-  });
+  const { connectMs, attemptMs } = attemptTimeouts();
+  const call = {
+    roleArn: request.roleArn,
+    sessionName: request.sessionName,
+    token,
+    durationSeconds: request.durationSeconds,
+    policy: request.inlineSessionPolicy || undefined,
+    policyArns: request.managedSessionPolicies,
+  };
 
-  let answer: AssumeRoleWithWebIdentityCommandOutput;
+  let issued: WebIdentityCredentials;
   try {
-    answer = await retry((_attempt, signal) => sts.send(command, { abortSignal: signal }), {
+    issued = await retry((_attempt, signal) => assumeRoleWithWebIdentity(endpoint, call, { signal, connectMs }), {
       ...STS_RETRY,
       budgetMs: Math.max(0, deadline - Date.now()),
-      attemptTimeoutMs: attemptTimeouts().attemptMs,
+      attemptTimeoutMs: attemptMs,
       isRetryable: isRetryableStsError,
       signal: request.signal,
       onRetry: (error, attempt, delayMs) =>
@@ -105,22 +92,9 @@ export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDepende
     throw new Error(explainFailure(request.roleArn, error, token));
   }
 
-  const issued = answer.Credentials;
-  const assumedRoleArn = answer.AssumedRoleUser?.Arn;
-  if (!issued?.AccessKeyId || !issued.SecretAccessKey || !issued.SessionToken || !issued.Expiration || !assumedRoleArn) {
-    throw new Error(`STS answered AssumeRoleWithWebIdentity for ${request.roleArn} without complete credentials`);
-  }
-  maskSecrets(issued.AccessKeyId, issued.SecretAccessKey, issued.SessionToken);
-  return {
-    credentials: {
-      accessKeyId: issued.AccessKeyId,
-      secretAccessKey: issued.SecretAccessKey,
-      sessionToken: issued.SessionToken,
-      expiration: issued.Expiration,
-    },
-    assumedRoleArn,
-    accountId: assumedRoleArn.split(':')[4],
-  };
+  const { assumedRoleArn, ...credentials } = issued;
+  maskSecrets(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken);
+  return { credentials, assumedRoleArn, accountId: assumedRoleArn.split(':')[4] };
 }
 
 function explainFailure(roleArn: string, error: unknown, token: string): string {

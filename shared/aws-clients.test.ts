@@ -51,6 +51,9 @@ describe('attemptTimeouts', () => {
       requestTimeout: ATTEMPT_TIMEOUT_MS,
       throwOnRequestTimeout: true,
       socketTimeout: ATTEMPT_TIMEOUT_MS,
+      // Through the proxy variables: test/aws-proxy.e2e.test.ts.
+      httpAgent: expect.anything(),
+      httpsAgent: expect.anything(),
     });
   });
 });

@@ -7,6 +7,9 @@
  * the actions elsewhere.
  */
 import type { STSClientConfig } from '@aws-sdk/client-sts';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { proxyAgents } from './http-send.js';
 import { PROJECT_NAME, PROJECT_VERSION } from './version.js';
 
 /** Static keys, or a provider the SDK calls (and refreshes) on demand. */
@@ -72,12 +75,17 @@ export interface SharedClientConfig {
   maxAttempts: number;
   /** Appended to the SDK's own user agent as `nixos-aws/<version>`, so CloudTrail shows who called. */
   customUserAgent: Array<[string, string]>;
-  /** The options of the SDK's Node HTTP handler: per-attempt timeouts (see {@link ATTEMPT_TIMEOUT_MS}). */
+  /**
+   * The options of the SDK's Node HTTP handler: per-attempt timeouts (see {@link ATTEMPT_TIMEOUT_MS}), and agents
+   * that go through `HTTPS_PROXY`/`HTTP_PROXY` save for `NO_PROXY`, as the OIDC token request does (`proxyAgents`).
+   */
   requestHandler: {
     connectionTimeout: number;
     requestTimeout: number;
     throwOnRequestTimeout: true;
     socketTimeout: number;
+    httpAgent: HttpAgent;
+    httpsAgent: HttpsAgent;
   };
 }
 
@@ -91,8 +99,16 @@ export function clientConfig(options: ClientOptions, env: NodeJS.ProcessEnv = pr
     customUserAgent: [[PROJECT_NAME, PROJECT_VERSION]],
     // requestTimeout alone only logs a warning (smithy node-http-handler 4.x): throwOnRequestTimeout makes it end
     // the attempt. socketTimeout bounds a silence after the headers, which requestTimeout no longer watches.
-    // Options rather than a handler: each client builds its own, so destroying one closes no other's sockets.
-    requestHandler: { connectionTimeout: connectMs, requestTimeout: attemptMs, throwOnRequestTimeout: true, socketTimeout: attemptMs },
+    // Options rather than a handler, and agents made per call: each client builds its own, so destroying one closes
+    // no other's sockets.
+    // The SDK alone ignores the proxy variables, which self-hosted runners behind a proxy set.
+    requestHandler: {
+      connectionTimeout: connectMs,
+      requestTimeout: attemptMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: attemptMs,
+      ...proxyAgents(connectMs),
+    },
   };
 }
 

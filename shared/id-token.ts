@@ -1,12 +1,8 @@
 /** The job's GitHub OIDC ID token, and the claims in it that are safe to show. */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { getProxyUrl } from '@actions/http-client/lib/proxy';
 import * as core from './actions-core.js';
 import { attemptTimeouts } from './aws-clients.js';
 import { quoteForeign } from './errors.js';
+import { send } from './http-send.js';
 import { retry } from './retry.js';
 import { isTransientError } from './transient.js';
 import { info } from './log.js';
@@ -53,8 +49,7 @@ export interface IdTokenOptions {
  * abandoned after the per-attempt timeout (`attemptTimeouts`) and retried within `budgetMs`.
  *
  * Sent with `node:https` rather than `@actions/http-client`, whose `undici` would be most of what loading the action
- * costs. The proxy is the one `@actions/http-client` would take (`https_proxy`, `http_proxy`, `no_proxy`, read by its
- * own `getProxyUrl`), and is gone through the same way, see `tokenGet`.
+ * costs, through the proxy `@actions/http-client` would take, gone through the same way (see `send`).
  */
 export async function requestIdToken(
   audience: string,
@@ -67,11 +62,10 @@ export async function requestIdToken(
   const url = new URL(requestUrl);
   if (audience) url.searchParams.set('audience', audience);
   const log = options.log ?? info;
-  const { attemptMs } = attemptTimeouts(env);
-  const get = tokenGet(requestToken, getProxyUrl(url));
+  const { connectMs, attemptMs } = attemptTimeouts(env);
   const token = await retry(
     async (_attempt, signal) => {
-      const { status, text } = await get(url, signal);
+      const { status, text } = await send(url, { method: 'GET', headers: HEADERS(requestToken) }, { signal, connectMs });
       if (status < 200 || status > 299) throw new IdTokenRequestError(status, text);
       const value = parseTokenAnswer(text);
       if (!value) throw new Error(`The GitHub OIDC token service answered without a token: ${quoteForeign(text)}`);
@@ -93,72 +87,11 @@ export async function requestIdToken(
   return token;
 }
 
-/** One GET of the token service: its status and body. Rejects on a network error or when `signal` aborts. */
-type TokenGet = (url: URL, signal: AbortSignal | undefined) => Promise<{ status: number; text: string }>;
-
 const HEADERS = (requestToken: string) => ({
   accept: 'application/json',
   authorization: `Bearer ${requestToken}`,
   'user-agent': 'actions/oidc-client',
 });
-
-/**
- * Straight to the service, or with a proxy through an HTTP `CONNECT` tunnel to it (TLS inside the tunnel for an https
- * URL), as `@actions/http-client` goes through one; the proxy URL's user and password become `Proxy-Authorization:
- * Basic`. The attempt's signal (from `retry`) destroys the request and the tunnel, so a hung attempt leaves no socket.
- */
-function tokenGet(requestToken: string, proxy: URL | undefined): TokenGet {
-  return async (url, signal) => {
-    const tunnel = proxy ? await connectThrough(proxy, url, signal) : undefined;
-    const https = url.protocol === 'https:';
-    // No agent: Node then opens the request on this connection (with `agent: false` it would dial the host itself).
-    const through = tunnel && {
-      createConnection: () => (https ? tlsConnect({ socket: tunnel, servername: url.hostname }) : tunnel),
-    };
-    return new Promise((resolve, reject) => {
-      const send = https ? httpsRequest : httpRequest;
-      const request = send(url, { method: 'GET', headers: HEADERS(requestToken), signal, ...through }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      });
-      request.on('error', reject);
-      request.on('close', () => tunnel?.destroy());
-      request.end();
-    });
-  };
-}
-
-/** A socket to `target` through the proxy's `CONNECT`; a refusal is an error carrying the proxy's HTTP status. */
-function connectThrough(proxy: URL, target: URL, signal: AbortSignal | undefined): Promise<Socket> {
-  const authority = `${target.hostname}:${target.port || (target.protocol === 'https:' ? '443' : '80')}`;
-  // `getProxyUrl`'s URL gives the user and password decoded.
-  const credentials = `${proxy.username}:${proxy.password}`;
-  const auth = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` } : {};
-  return new Promise((resolve, reject) => {
-    const secure = proxy.protocol === 'https:';
-    const request = (secure ? httpsRequest : httpRequest)({
-      host: proxy.hostname,
-      port: proxy.port || (secure ? 443 : 80),
-      method: 'CONNECT',
-      path: authority,
-      headers: { host: authority, ...auth },
-      agent: false,
-      signal,
-    });
-    request.on('connect', (response, socket) => {
-      if (response.statusCode === 200) return resolve(socket);
-      socket.destroy();
-      const status = response.statusCode ?? 0;
-      // With the status as an AWS error carries it: `isTransientError` retries a 502 or 503, not a 407.
-      const refused = new Error(`The proxy ${proxy.host} answered CONNECT ${authority} with HTTP ${status}`);
-      reject(Object.assign(refused, { $metadata: { httpStatusCode: status } }));
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
 
 function parseTokenAnswer(text: string): string | undefined {
   try {

@@ -3,17 +3,17 @@
  * Every secret the sandbox issues is collected, and the whole suite's output is scanned for them at the end.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
+import { startProxy } from './proxy.js';
 
 const sandbox = new Sandbox();
 const results: StepResult[] = [];
@@ -170,41 +170,7 @@ describe('assume-role', () => {
   });
 });
 
-/**
- * An HTTP proxy that tunnels `CONNECT host:port` to 127.0.0.1:port, recording each request line and its
- * Proxy-Authorization; with `refuse`, it answers that status instead. The token URL names a host that does not
- * resolve (`.example`), so the token can only arrive through the proxy, as on a runner whose only way out is one.
- */
-async function startProxy(refuse?: number): Promise<{ url: string; seen: Array<{ authority: string; auth?: string }>; close(): Promise<void> }> {
-  const seen: Array<{ authority: string; auth?: string }> = [];
-  const tunnels = new Set<Socket>();
-  const server = createServer((_request, response) => response.writeHead(405).end());
-  server.on('connect', (request: IncomingMessage, client: Socket) => {
-    tunnels.add(client);
-    seen.push({ authority: request.url ?? '', auth: request.headers['proxy-authorization'] });
-    if (refuse) return client.end(`HTTP/1.1 ${refuse} Refused\r\nContent-Length: 0\r\n\r\n`);
-    const upstream = connect(Number(new URL(`http://${request.url}`).port), '127.0.0.1', () => {
-      tunnels.add(upstream);
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.pipe(client).pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    // Tunnels are no longer the server's connections: a kept-alive one would hold close() open.
-    close: () => {
-      for (const socket of tunnels) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes direct)', () => {
+describe('assume-role behind an HTTP proxy (the ID token request)', () => {
   const tokenUrl = () => {
     const url = new URL(sandbox.env().ACTIONS_ID_TOKEN_REQUEST_URL);
     url.hostname = 'pipelines.actions.example';
@@ -278,6 +244,87 @@ describe('assume-role behind an HTTP proxy (the ID token request; the SDK goes d
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('assume-role reaches STS as the SDK did', () => {
+  /** The sandbox's STS under a name that does not resolve: only a proxy can reach it. */
+  const stsUrl = () => {
+    const url = new URL(sandbox.env().AWS_ENDPOINT_URL);
+    url.hostname = 'sts.vpce.example';
+    return url;
+  };
+
+  it('goes through http_proxy to AWS_ENDPOINT_URL_STS, as the token request does', async () => {
+    const proxy = await startProxy();
+    try {
+      const result = await assume({}, { AWS_ENDPOINT_URL_STS: stsUrl().toString(), http_proxy: proxy.url });
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(proxy.seen).toEqual([{ authority: stsUrl().host, auth: undefined }]);
+      expect(stsCalls()).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('takes AWS_ENDPOINT_URL_STS before AWS_ENDPOINT_URL', async () => {
+    const result = await assume({}, { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_STS: sandbox.env().AWS_ENDPOINT_URL });
+    expect(errors(result)).toEqual([]);
+    expect(stsCalls()).toHaveLength(1);
+  });
+
+  it("takes the endpoint_url of the AWS config file's profile", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'aws-config-'));
+    try {
+      const file = join(folder, 'config');
+      writeFileSync(file, `[profile deploy]\nendpoint_url = ${sandbox.env().AWS_ENDPOINT_URL}\n`);
+      const result = await assume({}, { AWS_ENDPOINT_URL: '', AWS_CONFIG_FILE: file, AWS_PROFILE: 'deploy' });
+      expect(errors(result)).toEqual([]);
+      expect(stsCalls()).toHaveLength(1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it.each<[string, () => void, RegExp]>([
+    [
+      'IDPCommunicationError (HTTP 400, as STS answers it)',
+      // The sandbox's 400-status fault, with STS's code for an issuer whose keys it could not fetch.
+      () => sandbox.faults.add({ kind: 'throttle', code: 'IDPCommunicationError', message: "Couldn't retrieve verification key from your identity provider", service: 'sts', count: 1 }),
+      /^AssumeRoleWithWebIdentity attempt 1 failed \(IDPCommunicationErrorException: .*\); retrying in \d+ ms$/,
+    ],
+    [
+      'an HTML 502 from a proxy in front of STS',
+      () => sandbox.faults.add({ kind: 'html', service: 'sts', count: 1 }),
+      /^AssumeRoleWithWebIdentity attempt 1 failed \(AssumeRoleWithWebIdentity \(STS\) got HTTP 502 with a body that is not AWS's XML or JSON: "<html>/,
+    ],
+  ])('retries %s, saying so', async (_case, inject, retried) => {
+    inject();
+    const result = await assume();
+    expect(errors(result)).toEqual([]);
+    expect(result.logLines).toContainEqual(expect.stringMatching(retried));
+    expect(stsCalls()).toHaveLength(2);
+  });
+
+  it('fails an expired token on the first answer, with its code', async () => {
+    sandbox.faults.add({ kind: 'throttle', code: 'ExpiredTokenException', message: 'Token expired: current date/time 2 must be before the expiration date/time1', service: 'sts', count: 1 });
+    const result = await assume();
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Could not assume the role ${roleArn}: ExpiredTokenException`)]);
+    expect(stsCalls()).toHaveLength(1);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['an endpoint setting that is not a boolean', { AWS_USE_DUALSTACK_ENDPOINT: 'yes' }, 'Environment variable AWS_USE_DUALSTACK_ENDPOINT must be true or false, got "yes"'],
+    ['FIPS with a configured endpoint', { AWS_USE_FIPS_ENDPOINT: 'true' }, 'Invalid Configuration: FIPS and custom endpoint are not supported'],
+    ['an endpoint that is not a URL', { AWS_ENDPOINT_URL_STS: 'sts.example' }, 'Environment variable AWS_ENDPOINT_URL_STS must be a URL'],
+  ])('refuses %s before asking for a token or calling STS', async (_case, env, message) => {
+    const result = await assume({}, env);
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(message)]);
+    expect(sandbox.oidc.issuedTokens()).toEqual([]);
+    expect(sandbox.calls.all()).toEqual([]);
   });
 });
 
