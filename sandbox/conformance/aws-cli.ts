@@ -59,12 +59,14 @@ export function awsCli(
 
 /**
  * Fails unless every operation the service implements was called through the CLI in this test file:
- * a new sandbox operation without a conformance test breaks the build.
+ * a new sandbox operation without a conformance test breaks the build. `elsewhere`: operations another file covers.
  */
-export function expectAllOperationsCovered(sandbox: Sandbox, service: string, seen: Set<string>): void {
+export function expectAllOperationsCovered(sandbox: Sandbox, service: string, seen: Set<string>, elsewhere: string[] = []): void {
   const implemented = Object.keys(
     (sandbox as unknown as Record<string, { operations: Record<string, unknown> }>)[service].operations,
-  ).sort();
+  )
+    .filter((operation) => !elsewhere.includes(operation))
+    .sort();
   const missing = implemented.filter((operation) => !seen.has(operation));
   if (missing.length > 0) {
     throw new Error(`operations of ${service} without an AWS CLI conformance test: ${missing.join(', ')}`);
