@@ -20,7 +20,7 @@ import type { Account, Service } from './service.js';
 import { AutoScalingService } from './services/autoscaling/autoscaling.js';
 import { EbsService } from './services/ebs/ebs.js';
 import { Ec2Service } from './services/ec2/ec2.js';
-import { SnapshotOperations } from './services/ec2/snapshots.js';
+import { ImageService } from './services/ec2/images.js';
 import { OidcIssuer } from './services/oidc/oidc.js';
 import { SsmService } from './services/ssm/ssm.js';
 import { StsService } from './services/sts/sts.js';
@@ -57,6 +57,8 @@ export class Sandbox implements Account {
   autoscaling!: AutoScalingService;
   ssm!: SsmService;
   ebs!: EbsService;
+  /** EC2's snapshots and images (served by `ec2`). */
+  images!: ImageService;
 
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -79,7 +81,8 @@ export class Sandbox implements Account {
     this.sts = new StsService(this);
     this.ebs = new EbsService(this);
     this.ec2 = new Ec2Service(this);
-    this.ec2.serve(new SnapshotOperations(this, this.ebs.snapshots, () => undefined).operations);
+    this.images = new ImageService(this, this.ebs.snapshots);
+    this.ec2.serve(this.images.operations);
     this.autoscaling = new AutoScalingService(this);
     this.ssm = new SsmService(this);
   }
