@@ -42,8 +42,10 @@ function deploy(inputs: Record<string, string>): Promise<StepResult> {
 }
 
 const version = (number: number) => sandbox.ec2.templates.get(templateId)!.versions.find((v) => v.number === number)!;
-const storePathTag = (number: number) =>
-  version(number).data.TagSpecifications?.[0].Tags?.find((tag: { Key?: string }) => tag.Key === 'NixStorePath')?.Value;
+const storePathTag = (number: number) => {
+  const specs = version(number).data.TagSpecifications as Array<{ Tags?: Array<{ Key?: string; Value?: string }> }> | undefined;
+  return specs?.[0].Tags?.find((tag) => tag.Key === 'NixStorePath')?.Value;
+};
 
 describe('image-id', () => {
   it.each([

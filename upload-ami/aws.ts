@@ -5,7 +5,6 @@
 import { CompleteSnapshotCommand, PutSnapshotBlockCommand, StartSnapshotCommand, type EBSClient } from '@aws-sdk/client-ebs';
 import {
   CopyImageCommand,
-  CreateTagsCommand,
   DeleteSnapshotCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
@@ -132,7 +131,7 @@ export async function registerImage(ec2: EC2Client, request: ReturnType<typeof r
 
 export async function copyImage(
   ec2: EC2Client,
-  request: { sourceRegion: string; sourceImageId: string; name: string; description?: string; clientToken: string },
+  request: { sourceRegion: string; sourceImageId: string; name: string; description?: string; clientToken: string; tags: Array<{ Key: string; Value: string }> },
   signal?: AbortSignal,
 ): Promise<string> {
   const answer = await ec2.send(
@@ -142,16 +141,12 @@ export async function copyImage(
       Name: request.name,
       ...(request.description ? { Description: request.description } : {}),
       ClientToken: request.clientToken,
+      ...(request.tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'image' as const, Tags: request.tags }] } : {}),
     }),
     { abortSignal: signal },
   );
   if (!answer.ImageId) throw new Error('CopyImage answered without an ImageId.');
   return answer.ImageId;
-}
-
-export async function tagResources(ec2: EC2Client, ids: string[], tags: Array<{ Key: string; Value: string }>, signal?: AbortSignal): Promise<void> {
-  if (tags.length === 0) return;
-  await ec2.send(new CreateTagsCommand({ Resources: ids, Tags: tags }), { abortSignal: signal });
 }
 
 export async function deprecateImage(ec2: EC2Client, imageId: string, at: Date, signal?: AbortSignal): Promise<void> {

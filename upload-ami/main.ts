@@ -24,12 +24,11 @@ import {
   putBlock,
   registerImage,
   startSnapshot,
-  tagResources,
   waitForImage,
   waitForSnapshot,
 } from './aws.js';
 import { readInputs, type UploadAmiInputs } from './inputs.js';
-import { blockCount, BLOCK_SIZE, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, volumeGiB } from './plan.js';
+import { blockCount, BLOCK_SIZE, STORE_PATH_TAG, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, volumeGiB } from './plan.js';
 import { uploadSummary, type UploadState } from './summary.js';
 import { uploadBlocks } from './upload.js';
 
@@ -162,19 +161,19 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
         volumeType: inputs.volumeType,
         source: inputs.source,
         tpm: inputs.tpmSupport,
+        tags,
       });
       imageId = await phase(state, 'Register image', async () => {
         const id = await registerImage(ec2, request, signal).catch((error: unknown) => {
           if ((error as Error).name === 'InvalidAMIName.Duplicate') {
             throw new Error(
               `An image named ${JSON.stringify(inputs.imageName)} exists in ${inputs.awsRegion} but is not tagged ` +
-                `${'NixStorePath'}=${inputs.storePath ?? '(no store path)'}: set another image-name, or deregister it.`,
+                `${STORE_PATH_TAG}=${inputs.storePath ?? '(no store path)'}: set another image-name, or deregister it.`,
             );
           }
           throw error;
         });
         state.images[inputs.awsRegion] = id;
-        await tagResources(ec2, [id], tags, signal);
         await awaitImage(ec2, inputs.awsRegion, id, remaining(), signal, inputs);
         return id;
       });
@@ -202,11 +201,11 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
                   name: inputs.imageName,
                   description: inputs.description || undefined,
                   clientToken: clientToken('CopyImage', source, region),
+                  tags,
                 },
                 signal,
               ));
             state.images[region] = id;
-            if (!found) await tagResources(target, [id], tags, signal);
             await awaitImage(target, region, id, remaining(), signal, inputs);
             if (at && !found) await deprecateImage(target, id, at, signal);
             log.info(`Image ${id} is available in ${region}${found ? ' (copied by an earlier run)' : ''}.`);

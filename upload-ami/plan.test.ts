@@ -188,11 +188,11 @@ describe('throttling', () => {
 });
 
 describe('registerImageRequest', () => {
-  const base = { name: 'nixos-x', snapshotId: 'snap-0123456789abcdef0', volumeGiB: 3, volumeType: 'gp3' } as const;
+  const base = { name: 'nixos-x', snapshotId: 'snap-0123456789abcdef0', volumeGiB: 3, volumeType: 'gp3', tags: [] } as const;
 
   it('registers an x86_64 UEFI image with ENA, IMDSv2 only and the root device from the snapshot', () => {
     expect(
-      registerImageRequest({ ...base, description: 'NixOS', tpm: true, source: { file: 'x', bootMode: 'uefi', architecture: 'x86_64' } }),
+      registerImageRequest({ ...base, tags: [{ Key: 'NixStorePath', Value: STORE }], description: 'NixOS', tpm: true, source: { file: 'x', bootMode: 'uefi', architecture: 'x86_64' } }),
     ).toEqual({
       Name: 'nixos-x',
       Description: 'NixOS',
@@ -207,6 +207,7 @@ describe('registerImageRequest', () => {
       BlockDeviceMappings: [
         { DeviceName: '/dev/xvda', Ebs: { SnapshotId: base.snapshotId, VolumeSize: 3, VolumeType: 'gp3', DeleteOnTermination: true } },
       ],
+      TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'NixStorePath', Value: STORE }] }],
     });
   });
 
@@ -215,6 +216,7 @@ describe('registerImageRequest', () => {
     expect(arm).not.toHaveProperty('SriovNetSupport');
     expect(arm).not.toHaveProperty('TpmSupport');
     expect(arm).not.toHaveProperty('Description');
+    expect(arm).not.toHaveProperty('TagSpecifications');
     expect(registerImageRequest({ ...base, tpm: false, source: { file: 'x', bootMode: 'legacy-bios', architecture: 'x86_64' } }).BootMode).toBe('legacy-bios');
   });
 

@@ -170,6 +170,8 @@ export function clientToken(...parts: Array<string | number | undefined>): strin
 
 export interface RegisterOptions {
   name: string;
+  /** The image's tags (see {@link resourceTags}), set by RegisterImage itself: no moment without them. */
+  tags: ReadonlyArray<{ Key: string; Value: string }>;
   description?: string;
   snapshotId: string;
   volumeGiB: number;
@@ -181,8 +183,8 @@ export interface RegisterOptions {
 /**
  * RegisterImage's request: an HVM image of `architecture` that boots `bootMode` from `/dev/xvda` (the snapshot,
  * deleted with the instance), with ENA (which NixOS's kernel has, and Nitro instances require), IMDSv2 only
- * (`ImdsSupport: v2.0`: instances launched from it never answer IMDSv1), and NitroTPM when asked. Tags are set
- * with CreateTags afterwards: the RegisterImage of the models the sandbox validates against takes none.
+ * (`ImdsSupport: v2.0`: instances launched from it never answer IMDSv1), NitroTPM when asked, and its tags: an
+ * image that exists always carries its store path, so a run that dies right after the call is found by the next.
  */
 export function registerImageRequest(o: RegisterOptions) {
   return {
@@ -202,6 +204,7 @@ export function registerImageRequest(o: RegisterOptions) {
         Ebs: { SnapshotId: o.snapshotId, VolumeSize: o.volumeGiB, VolumeType: o.volumeType, DeleteOnTermination: true },
       },
     ],
+    ...(o.tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'image' as const, Tags: [...o.tags] }] } : {}),
   };
 }
 
