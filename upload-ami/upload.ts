@@ -49,6 +49,8 @@ export interface UploadProgress {
 export interface UploadResult extends UploadProgress {
   /** Each written block's raw SHA-256, by index: the LINEAR aggregate is made from them. */
   digests: Map<number, Buffer>;
+  /** Block buffers ever allocated: at most `concurrency`, whatever the image's size. */
+  buffers: number;
 }
 
 export const PROGRESS_INTERVAL_MS = 5_000;
@@ -122,6 +124,12 @@ export async function uploadBlocks(o: UploadOptions): Promise<UploadResult> {
     }
   };
 
+  // At most `max` blocks exist: each is read into a buffer of this pool and returns to it once written (or skipped),
+  // so memory stays at `max` x 512 KiB however fast the file is read, and no garbage waits for the collector.
+  const pool: Buffer[] = [];
+  let allocated = 0;
+  const take = (): Buffer => pool.pop() ?? (allocated += 1, Buffer.allocUnsafe(BLOCK_SIZE));
+
   const handle = await open(o.file, 'r');
   const ticker = setInterval(() => report(), interval);
   try {
@@ -129,19 +137,20 @@ export async function uploadBlocks(o: UploadOptions): Promise<UploadResult> {
       // Throttling lowers `limit` below what is in flight: wait for enough blocks to land.
       while (inFlight.size >= limit && !signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
       if (signal.aborted) break;
-      // A fresh buffer per block: it lives until its PutSnapshotBlock has ended, so memory is `limit` blocks.
-      const data = Buffer.alloc(BLOCK_SIZE);
+      const data = take();
       let filled = 0;
       const length = Math.min(BLOCK_SIZE, o.imageBytes - index * BLOCK_SIZE);
+      // A short last block is padded with zeros: EBS takes only whole blocks, and reads the padding as the disk's.
+      if (length < BLOCK_SIZE) data.fill(0, length);
       while (filled < length) {
         const { bytesRead } = await handle.read(data, filled, length - filled, index * BLOCK_SIZE + filled);
         if (bytesRead === 0) throw new Error(`${o.file} ended at ${index * BLOCK_SIZE + filled} bytes, before its ${o.imageBytes}: it changed while being read`);
         filled += bytesRead;
       }
       progress.read += 1;
-      // A short last block is padded with zeros: EBS takes only whole blocks, and reads the padding as the disk's.
       if (!o.sendZeroBlocks && isZeroBlock(data)) {
         progress.skipped += 1;
+        pool.push(data);
         continue;
       }
       const task: Promise<void> = send(index, data)
@@ -150,6 +159,7 @@ export async function uploadBlocks(o: UploadOptions): Promise<UploadResult> {
           stop.abort(error);
         })
         .finally(() => {
+          pool.push(data);
           inFlight.delete(task);
           report();
           settled();
@@ -164,5 +174,5 @@ export async function uploadBlocks(o: UploadOptions): Promise<UploadResult> {
   if (failure !== undefined) throw failure;
   if (o.signal.aborted) throw o.signal.reason;
   report(true);
-  return { ...progress, digests };
+  return { ...progress, digests, buffers: allocated };
 }
