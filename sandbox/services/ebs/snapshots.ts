@@ -106,6 +106,12 @@ export class SnapshotStore {
     return snapshot.sealedAtMs === undefined && snapshot.readyAtMs === undefined && this.stateOf(snapshot) === 'pending';
   }
 
+  /** The first `length` bytes of the snapshot as a volume made from it reads them (tests compare an image with it). */
+  bytes(snapshot: Snapshot, length: number): Buffer {
+    const blocks = Math.ceil(length / BLOCK_SIZE);
+    return Buffer.concat(Array.from({ length: blocks }, (_, index) => this.read(snapshot, index))).subarray(0, length);
+  }
+
   /** The block at `index` as a reader sees it: written data, or zeros for a block never written. */
   read(snapshot: Snapshot, index: number): Buffer {
     return snapshot.blocks.get(index)?.data ?? Buffer.alloc(BLOCK_SIZE);
