@@ -121,6 +121,28 @@ describe('EBS direct APIs over HTTP', () => {
     expect(smaller.json).toMatchObject({ Reason: 'INVALID_VOLUME_SIZE' });
   });
 
+  it.each([
+    ['a volume over 64 TiB', { VolumeSize: 65_537 }, 'INVALID_VOLUME_SIZE'],
+    ['a parent with Encrypted', { ParentSnapshotId: 'snap-0123456789abcdef0', Encrypted: true }, 'INVALID_PARAMETER_VALUE'],
+    ['an aws: tag', { Tags: [{ Key: 'aws:x', Value: '1' }] }, 'INVALID_TAG'],
+    ['a tag key given twice', { Tags: [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }] }, 'INVALID_TAG'],
+  ])('StartSnapshot refuses %s and starts nothing', async (_case, members, reason) => {
+    const answer = await request('POST', '/snapshots', { body: JSON.stringify({ VolumeSize: 1, ...members }) });
+    expect(answer).toMatchObject({ status: 400, type: 'ValidationException', json: { Reason: reason } });
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+  });
+
+  it('with keepData off, blocks are checked and counted but not kept', async () => {
+    sandbox.ebs.snapshots.keepData = false;
+    const { SnapshotId } = await start();
+    const data = block(4);
+    await put(SnapshotId, 0, data);
+    const aggregate = linearChecksum(new Map([[0, { checksum: sha(data) }]]));
+    const done = await complete(SnapshotId, 1, { 'x-amz-Checksum': aggregate, 'x-amz-Checksum-Algorithm': 'SHA256', 'x-amz-Checksum-Aggregation-Method': 'LINEAR' });
+    expect(done.status).toBe(202);
+    expect(snapshotOf(SnapshotId).blocks.get(0)).toEqual({ checksum: sha(data), data: undefined });
+  });
+
   it('snapshots are per region: the credential scope names it', async () => {
     const { SnapshotId } = await start({}, signedFor('eu-west-1'));
     expect(sandbox.ebs.snapshots.get('eu-west-1', SnapshotId)).toBeDefined();

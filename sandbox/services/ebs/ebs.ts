@@ -19,7 +19,7 @@ import {
   type Snapshot,
 } from './snapshots.js';
 
-/** The largest EBS volume (io2 Block Express, gp3 is 16 TiB), in GiB. */
+/** StartSnapshot's `VolumeSize`: "The maximum size is 65536 GiB (64 TiB)." */
 const MAX_VOLUME_GIB = 65_536;
 /** Tags per resource, EC2's limit. */
 const MAX_TAGS = 50;
@@ -160,6 +160,10 @@ export class EbsService implements Service {
       }
       return this.startAnswer(earlier);
     }
+    // "You can't specify ParentSnapshotId and Encrypted in the same request."
+    if (params.ParentSnapshotId !== undefined && params.Encrypted !== undefined) {
+      throw invalid('You cannot specify ParentSnapshotId and Encrypted in the same request.', 'INVALID_PARAMETER_VALUE');
+    }
     if (params.VolumeSize > MAX_VOLUME_GIB) {
       throw invalid(`The volume size must be at most ${MAX_VOLUME_GIB} GiB.`, 'INVALID_VOLUME_SIZE');
     }
@@ -206,7 +210,7 @@ export class EbsService implements Service {
     if (checksum !== params.Checksum) {
       throw invalid(`The checksum ${params.Checksum} does not match the block data's SHA-256, ${checksum}.`, 'INVALID_BLOCK');
     }
-    snapshot.blocks.set(params.BlockIndex, { data, checksum });
+    snapshot.blocks.set(params.BlockIndex, { data: this.snapshots.keepData ? data : undefined, checksum });
     snapshot.changed.add(params.BlockIndex);
     return { Checksum: checksum, ChecksumAlgorithm: 'SHA256' };
   }
@@ -266,6 +270,7 @@ export class EbsService implements Service {
     if (!block || blockToken(snapshot, params.BlockIndex, block.checksum) !== params.BlockToken) {
       throw invalid(`The block token is not valid for block ${params.BlockIndex} of '${snapshot.id}'.`, 'INVALID_BLOCK_TOKEN');
     }
+    if (!block.data) throw new AwsError('InternalServerException', 'The sandbox did not keep this block\'s data (snapshots.keepData is off).', 500);
     return { DataLength: block.data.length, BlockData: block.data, Checksum: block.checksum, ChecksumAlgorithm: 'SHA256' };
   }
 
