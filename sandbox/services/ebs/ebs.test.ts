@@ -143,6 +143,15 @@ describe('EBS direct APIs over HTTP', () => {
     expect(snapshotOf(SnapshotId).blocks.get(0)).toEqual({ checksum: sha(data), data: undefined });
   });
 
+  it('a call signed with expired credentials is ExpiredTokenException, as the JSON protocols answer it', async () => {
+    const issued = sandbox.sts.issue('arn:aws:sts::123456789012:assumed-role/upload/run-1', 'AROA:run-1', 900);
+    sandbox.clock.advance(901_000);
+    const scope = `AWS4-HMAC-SHA256 Credential=${issued.accessKeyId}/20261129/${sandbox.region}/ebs/aws4_request, SignedHeaders=host, Signature=0`;
+    const answer = await request('POST', '/snapshots', { headers: { authorization: scope }, body: JSON.stringify({ VolumeSize: 1 }) });
+    expect(answer).toMatchObject({ status: 400, type: 'ExpiredTokenException' });
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+  });
+
   it('snapshots are per region: the credential scope names it', async () => {
     const { SnapshotId } = await start({}, signedFor('eu-west-1'));
     expect(sandbox.ebs.snapshots.get('eu-west-1', SnapshotId)).toBeDefined();
