@@ -40,6 +40,7 @@ describe('EBS direct APIs over HTTP', () => {
 
   it.each([
     ['a body shorter than x-amz-Data-Length', (id: string) => put(id, 0, block(1).subarray(1), { 'x-amz-Data-Length': String(BLOCK_SIZE) }), 'INVALID_PARAMETER_VALUE'],
+    ['a body of 4 MiB', (id: string) => put(id, 0, Buffer.alloc(4 * BLOCK_SIZE * 2, 1), { 'x-amz-Data-Length': String(BLOCK_SIZE) }), 'INVALID_PARAMETER_VALUE'],
     ['a checksum of other data', (id: string) => put(id, 0, block(1), { 'x-amz-Checksum': sha(block(2)) }), 'INVALID_BLOCK'],
     ['the last index plus one', (id: string) => put(id, 2048, block(1)), 'INVALID_BLOCK'],
     ['a block after CompleteSnapshot', async (id: string) => (await complete(id, 0), put(id, 0, block(1))), 'INVALID_SNAPSHOT_ID'],
