@@ -63,6 +63,21 @@ describe('EBS direct APIs over HTTP', () => {
     expect(answer).toMatchObject({ status: 400, type });
   });
 
+  it.each([
+    ['no block written within the timeout', [], 10 * 60_000 + 1, 'error'],
+    ['blocks written, not completed within the timeout of the last', [9 * 60_000], 9 * 60_000 + 10 * 60_000 + 1, 'error'],
+    ['the last block written less than the timeout ago', [9 * 60_000], 18 * 60_000, 'pending'],
+  ])('Timeout (10 minutes): %s', async (_case, writesAt, endAt, state) => {
+    const { SnapshotId } = await start({ Timeout: 10 });
+    const begun = sandbox.clock.nowMs();
+    for (const at of writesAt) {
+      sandbox.clock.advance(begun + at - sandbox.clock.nowMs());
+      expect(await put(SnapshotId, 0, block(1))).toMatchObject({ status: 201 });
+    }
+    sandbox.clock.advance(begun + endAt - sandbox.clock.nowMs());
+    expect(sandbox.ebs.snapshots.stateOf(snapshotOf(SnapshotId))).toBe(state);
+  });
+
   it('a timed-out snapshot is error; a sealed one pending, then completed after completionDelayMs', async () => {
     const late = await start({ Timeout: 10 });
     const sealed = await start();

@@ -212,6 +212,7 @@ export class EbsService implements Service {
     }
     snapshot.blocks.set(params.BlockIndex, { data: this.snapshots.keepData ? data : undefined, checksum });
     snapshot.changed.add(params.BlockIndex);
+    snapshot.lastWriteMs = this.account.clock.nowMs();
     return { Checksum: checksum, ChecksumAlgorithm: 'SHA256' };
   }
 

@@ -30,7 +30,13 @@ export interface Snapshot {
   description?: string;
   tags: Map<string, string>;
   startTime: Date;
+  /**
+   * StartSnapshot's `Timeout`: the snapshot is cancelled (`error`) when no block is written, or it is not completed,
+   * this many minutes after its start or its last block write.
+   */
   timeoutMinutes: number;
+  /** Sandbox time (ms) of the last block written; the start until then. */
+  lastWriteMs?: number;
   encrypted: boolean;
   kmsKeyArn?: string;
   parentSnapshotId?: string;
@@ -104,7 +110,8 @@ export class SnapshotStore {
     const now = this.account.clock.nowMs();
     if (snapshot.readyAtMs !== undefined) return now >= snapshot.readyAtMs ? 'completed' : 'pending';
     if (snapshot.sealedAtMs !== undefined) return now >= snapshot.sealedAtMs + this.completionDelayMs ? 'completed' : 'pending';
-    return now > snapshot.startTime.getTime() + snapshot.timeoutMinutes * 60_000 ? 'error' : 'pending';
+    const active = snapshot.lastWriteMs ?? snapshot.startTime.getTime();
+    return now > active + snapshot.timeoutMinutes * 60_000 ? 'error' : 'pending';
   }
 
   /** Whether blocks may still be written: started, not sealed, not timed out. */
