@@ -117,6 +117,9 @@ describe('EBS direct APIs over HTTP', () => {
     expect(second.json.NextToken).toBeUndefined();
     const bad = await request('GET', `/snapshots/${snapshot.id}/blocks?pageToken=AAAA`);
     expect(bad.json).toMatchObject({ Reason: 'INVALID_PAGE_TOKEN' });
+    sandbox.clock.advance(60 * 60_000 + 1);
+    const expired = await request('GET', `/snapshots/${snapshot.id}/blocks?maxResults=100&pageToken=${encodeURIComponent(first.json.NextToken)}`);
+    expect(expired.json).toMatchObject({ Reason: 'INVALID_PAGE_TOKEN', message: 'The page token has expired.' });
     const { BlockIndex, BlockToken } = second.json.Blocks[0];
     const got = await request('GET', `/snapshots/${snapshot.id}/blocks/${BlockIndex}?blockToken=${encodeURIComponent(BlockToken)}`);
     expect(got.body.equals(data)).toBe(true);

@@ -23,8 +23,10 @@ import {
 const MAX_VOLUME_GIB = 65_536;
 /** Tags per resource, EC2's limit. */
 const MAX_TAGS = 50;
-/** How long ListSnapshotBlocks' block tokens stay valid. */
+/** How long ListSnapshotBlocks' block tokens stay valid (the EBS direct APIs FAQ: seven days)... */
 const TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
+/** ...and its page tokens (60 minutes). */
+const PAGE_TOKEN_LIFETIME_MS = 60 * 60_000;
 const DEFAULT_PAGE = 10_000;
 
 type Tag = { Key?: string; Value?: string };
@@ -248,9 +250,11 @@ export class EbsService implements Service {
   ): Record<string, unknown> {
     const snapshot = this.completed(call, params.SnapshotId);
     let from = params.StartingBlockIndex ?? 0;
+    // "If NextToken is specified with StartingBlockIndex, NextToken is used"; it is valid for 60 minutes.
     if (params.NextToken !== undefined) {
-      const match = /^(snap-[0-9a-f]+):(\d+)$/.exec(Buffer.from(params.NextToken, 'base64').toString('utf8'));
+      const match = /^(snap-[0-9a-f]+):(\d+):(\d+)$/.exec(Buffer.from(params.NextToken, 'base64').toString('utf8'));
       if (!match || match[1] !== snapshot.id) throw invalid('The page token is not valid.', 'INVALID_PAGE_TOKEN');
+      if (this.account.clock.nowMs() > Number(match[3]) + PAGE_TOKEN_LIFETIME_MS) throw invalid('The page token has expired.', 'INVALID_PAGE_TOKEN');
       from = Number(match[2]);
     }
     const indexes = [...snapshot.blocks.keys()].filter((i) => i >= from).sort((a, b) => a - b);
@@ -261,7 +265,7 @@ export class EbsService implements Service {
       ExpiryTime: new Date(this.account.clock.nowMs() + TOKEN_LIFETIME_MS),
       VolumeSize: snapshot.volumeSize,
       BlockSize: BLOCK_SIZE,
-      NextToken: next === undefined ? undefined : Buffer.from(`${snapshot.id}:${next}`).toString('base64'),
+      NextToken: next === undefined ? undefined : Buffer.from(`${snapshot.id}:${next}:${this.account.clock.nowMs()}`).toString('base64'),
     };
   }
 
