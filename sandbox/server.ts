@@ -379,10 +379,18 @@ function regionOf(req: IncomingMessage): string | undefined {
   return /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//.exec(req.headers.authorization ?? '')?.[1];
 }
 
-function readRawBody(req: IncomingMessage): Promise<Buffer> {
+/** restJson bodies: a block is 512 KiB; past this the body is read to its end but not kept (its length is wrong anyway). */
+const MAX_REST_BODY = 1024 * 1024;
+
+function readRawBody(req: IncomingMessage, limit = MAX_REST_BODY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let kept = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (kept > limit) return;
+      chunks.push(chunk);
+      kept += chunk.length;
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

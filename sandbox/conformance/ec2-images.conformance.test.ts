@@ -92,6 +92,7 @@ describe('EC2 snapshots and images through the AWS CLI', () => {
   it.each([
     ['a name in use', ['--name', 'taken'], 'InvalidAMIName.Duplicate'],
     ['a malformed name', ['--name', 'nixos*'], 'InvalidAMIName.Malformed'],
+    ['a name too short', ['--name', 'ab'], 'InvalidAMIName.Malformed'],
     ['TPM without UEFI', ['--boot-mode', 'legacy-bios', '--tpm-support', 'v2.0'], 'InvalidParameterCombination'],
     ['arm64 with legacy BIOS', ['--architecture', 'arm64', '--boot-mode', 'legacy-bios'], 'InvalidParameterCombination'],
     ['an unknown boot mode', ['--boot-mode', 'bios'], 'InvalidParameterValue'],

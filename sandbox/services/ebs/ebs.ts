@@ -19,12 +19,14 @@ import {
   type Snapshot,
 } from './snapshots.js';
 
-/** The largest EBS volume (io2 Block Express, gp3 is 16 TiB), in GiB. */
+/** StartSnapshot's `VolumeSize`: "The maximum size is 65536 GiB (64 TiB)." */
 const MAX_VOLUME_GIB = 65_536;
 /** Tags per resource, EC2's limit. */
 const MAX_TAGS = 50;
-/** How long ListSnapshotBlocks' block tokens stay valid. */
+/** How long ListSnapshotBlocks' block tokens stay valid (the EBS direct APIs FAQ: seven days)... */
 const TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
+/** ...and its page tokens (60 minutes). */
+const PAGE_TOKEN_LIFETIME_MS = 60 * 60_000;
 const DEFAULT_PAGE = 10_000;
 
 type Tag = { Key?: string; Value?: string };
@@ -160,6 +162,10 @@ export class EbsService implements Service {
       }
       return this.startAnswer(earlier);
     }
+    // "You can't specify ParentSnapshotId and Encrypted in the same request."
+    if (params.ParentSnapshotId !== undefined && params.Encrypted !== undefined) {
+      throw invalid('You cannot specify ParentSnapshotId and Encrypted in the same request.', 'INVALID_PARAMETER_VALUE');
+    }
     if (params.VolumeSize > MAX_VOLUME_GIB) {
       throw invalid(`The volume size must be at most ${MAX_VOLUME_GIB} GiB.`, 'INVALID_VOLUME_SIZE');
     }
@@ -206,8 +212,9 @@ export class EbsService implements Service {
     if (checksum !== params.Checksum) {
       throw invalid(`The checksum ${params.Checksum} does not match the block data's SHA-256, ${checksum}.`, 'INVALID_BLOCK');
     }
-    snapshot.blocks.set(params.BlockIndex, { data, checksum });
+    snapshot.blocks.set(params.BlockIndex, { data: this.snapshots.keepData ? data : undefined, checksum });
     snapshot.changed.add(params.BlockIndex);
+    snapshot.lastWriteMs = this.account.clock.nowMs();
     return { Checksum: checksum, ChecksumAlgorithm: 'SHA256' };
   }
 
@@ -243,9 +250,11 @@ export class EbsService implements Service {
   ): Record<string, unknown> {
     const snapshot = this.completed(call, params.SnapshotId);
     let from = params.StartingBlockIndex ?? 0;
+    // "If NextToken is specified with StartingBlockIndex, NextToken is used"; it is valid for 60 minutes.
     if (params.NextToken !== undefined) {
-      const match = /^(snap-[0-9a-f]+):(\d+)$/.exec(Buffer.from(params.NextToken, 'base64').toString('utf8'));
+      const match = /^(snap-[0-9a-f]+):(\d+):(\d+)$/.exec(Buffer.from(params.NextToken, 'base64').toString('utf8'));
       if (!match || match[1] !== snapshot.id) throw invalid('The page token is not valid.', 'INVALID_PAGE_TOKEN');
+      if (this.account.clock.nowMs() > Number(match[3]) + PAGE_TOKEN_LIFETIME_MS) throw invalid('The page token has expired.', 'INVALID_PAGE_TOKEN');
       from = Number(match[2]);
     }
     const indexes = [...snapshot.blocks.keys()].filter((i) => i >= from).sort((a, b) => a - b);
@@ -256,7 +265,7 @@ export class EbsService implements Service {
       ExpiryTime: new Date(this.account.clock.nowMs() + TOKEN_LIFETIME_MS),
       VolumeSize: snapshot.volumeSize,
       BlockSize: BLOCK_SIZE,
-      NextToken: next === undefined ? undefined : Buffer.from(`${snapshot.id}:${next}`).toString('base64'),
+      NextToken: next === undefined ? undefined : Buffer.from(`${snapshot.id}:${next}:${this.account.clock.nowMs()}`).toString('base64'),
     };
   }
 
@@ -266,6 +275,7 @@ export class EbsService implements Service {
     if (!block || blockToken(snapshot, params.BlockIndex, block.checksum) !== params.BlockToken) {
       throw invalid(`The block token is not valid for block ${params.BlockIndex} of '${snapshot.id}'.`, 'INVALID_BLOCK_TOKEN');
     }
+    if (!block.data) throw new AwsError('InternalServerException', 'The sandbox did not keep this block\'s data (snapshots.keepData is off).', 500);
     return { DataLength: block.data.length, BlockData: block.data, Checksum: block.checksum, ChecksumAlgorithm: 'SHA256' };
   }
 

@@ -9,6 +9,7 @@ import {
   encodeLaunchTemplateData,
   type LaunchTemplateData,
 } from './launch-template-data.js';
+import { malformedImageName } from './image-rules.js';
 
 export type { LaunchTemplateData };
 
@@ -72,8 +73,9 @@ export class Ec2Service implements Service {
   }
 
   /** EC2 answers a template name or a page size outside the model's limits with its own errors. */
-  readonly refineValidation = (_operation: string, violation: Violation): AwsError | undefined => {
+  readonly refineValidation = (operation: string, violation: Violation): AwsError | undefined => {
     if (/(^|\.)launchTemplateNames?$/.test(violation.path)) return malformedTemplateName();
+    if (/^(RegisterImage|CopyImage)$/.test(operation) && violation.path === 'name') return malformedImageName(violation.shown ?? '');
     if (violation.path === 'maxResults') return maxResultsError(violation.shown);
     return undefined;
   };

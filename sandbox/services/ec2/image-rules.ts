@@ -37,13 +37,11 @@ export const imageNotFound = (id: string): AwsError =>
 
 const combination = (message: string): AwsError => new AwsError('InvalidParameterCombination', message);
 
+export const malformedImageName = (name: string): AwsError =>
+  new AwsError('InvalidAMIName.Malformed', `AMI name ${name} is invalid: it must be 3-128 characters of letters, numbers, ( ) [ ] space . / - ' @ _`);
+
 export function checkName(name: string): void {
-  if (!IMAGE_NAME.test(name)) {
-    throw new AwsError(
-      'InvalidAMIName.Malformed',
-      `AMI name ${name} is invalid: it must be 3-128 characters of letters, numbers, ( ) [ ] space . / - ' @ _`,
-    );
-  }
+  if (!IMAGE_NAME.test(name)) throw malformedImageName(name);
 }
 
 /** The root device is mapped to a snapshot, device names are given once each. */
