@@ -17,6 +17,7 @@ describe('instance-refresh inputs', () => {
       autoScalingGroupName: 'web',
       storePath: STORE_PATH,
       storePathTag: 'NixStorePath',
+      imageId: '',
       tags: [],
       launchTemplate: '',
       minHealthyPercentage: 90,
@@ -54,6 +55,8 @@ describe('instance-refresh inputs', () => {
     ['a launch template ID', { 'launch-template': 'lt-0123456789abcdef0' }, { launchTemplate: 'lt-0123456789abcdef0' }],
     ['the readiness gate', { readiness: 'lifecycle-hook' }, { readiness: 'lifecycle-hook', lifecycleHookName: '' }],
     ['the gate with a named hook of the API\'s characters', { readiness: 'lifecycle-hook', 'lifecycle-hook-name': 'team/nixos_ready-1' }, { lifecycleHookName: 'team/nixos_ready-1' }],
+    ['an AMI ID of 17 hex digits', { 'image-id': 'ami-0123456789abcdef0' }, { imageId: 'ami-0123456789abcdef0' }],
+    ['an older AMI ID of 8', { 'image-id': 'ami-0123abcd' }, { imageId: 'ami-0123abcd' }],
     ["AWS's values in any case", { 'scale-in-protected-instances': 'refresh', 'standby-instances': 'TERMINATE' }, { scaleInProtectedInstances: 'Refresh', standbyInstances: 'Terminate' }],
     ['a timeout in fractions of a minute', { 'timeout-minutes': '0.5' }, { timeoutMinutes: 0.5 }],
     ['what to do on abort and when busy', { 'on-abort': 'leave', 'if-in-progress': 'cancel', wait: 'false' }, { onAbort: 'leave', ifInProgress: 'cancel', wait: false }],
@@ -62,6 +65,9 @@ describe('instance-refresh inputs', () => {
   });
 
   it.each<[string, Record<string, string>, string]>([
+    ['an AMI ID in capitals', { 'image-id': 'ami-0123456789ABCDEF0' }, "Input 'image-id' must be an AMI ID, ami- and 8 or 17 hex digits, got \"ami-0123456789ABCDEF0\""],
+    ['an AMI ID of 9 hex digits', { 'image-id': 'ami-0123abcde' }, "Input 'image-id' must be an AMI ID"],
+    ['an AMI name', { 'image-id': 'nixos-25.05' }, "Input 'image-id' must be an AMI ID"],
     ['checkpoints not ending at 100', { 'checkpoint-percentages': '10,50' }, "Input 'checkpoint-percentages' must be ascending and end with 100"],
     ['checkpoints twice the same', { 'checkpoint-percentages': '50,50,100' }, "Input 'checkpoint-percentages' must be ascending"],
     ['a checkpoint of 0', { 'checkpoint-percentages': '0,100' }, "Input 'checkpoint-percentages' items must each be a whole percentage 1-100"],

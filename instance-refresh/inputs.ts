@@ -21,6 +21,7 @@ export const Input = {
   AutoScalingGroupName: 'auto-scaling-group-name',
   StorePath: 'store-path',
   StorePathTag: 'store-path-tag',
+  ImageId: 'image-id',
   Tags: 'tags',
   LaunchTemplate: 'launch-template',
   MinHealthyPercentage: 'min-healthy-percentage',
@@ -53,6 +54,8 @@ export interface InstanceRefreshInputs extends RoleInputs {
   autoScalingGroupName: string;
   storePath: string;
   storePathTag: string;
+  /** `ami-...`; `''` to keep the source version's image. */
+  imageId: string;
   tags: Array<{ key: string; value: string }>;
   /** Name or `lt-` ID; `''` for the group's own launch template. */
   launchTemplate: string;
@@ -84,6 +87,8 @@ export interface InstanceRefreshInputs extends RoleInputs {
  */
 const XML_STRING_255 = /^(?=[^]{1,255}$)(?:[\u0020-\uD7FF\uE000-\uFFFD]|[\uD800-\uDBFF][\uDC00-\uDFFF])+$/;
 const GROUP_NAME = XML_STRING_255;
+/** An AMI ID: `ami-` and 8 hex digits (older images) or 17. */
+const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 /** EC2's launch template name, or its ID. */
 const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
 const ALARM_NAME = XML_STRING_255;
@@ -108,6 +113,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       storePath: read.string(Input.StorePath, { required: true, pattern: STORE_PATH, form: STORE_PATH_FORM }),
       // Keys are checked in crossCheck, each refusal with its reason.
       storePathTag: read.string(Input.StorePathTag, { default: STORE_PATH_TAG }),
+      imageId: read.string(Input.ImageId, { pattern: AMI_ID, form: 'an AMI ID, ami- and 8 or 17 hex digits' }),
       tags: read.keyValues(Input.Tags),
       launchTemplate: read.string(Input.LaunchTemplate, {
         pattern: LAUNCH_TEMPLATE,

@@ -61,6 +61,7 @@ export function run(): Promise<void> {
       region: inputs.awsRegion,
       groupName: inputs.autoScalingGroupName,
       storePath: inputs.storePath,
+      imageId: inputs.imageId || undefined,
       groupFound: false,
       timeline: [],
       steps: [],
@@ -194,10 +195,12 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
       groupName,
       env: process.env,
       gateHook: read.gate?.hook,
+      imageId: inputs.imageId || undefined,
     });
     const target = await step(state, `Launch template version from ${source.number}`, () => createVersion(ec2, request));
     state.targetVersion = target;
-    log.info(`Launch template ${source.templateId} version ${target}: ${inputs.storePathTag}=${inputs.storePath}.`);
+    const image = inputs.imageId ? `, image ${inputs.imageId}` : '';
+    log.info(`Launch template ${source.templateId} version ${target}: ${inputs.storePathTag}=${inputs.storePath}${image}.`);
     const madeButNotDeployed = `launch template version ${target} was made but no refresh started`;
     if (signal.aborted) throw new Error(`The run was cancelled before the instance refresh started: ${madeButNotDeployed}.`);
 

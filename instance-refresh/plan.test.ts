@@ -462,6 +462,31 @@ describe('abandonedInstances', () => {
   });
 });
 
+describe('versionRequest with an image', () => {
+  const input = {
+    templateId: 'lt-0123456789abcdef0',
+    sourceVersion: 7,
+    sourceTagSpecifications: undefined,
+    storePath: STORE_PATH,
+    storePathTag: 'NixStorePath',
+    tags: [],
+    groupName: 'web',
+    env: RUN,
+  };
+
+  it('sets ImageId, names the image in the description, and makes another token than without it', () => {
+    const request = versionRequest({ ...input, imageId: 'ami-0123456789abcdef0' });
+    expect(request.LaunchTemplateData).toMatchObject({ ImageId: 'ami-0123456789abcdef0' });
+    expect(request.VersionDescription).toBe(`${STORE_PATH} on ami-0123456789abcdef0, octo-org/octo-repo run 42 attempt 1`);
+    expect(request.ClientToken).not.toBe(versionRequest(input).ClientToken);
+    expect(request.ClientToken).not.toBe(versionRequest({ ...input, imageId: 'ami-0123abcd' }).ClientToken);
+  });
+
+  it('leaves the image to the source version without it', () => {
+    expect(versionRequest(input).LaunchTemplateData).not.toHaveProperty('ImageId');
+  });
+});
+
 const TARGET = { templateId: 'lt-0123456789abcdef0', version: 8 };
 const request = (values: Record<string, string>) =>
   refreshRequest(

@@ -353,6 +353,8 @@ export interface VersionRequestInput {
   env: NodeJS.ProcessEnv;
   /** With `readiness: lifecycle-hook`: the hook the new instances complete. */
   gateHook?: string;
+  /** The AMI the new version launches (`image-id`); the source version's when undefined. */
+  imageId?: string;
 }
 
 /**
@@ -369,9 +371,10 @@ export function versionRequest(input: VersionRequestInput): CreateLaunchTemplate
   return {
     LaunchTemplateId: input.templateId,
     SourceVersion: String(input.sourceVersion),
-    VersionDescription: versionDescription(input.storePath, input.env),
-    ClientToken: clientToken(input.env, input.groupName, input.storePath),
+    VersionDescription: versionDescription(input.storePath, input.env, input.imageId),
+    ClientToken: clientToken(input.env, input.groupName, input.storePath, input.imageId),
     LaunchTemplateData: {
+      ...(input.imageId ? { ImageId: input.imageId } : {}),
       TagSpecifications: mergeTagSpecifications(source, [
         { key: input.storePathTag, value: input.storePath },
         ...input.tags,
@@ -386,18 +389,18 @@ export function versionRequest(input: VersionRequestInput): CreateLaunchTemplate
  * different for every other attempt, group or store path. None outside a workflow run: there a fixed token would
  * hand one deploy the version an earlier one made.
  */
-export function clientToken(env: NodeJS.ProcessEnv, groupName: string, storePath: string): string | undefined {
+export function clientToken(env: NodeJS.ProcessEnv, groupName: string, storePath: string, imageId?: string): string | undefined {
   if (!env.GITHUB_RUN_ID) return undefined;
   const parts = ['nixos-aws/instance-refresh', env.GITHUB_REPOSITORY ?? '', env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT ?? '1'];
-  return createHash('sha256').update([...parts, groupName, storePath].join('\0')).digest('hex');
+  return createHash('sha256').update([...parts, groupName, storePath, ...(imageId ? [imageId] : [])].join('\0')).digest('hex');
 }
 
-/** `<store path>, <repository> run <id> attempt <n>`; the run is cut first when EC2's limit needs it. */
-export function versionDescription(storePath: string, env: NodeJS.ProcessEnv): string {
+/** `<store path>[ on <AMI>], <repository> run <id> attempt <n>`; the run is cut first when EC2's limit needs it. */
+export function versionDescription(storePath: string, env: NodeJS.ProcessEnv, imageId?: string): string {
   const run = env.GITHUB_RUN_ID
     ? `, ${env.GITHUB_REPOSITORY ?? 'GitHub'} run ${env.GITHUB_RUN_ID} attempt ${env.GITHUB_RUN_ATTEMPT ?? '1'}`
     : '';
-  return `${storePath}${run}`.slice(0, MAX_DESCRIPTION);
+  return `${storePath}${imageId ? ` on ${imageId}` : ''}${run}`.slice(0, MAX_DESCRIPTION);
 }
 
 // ---- the readiness gate ----
@@ -673,6 +676,8 @@ export interface StepSpan {
  * summary by its `report`, also after a failure, a timeout or a cancellation.
  */
 export interface DeployState {
+  /** The AMI of the new version (`image-id`), when given. */
+  imageId?: string;
   region: string;
   groupName: string;
   storePath: string;

@@ -16,6 +16,7 @@ export function deploySummary(state: DeployState, text: string): JobSummary {
       ['Auto Scaling group', { text: state.groupName, href: refreshTabUrl(state.region, state.groupName) }],
       ['Region', state.region],
       ['Store path', { text: state.storePath, code: true }],
+      ['Image', state.imageId && { text: state.imageId, code: true }],
       ['Launch template', state.templateId && { text: state.templateId, code: true }],
       ['Launch template version', versions],
       ['Instance refresh', state.refreshId && { text: state.refreshId, code: true }],

@@ -16,3 +16,15 @@ export const validationError = (message: string): AwsError => new AwsError('Vali
 /** awsJson's answer to a request the service refuses on its own terms (beyond the model), in the model's words. */
 export const validationException = (message: string): AwsError =>
   new AwsError('ValidationException', `1 validation error detected: ${message}`);
+
+/** An error whose body carries members besides the message (restJson: the EBS direct APIs' `Reason`). */
+export class AwsErrorWithFields extends AwsError {
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    readonly fields: Record<string, string>,
+  ) {
+    super(code, message, status);
+  }
+}

@@ -9,7 +9,7 @@ export type FaultKind = 'throttle' | 'server-error' | 'drop' | 'latency' | 'hang
 
 export interface FaultSpec {
   kind: FaultKind;
-  /** Only calls to this service (`sts`, `ec2`, `autoscaling`, `ssm`, `oidc`). */
+  /** Only calls to this service (`sts`, `ec2`, `autoscaling`, `ssm`, `ebs`, `oidc`). */
   service?: string;
   /** Only calls to this operation. */
   operation?: string;

@@ -35,7 +35,7 @@ const sourcesIn = (folder: string): string[] =>
 
 describe('sandbox/README.md', () => {
   const sandbox = new Sandbox();
-  const services: Service[] = [sandbox.sts, sandbox.oidc, sandbox.ec2, sandbox.autoscaling, sandbox.ssm];
+  const services: Service[] = [sandbox.sts, sandbox.oidc, sandbox.ec2, sandbox.autoscaling, sandbox.ssm, sandbox.ebs];
   const rows = tableRows();
 
   it('has one row per service', () => {

@@ -12,14 +12,17 @@ import { STATIC_CREDENTIALS } from './credentials.js';
 import { AwsError } from './errors.js';
 import { Faults } from './faults.js';
 import { imdsCredentialsDocument, issueInstanceProfileCredentials } from './instance-profile.js';
-import { isModeled, loadModels } from './models/models.js';
+import { isModeled, loadModel, loadModels } from './models/models.js';
 import { validateRequest } from './models/validate.js';
 import { jsonBody, jsonError, parseTarget } from './protocol/json.js';
 import { parseQueryParams, queryError, queryResponse } from './protocol/query.js';
+import { decodeRequest, encodeError, encodeResponse, matchOperation, type RestAnswer, type RestMatch } from './protocol/rest-json.js';
 import { verifySigV4 } from './protocol/sigv4.js';
 import type { Account, Service } from './service.js';
 import { AutoScalingService } from './services/autoscaling/autoscaling.js';
+import { EbsService } from './services/ebs/ebs.js';
 import { Ec2Service } from './services/ec2/ec2.js';
+import { ImageService } from './services/ec2/images.js';
 import { OidcIssuer } from './services/oidc/oidc.js';
 import { SsmService } from './services/ssm/ssm.js';
 import { StsService } from './services/sts/sts.js';
@@ -40,6 +43,7 @@ const THROTTLE_CODES: Record<string, { code: string; status: number }> = {
   autoscaling: { code: 'Throttling', status: 400 },
   ec2: { code: 'RequestLimitExceeded', status: 503 },
   ssm: { code: 'ThrottlingException', status: 400 },
+  ebs: { code: 'RequestThrottledException', status: 400 },
   oidc: { code: 'TooManyRequests', status: 429 },
 };
 
@@ -54,6 +58,9 @@ export class Sandbox implements Account {
   ec2!: Ec2Service;
   autoscaling!: AutoScalingService;
   ssm!: SsmService;
+  ebs!: EbsService;
+  /** EC2's snapshots and images (served by `ec2`). */
+  images!: ImageService;
 
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -74,7 +81,10 @@ export class Sandbox implements Account {
     const keys = this.oidc?.keys;
     this.oidc = new OidcIssuer(this, keys);
     this.sts = new StsService(this);
+    this.ebs = new EbsService(this);
     this.ec2 = new Ec2Service(this);
+    this.images = new ImageService(this, this.ebs.snapshots);
+    this.ec2.serve(this.images.operations);
     this.autoscaling = new AutoScalingService(this);
     this.ssm = new SsmService(this);
   }
@@ -141,7 +151,7 @@ export class Sandbox implements Account {
   private readonly control = new ControlApi(this);
 
   private services(): Service[] {
-    return [this.sts, this.ec2, this.autoscaling, this.ssm, this.oidc, this.control];
+    return [this.sts, this.ec2, this.autoscaling, this.ssm, this.ebs, this.oidc, this.control];
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -153,6 +163,11 @@ export class Sandbox implements Account {
         // The control API stays reachable whatever faults a test injects.
         if (service !== this.control && (await this.injectFaults(service.name, url.pathname, req, res))) return;
         await route.handle(req, res, url);
+        return;
+      }
+      const rest = this.restOperation(req.method ?? '', url.pathname);
+      if (rest) {
+        await this.dispatchRest(rest.service, rest.match, url, req, res);
         return;
       }
       if (req.method !== 'POST') {
@@ -216,6 +231,46 @@ export class Sandbox implements Account {
     });
   }
 
+  /** A restJson service's operation named by the method and path; undefined when no service serves the path. */
+  private restOperation(method: string, pathname: string): { service: Service; match: RestMatch } | undefined {
+    for (const service of this.services()) {
+      if (service.protocol !== 'rest-json' || !isModeled(service.name)) continue;
+      const match = matchOperation(loadModel(service.name), method, pathname);
+      if (match) return { service, match };
+    }
+    return undefined;
+  }
+
+  private async dispatchRest(
+    service: Service,
+    match: RestMatch,
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const model = loadModel(service.name as 'ebs');
+    const { params, payload } = decodeRequest(model, match, url, req.headers, await readRawBody(req));
+    const requestId = randomUUID();
+    const send = (answer: RestAnswer) =>
+      res.writeHead(answer.status, { ...answer.headers, 'x-amzn-requestid': requestId }).end(answer.body);
+    await this.invoke(
+      service,
+      match.operation,
+      params,
+      req,
+      res,
+      requestId,
+      // The raw body serves only SigV4 verification, which no restJson operation asks for (`signedOperations`).
+      '',
+      {
+        ok: (result) => send(encodeResponse(model, match.operation, result)),
+        fail: (error) => send(encodeError(error)),
+        unknown: () => new AwsError('UnknownOperationException', `Unknown operation ${match.operation}`),
+      },
+      payload,
+    );
+  }
+
   private async invoke(
     service: Service | undefined,
     operation: string,
@@ -225,6 +280,7 @@ export class Sandbox implements Account {
     requestId: string,
     body: string,
     answer: { ok(result: unknown): void; fail(error: AwsError): void; unknown(): AwsError },
+    payload?: { member: string; data: Buffer },
   ): Promise<void> {
     const accessKeyId = accessKeyOf(req);
     const caller = this.sts.callerFor(accessKeyId);
@@ -256,9 +312,12 @@ export class Sandbox implements Account {
       this.sts.rejectExpired(accessKeyId, service?.protocol);
       if (!handler) throw answer.unknown();
       // Every modeled operation is held to the official model before its handler looks at any resource.
-      const refused = isModeled(serviceName) ? validateRequest(serviceName, operation, params, service?.refineValidation) : undefined;
+      // A blob payload is checked for presence only; its content is the operation's to judge.
+      const checked = payload ? { ...params, [payload.member]: '' } : params;
+      const refused = isModeled(serviceName) ? validateRequest(serviceName, operation, checked, service?.refineValidation) : undefined;
       if (refused) throw refused;
-      const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this });
+      const region = regionOf(req) ?? this.region;
+      const result = await handler(params, { caller, accessKeyId, requestId, sandbox: this, region, payload: payload?.data });
       if (answerLost) {
         record(200, 'AnswerLost');
         await untilClosed(req);
@@ -338,6 +397,28 @@ function untilClosed(req: IncomingMessage): Promise<void> {
 function accessKeyOf(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization ?? '';
   return /Credential=([^/,\s]+)\//.exec(auth)?.[1];
+}
+
+/** The region of the request's SigV4 credential scope (`Credential=AKID/date/region/service/aws4_request`). */
+function regionOf(req: IncomingMessage): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** restJson bodies: a block is 512 KiB; past this the body is read to its end but not kept (its length is wrong anyway). */
+const MAX_REST_BODY = 1024 * 1024;
+
+function readRawBody(req: IncomingMessage, limit = MAX_REST_BODY): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (kept > limit) return;
+      chunks.push(chunk);
+      kept += chunk.length;
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -21,6 +21,10 @@ export interface CallContext {
   accessKeyId?: string;
   requestId: string;
   sandbox: Account;
+  /** The region the request was signed for (its SigV4 credential scope); the sandbox's own when unsigned. */
+  region?: string;
+  /** restJson: the raw body of an operation whose input has a blob payload (EBS's block data). */
+  payload?: Buffer;
 }
 
 /** Takes decoded parameters, returns the result object (field names as on the wire) or throws AwsError. */
@@ -34,9 +38,9 @@ export interface Route {
 }
 
 export interface Service {
-  /** Short name used in the call log and fault specs: `sts`, `ec2`, `autoscaling`, `ssm`, `oidc`. */
+  /** Short name used in the call log and fault specs: `sts`, `ec2`, `autoscaling`, `ssm`, `ebs`, `oidc`. */
   readonly name: string;
-  readonly protocol: 'query' | 'ec2' | 'json';
+  readonly protocol: 'query' | 'ec2' | 'json' | 'rest-json';
   /** Query protocols: the `Version` parameter that identifies the API. */
   readonly apiVersion?: string;
   readonly xmlns?: string;

@@ -28,6 +28,7 @@ const BUNDLES = [
   ['build-and-push/post', 'build-and-push/post'],
   ['instance-refresh/index', 'instance-refresh'],
   ['ssm-deploy/index', 'ssm-deploy'],
+  ['upload-ami/index', 'upload-ami'],
 ];
 
 async function compile(outDir) {

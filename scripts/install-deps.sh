@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a fresh Debian 12 machine lacks to build and test nixos-aws, installed from Debian's registry (as root):
 # Nix (nix-bin, 2.8, for the build-and-push and instance-script tests), the AWS CLI (awscli, whose botocore models
-# the sandbox validates requests against) and ShellCheck (the shell-lint test). Installs only what is missing.
+# the sandbox validates requests against), ShellCheck (the shell-lint test) and e2fsprogs (mkfs.ext4, for the
+# upload-ami tests' disk images). Installs only what is missing.
 # Node.js 20 or newer must already be there (Debian 12's own is 18): from nodejs.org, NodeSource or setup-node.
 set -euo pipefail
 
@@ -12,8 +13,10 @@ missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v nix >/dev/null 2>&1 || missing+=(nix-bin)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# Debian keeps mkfs.ext4 in /sbin, outside a normal user's PATH.
+command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /sbin/mkfs.ext4 ] || missing+=(e2fsprogs)
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo 'Nothing to install: awscli, nix-bin, shellcheck and git are present.'
+  echo 'Nothing to install: awscli, nix-bin, shellcheck, e2fsprogs and git are present.'
 elif [ "$(id -u)" -ne 0 ]; then
   echo "Missing: ${missing[*]}. Run as root: sudo $0" >&2
   exit 1

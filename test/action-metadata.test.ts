@@ -33,7 +33,9 @@ describe.each(ACTIONS)('$action/action.yml', ({ action, readInputs, valid }) => 
     expect(readInputs(from(stepInputs(metadata, valid)), ENV)).toEqual(readInputs(from(valid), ENV));
   });
 
-  it.each(Object.keys(inputs).filter((name) => inputs[name]?.required))('requires %s, as inputs.ts does', (name) => {
+  // upload-ami requires one of two inputs, which action.yml cannot say: none is `required` there.
+  const required = Object.keys(inputs).filter((name) => inputs[name]?.required);
+  (required.length > 0 ? it.each(required) : it.skip.each([['(none)']]))('requires %s, as inputs.ts does', (name) => {
     const { [name]: _omitted, ...rest } = stepInputs(metadata, valid);
     let error: unknown;
     try {

@@ -1,8 +1,9 @@
-/** The four actions, each with inputs that pass validation, for tests that go over all of them. */
+/** The actions, each with inputs that pass validation, for tests that go over all of them. */
 import { readInputs as assumeRole } from '../assume-role/inputs.js';
 import { readInputs as buildAndPush } from '../build-and-push/inputs.js';
 import { readInputs as instanceRefresh } from '../instance-refresh/inputs.js';
 import { readInputs as ssmDeploy } from '../ssm-deploy/inputs.js';
+import { readInputs as uploadAmi } from '../upload-ami/inputs.js';
 import type { InputSource } from '../shared/inputs.js';
 
 export const STORE_PATH = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
@@ -36,5 +37,10 @@ export const ACTIONS: ActionCase[] = [
     action: 'ssm-deploy',
     readInputs: ssmDeploy,
     valid: { targets: 'tag:Role=web', 'store-path': STORE_PATH },
+  },
+  {
+    action: 'upload-ami',
+    readInputs: uploadAmi,
+    valid: { 'image-info': 'upload-ami/fixtures/image/nix-support/image-info.json' },
   },
 ];

@@ -7,6 +7,7 @@
  * may touch only its own environment's deploy document. The trust policies are seeded into the sandbox's STS and
  * asked which GitHub OIDC tokens (subject, ref, environment, calling workflow) may assume which role.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -105,6 +106,9 @@ function seedAssociation(storePath: string): void {
 }
 let flake = '';
 let cache = '';
+/** upload-ami's fixture image, added to the Nix store as `nix build` leaves an Amazon image. */
+let amiInfo = '';
+const UPLOAD = () => ({ 'image-info': amiInfo, 'copy-to-regions': 'eu-west-1', 'deprecate-after-days': '30' });
 
 const SCENARIOS: Scenario[] = [
   {
@@ -251,6 +255,26 @@ const SCENARIOS: Scenario[] = [
     expectCall: 'ssm:UpdateAssociation',
     exitCode: 1,
   },
+  {
+    name: 'upload-ami uploads, registers, deprecates and copies',
+    role: 'nixos-image-upload',
+    claims: { event_name: 'schedule' },
+    seed: () => undefined,
+    action: 'upload-ami',
+    inputs: UPLOAD,
+    expectCall: 'ec2:CopyImage',
+    exitCode: 0,
+  },
+  {
+    name: 'upload-ami deletes its snapshot when a block write is refused',
+    role: 'nixos-image-upload',
+    claims: { event_name: 'schedule' },
+    seed: () => sandbox.faults.add({ kind: 'throttle', code: 'ValidationException', service: 'ebs', operation: 'PutSnapshotBlock', count: 1 }),
+    action: 'upload-ami',
+    inputs: UPLOAD,
+    expectCall: 'ec2:DeleteSnapshot',
+    exitCode: 1,
+  },
 ];
 
 /** The account and region the policies in iam/ name (the sandbox's own differ). */
@@ -290,6 +314,8 @@ beforeAll(async () => {
   await sandbox.start();
   nix = await tempNix();
   flake = await writeFlake(await nix.folder('flake'), await currentSystem(nix), [{ name: 'lib' }, { name: 'web', deps: ['lib'] }]);
+  const image = execFileSync('nix-store', ['--add', join(REPO_ROOT, 'upload-ami/fixtures/image')], { encoding: 'utf8', timeout: 60_000 }).trim();
+  amiInfo = join(image, 'nix-support/image-info.json');
   for (const scenario of SCENARIOS) {
     sandbox.reset();
     sandbox.clock.setSpeed(SPEED);
@@ -518,6 +544,7 @@ describe('the trust policies, asked by the sandbox STS', () => {
   const BUILD = { job_workflow_ref: reusableWorkflowRef('build-and-push') };
   const REFRESH = { job_workflow_ref: reusableWorkflowRef('instance-refresh') };
   const SSM_DEPLOY = { job_workflow_ref: reusableWorkflowRef('ssm-deploy') };
+  const UPLOAD_AMI = { job_workflow_ref: reusableWorkflowRef('upload-ami') };
   /** A job of the repository's own workflow (any step of it could ask for a token). */
   const OWN = { job_workflow_ref: 'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main' };
   const env = (environment: string) => ({ environment });
@@ -543,6 +570,10 @@ describe('the trust policies, asked by the sandbox STS', () => {
     ['ssm-deploy, production, feature branch', { ...FEATURE, ...SSM_DEPLOY, ...env('production') }],
     ['own workflow, production, main', { ...MAIN, ...OWN, ...env('production') }],
     ['instance-refresh, production, main, another repository', { ...MAIN, ...REFRESH, ...env('production'), repository: 'evil-org/octo-repo' }],
+    ['upload-ami, main (the weekly schedule)', { event_name: 'schedule', ref: 'refs/heads/main', ...UPLOAD_AMI }],
+    ['upload-ami, pull request', { ...PR, ...UPLOAD_AMI }],
+    ['upload-ami, feature branch', { ...FEATURE, ...UPLOAD_AMI }],
+    ['upload-ami, staging, main', { ...MAIN, ...UPLOAD_AMI, ...env('staging') }],
   ];
   /**
    * Which tokens each role admits: only the example pipeline's own jobs. A pull request, another branch or a tag, the
@@ -557,6 +588,7 @@ describe('the trust policies, asked by the sandbox STS', () => {
     'nixos-deploy-production': ['instance-refresh, production, main'],
     'nixos-ssm-deploy-production': ['ssm-deploy, production, main'],
     'web-instance': [],
+    'nixos-image-upload': ['upload-ami, main (the weekly schedule)'],
   };
 
   /** The example pipeline's jobs: which role each assumes, through which workflow, in which environment. */

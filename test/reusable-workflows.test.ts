@@ -54,6 +54,7 @@ const CASES: Case[] = [
   { action: 'build-and-push', extra: ['job-timeout-minutes', 'nix-installer'], secrets: ['signing-key'] },
   { action: 'instance-refresh', extra: ['environment', 'job-timeout-minutes'], secrets: [], targets: ['environment', 'aws-region', 'auto-scaling-group-name'] },
   { action: 'ssm-deploy', extra: ['environment', 'job-timeout-minutes'], secrets: [], targets: ['environment', 'aws-region', 'targets', 'instance-ids'] },
+  { action: 'upload-ami', extra: ['job-timeout-minutes', 'nix-installer', 'installable'], secrets: [] },
 ];
 
 /** The one step that runs the action, and its job. */
@@ -155,7 +156,7 @@ describe('no workflow pastes an expression into a script', () => {
     expect(interpolatedScripts(bad as Workflow)).toEqual(['echo "${{ inputs.a }}"']);
   });
 
-  it('covers the three reusable workflows and the example', () => {
+  it('covers the reusable workflows and the example', () => {
     expect(WORKFLOWS).toEqual(expect.arrayContaining([...CASES.map((c) => `.github/workflows/${c.action}.yml`), 'examples/pipeline.yml']));
   });
 });
@@ -263,6 +264,7 @@ describe('the example pipeline', () => {
       'smoke-test': 'none',
       'production-web': 'write',
       'production-monitoring': 'write',
+      image: 'write',
     });
     expect(example.jobs['smoke-test'].permissions).toEqual({});
   });

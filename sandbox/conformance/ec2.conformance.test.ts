@@ -196,6 +196,7 @@ describe('EC2 launch templates through the AWS CLI', () => {
 
   it('covers every EC2 operation the sandbox implements', () => {
     record();
-    expectAllOperationsCovered(sandbox, 'ec2', seen);
+    // Snapshots and images: `ec2-images.conformance.test.ts` drives these.
+    expectAllOperationsCovered(sandbox, 'ec2', seen, (operation) => !Object.hasOwn(sandbox.images.operations, operation));
   });
 });

@@ -32,7 +32,7 @@ export interface Shape {
 }
 
 export interface ApiModel {
-  metadata: { protocol: 'query' | 'ec2' | 'json'; apiVersion: string; endpointPrefix: string };
+  metadata: { protocol: 'query' | 'ec2' | 'json' | 'rest-json'; apiVersion: string; endpointPrefix: string };
   operations: Record<string, { name: string; input?: { shape: string } }>;
   shapes: Record<string, Shape>;
 }
@@ -40,9 +40,10 @@ export interface ApiModel {
 /** The models the sandbox serves, by its service names, with overlays of newer shapes (see the overlay's `source`). */
 const MODELS = {
   sts: { path: 'sts/2011-06-15', overlay: undefined },
-  ec2: { path: 'ec2/2016-11-15', overlay: undefined },
+  ec2: { path: 'ec2/2016-11-15', overlay: 'ec2-overlay.json' },
   autoscaling: { path: 'autoscaling/2011-01-01', overlay: 'autoscaling-overlay.json' },
   ssm: { path: 'ssm/2014-11-06', overlay: undefined },
+  ebs: { path: 'ebs/2019-11-02', overlay: undefined },
 } as const;
 
 export type ModeledService = keyof typeof MODELS;

@@ -14,6 +14,9 @@ import { loadModel, type ApiModel, type MemberRef, type ModeledService, type Sha
 
 type Protocol = ApiModel['metadata']['protocol'];
 
+/** restJson requests arrive decoded to member names and JSON values (`protocol/rest-json.ts`): read as awsJson. */
+const isJson = (protocol: Protocol): boolean => protocol === 'json' || protocol === 'rest-json';
+
 /** A broken constraint, as AWS's message names it: `Value '<shown>' at '<path>' failed to satisfy constraint: <rule>`. */
 export interface Violation {
   path: string;
@@ -102,7 +105,7 @@ export function validateRequest(
 }
 
 function unreadable(protocol: Protocol, error: Unreadable): AwsError {
-  if (protocol === 'json') {
+  if (isJson(protocol)) {
     return new AwsError(
       'SerializationException',
       error.kind === 'unknown' ? `Unrecognized field "${error.wirePath}"` : `Cannot read the value of ${error.wirePath}`,
@@ -127,7 +130,7 @@ function refuse(protocol: Protocol, violations: Violation[]): AwsError {
   }
   const count = `${violations.length} validation error${violations.length === 1 ? '' : 's'} detected`;
   const message = `${count}: ${violations.map(describe).join('; ')}`;
-  return new AwsError(protocol === 'json' ? 'ValidationException' : 'ValidationError', message);
+  return new AwsError(isJson(protocol) ? 'ValidationException' : 'ValidationError', message);
 }
 
 /** One violation in AWS's words; a sensitive value is left out (`Value at 'password' failed ...`). */
@@ -165,7 +168,7 @@ export function readShape(
 /** Reads a decoded request into the shape tree: member names as keys, numbers, booleans, Dates and byte counts. */
 function read(model: ApiModel, protocol: Protocol, shape: Shape, value: unknown, wirePath: string): unknown {
   const typeError = () => new Unreadable('type', wirePath, value, shape.type);
-  const wire = protocol !== 'json';
+  const wire = !isJson(protocol);
   switch (shape.type) {
     case 'structure':
       return readStructure(model, protocol, shape, value, wirePath, typeError);
@@ -221,7 +224,7 @@ function readStructure(
     const member = members.find(([name, ref]) => wireName(protocol, name, ref) === key);
     const path = wirePath ? `${wirePath}.${key}` : key;
     if (!member) throw new Unreadable('unknown', path);
-    if (protocol === 'json' && item === null) continue;
+    if (isJson(protocol) && item === null) continue;
     out[member[0]] = read(model, protocol, model.shapes[member[1].shape], item, path);
   }
   return out;
@@ -235,7 +238,7 @@ function readMap(
   wirePath: string,
   typeError: () => Unreadable,
 ): Map<unknown, unknown> {
-  const wire = protocol !== 'json';
+  const wire = !isJson(protocol);
   const entries = wire ? queryMapEntries(shape, value, typeError) : isObject(value) ? Object.entries(value) : undefined;
   if (!entries) throw typeError();
   const keyShape = model.shapes[shape.key!.shape];

@@ -9,6 +9,7 @@ import {
   encodeLaunchTemplateData,
   type LaunchTemplateData,
 } from './launch-template-data.js';
+import { malformedImageName } from './image-rules.js';
 
 export type { LaunchTemplateData };
 
@@ -43,7 +44,7 @@ const VERSION_REF = /^(\$Latest|\$Default|\d+)$/;
 const IMDS_TAG_KEY = /^[0-9a-zA-Z\-_+=,.@:]{1,255}$/;
 const IMDS_RESERVED_KEYS = ['.', '..', '_index'];
 
-interface Filter {
+export interface Filter {
   Name?: string;
   Value?: string[];
 }
@@ -66,9 +67,15 @@ export class Ec2Service implements Service {
 
   constructor(private readonly sandbox: Account) {}
 
+  /** Adds operations served from other modules (snapshots and images, `images.ts`), which the server composes. */
+  serve(operations: Record<string, Operation>): void {
+    Object.assign(this.operations, operations);
+  }
+
   /** EC2 answers a template name or a page size outside the model's limits with its own errors. */
-  readonly refineValidation = (_operation: string, violation: Violation): AwsError | undefined => {
+  readonly refineValidation = (operation: string, violation: Violation): AwsError | undefined => {
     if (/(^|\.)launchTemplateNames?$/.test(violation.path)) return malformedTemplateName();
+    if (/^(RegisterImage|CopyImage)$/.test(operation) && violation.path === 'name') return malformedImageName(violation.shown ?? '');
     if (violation.path === 'maxResults') return maxResultsError(violation.shown);
     return undefined;
   };
@@ -402,7 +409,7 @@ function checkTemplateName(name: string): void {
   if (!TEMPLATE_NAME.test(name)) throw malformedTemplateName();
 }
 
-function dryRun(flag: string | undefined): void {
+export function dryRun(flag: string | undefined): void {
   if (flag === 'true') {
     throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   }
@@ -411,11 +418,11 @@ function dryRun(flag: string | undefined): void {
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
 
 /** A list parameter sent without an index (`LaunchTemplateName=web`) arrives as a single value. */
-const asList = <T>(value: T[] | T | undefined): T[] =>
+export const asList = <T>(value: T[] | T | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** JSON with sorted keys, so two requests with the same parameters compare equal whatever their order. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     typeof v === 'object' && v !== null && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
@@ -438,7 +445,7 @@ function parseVersionBound(name: string, value: string | undefined): number | un
  * Pages through `items`. The token carries the offset in a recognisable form, so a token that was not issued
  * here is refused as EC2 refuses one, instead of silently restarting the listing.
  */
-function paginate<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined) {
+export function paginate<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined) {
   let start = 0;
   if (nextToken !== undefined) {
     const match = /^(\d+)\.sandbox$/.exec(Buffer.from(nextToken, 'base64url').toString('utf8'));
@@ -462,7 +469,7 @@ const VERSION_FILTERS = [
   'instance-metadata-tags',
 ];
 
-function checkFilterName(filter: Filter, known: (string | RegExp)[]): void {
+export function checkFilterName(filter: Filter, known: (string | RegExp)[]): void {
   const name = filter.Name ?? '';
   if (!known.some((k) => (typeof k === 'string' ? k === name : k.test(name)))) {
     throw new AwsError('InvalidParameterValue', `The filter '${name}' is invalid`);
@@ -470,7 +477,7 @@ function checkFilterName(filter: Filter, known: (string | RegExp)[]): void {
 }
 
 /** EC2 filter values match any of the resource's values, with `*` and `?` as wildcards. */
-function matchesFilter(filter: Filter, actual: string[]): boolean {
+export function matchesFilter(filter: Filter, actual: string[]): boolean {
   const patterns = (filter.Value ?? []).map(
     (v) => new RegExp(`^${v.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's'),
   );

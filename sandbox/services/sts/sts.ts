@@ -119,7 +119,7 @@ export class StsService implements Service {
   rejectExpired(accessKeyId: string | undefined, protocol: Service['protocol'] = 'query'): void {
     const issued = accessKeyId ? this.issued.get(accessKeyId) : undefined;
     if (issued && this.sandbox.clock.nowMs() >= issued.expiration.getTime()) {
-      const code = protocol === 'json' ? 'ExpiredTokenException' : 'ExpiredToken';
+      const code = protocol === 'json' || protocol === 'rest-json' ? 'ExpiredTokenException' : 'ExpiredToken';
       throw new AwsError(code, 'The security token included in the request is expired');
     }
   }

@@ -1,0 +1,348 @@
+/**
+ * upload-ami end to end: the bundle, run as the runner runs it, against the sandbox's EBS direct APIs and EC2 over
+ * real HTTP. The images are real ext4 file systems made by `mkfs.ext4 -d` from real files (so some 512 KiB blocks
+ * are zero and most are not), put in the real Nix store with `nix-store --add` the way `nix build` leaves an
+ * Amazon image (`<out>/nixos.raw`, `<out>/nix-support/image-info.json`), and read back block by block with
+ * ListSnapshotBlocks and GetSnapshotBlock. The sandbox clock runs fast: snapshots complete and images become
+ * available within a fraction of a second.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Sandbox } from '../sandbox/server.js';
+import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
+import { runAction, type StepOptions, type StepResult } from './harness/runner.js';
+import { assertNoSecrets } from './harness/secrets.js';
+
+const SPEED = 1000;
+const sandbox = new Sandbox({ speed: SPEED });
+const work = mkdtempSync(join(tmpdir(), 'upload-ami-e2e-'));
+beforeAll(() => sandbox.start());
+afterAll(async () => {
+  await sandbox.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+beforeEach(() => {
+  sandbox.reset();
+  sandbox.clock.setSpeed(SPEED);
+});
+
+const BLOCK = 524_288;
+const MKFS = ['/usr/sbin/mkfs.ext4', '/sbin/mkfs.ext4'].find((path) => existsSync(path)) ?? 'mkfs.ext4';
+
+interface Built {
+  /** The image's output in the Nix store. */
+  storePath: string;
+  info: string;
+  raw: string;
+  bytes: Buffer;
+}
+
+/**
+ * A NixOS-like Amazon image build: an ext4 file system of `sizeMiB` holding real files (random data, so they do not
+ * compress to zeros, and text), in `<out>/nixos.raw`, with nixpkgs' image-info.json beside it; `<out>` added to the
+ * Nix store. `seed` makes each image (and so its store path) distinct.
+ */
+function buildImage(seed: string, bootMode: 'uefi' | 'legacy-bios', sizeMiB = 24, system = 'x86_64-linux'): Built {
+  const root = join(work, seed);
+  const files = join(root, 'files');
+  const out = join(root, `nixos-amazon-image-${seed}`);
+  mkdirSync(join(files, 'etc'), { recursive: true });
+  mkdirSync(join(files, 'nix/store'), { recursive: true });
+  mkdirSync(join(out, 'nix-support'), { recursive: true });
+  writeFileSync(join(files, 'etc/hostname'), `${seed}\n`);
+  writeFileSync(join(files, 'etc/os-release'), 'NAME=NixOS\nID=nixos\nVERSION_ID="25.05"\n');
+  for (let i = 0; i < 4; i += 1) writeFileSync(join(files, `nix/store/blob-${i}`), randomBytes(3 * 1024 * 1024 + i * 4097));
+  const raw = join(out, 'nixos.raw');
+  execFileSync(MKFS, ['-q', '-F', '-t', 'ext4', '-L', 'nixos', '-d', files, raw, `${sizeMiB}M`], { timeout: 60_000 });
+  writeFileSync(
+    join(out, 'nix-support/image-info.json'),
+    JSON.stringify({
+      label: `25.05.${seed}`,
+      boot_mode: bootMode,
+      system,
+      logical_bytes: String(sizeMiB * 1024 * 1024),
+      file: 'nixos.raw',
+      disks: { root: { logical_bytes: String(sizeMiB * 1024 * 1024), file: 'nixos.raw' } },
+    }),
+  );
+  const storePath = execFileSync('nix-store', ['--add', out], { encoding: 'utf8', timeout: 120_000 }).trim();
+  return { storePath, info: join(storePath, 'nix-support/image-info.json'), raw: join(storePath, 'nixos.raw'), bytes: readFileSync(raw) };
+}
+
+let uefi: Built;
+let bios: Built;
+beforeAll(() => {
+  uefi = buildImage('uefi', 'uefi');
+  bios = buildImage('bios', 'legacy-bios', 16);
+}, 240_000);
+
+function upload(inputs: Record<string, string>, options: StepOptions = {}): Promise<StepResult> {
+  return runAction('upload-ami', { env: sandbox.env(), inputs, timeoutMs: 120_000, ...options });
+}
+
+const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+
+/** The blocks of `bytes` that are not all zeros. */
+function nonZeroBlocks(bytes: Buffer): number[] {
+  const zero = Buffer.alloc(BLOCK);
+  const blocks: number[] = [];
+  for (let i = 0; i * BLOCK < bytes.length; i += 1) {
+    const block = Buffer.alloc(BLOCK);
+    bytes.copy(block, 0, i * BLOCK, Math.min(bytes.length, (i + 1) * BLOCK));
+    if (!block.equals(zero)) blocks.push(i);
+  }
+  return blocks;
+}
+
+/** The snapshot's content as EBS serves it: every listed block fetched, every other one zeros, cut to `length`. */
+async function readBack(snapshotId: string, length: number, region = sandbox.region): Promise<{ bytes: Buffer; listed: number[] }> {
+  const env = sandbox.env();
+  const ebs = new EBSClient({
+    region,
+    endpoint: env.AWS_ENDPOINT_URL,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    const listed: Array<{ index: number; token: string }> = [];
+    let next: string | undefined;
+    do {
+      const page = await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotId, NextToken: next }));
+      listed.push(...(page.Blocks ?? []).map((b) => ({ index: b.BlockIndex!, token: b.BlockToken! })));
+      next = page.NextToken;
+    } while (next);
+    const bytes = Buffer.alloc(Math.ceil(length / BLOCK) * BLOCK);
+    for (const { index, token } of listed) {
+      const block = await ebs.send(new GetSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: index, BlockToken: token }));
+      Buffer.from(await block.BlockData!.transformToByteArray()).copy(bytes, index * BLOCK);
+    }
+    return { bytes: bytes.subarray(0, length), listed: listed.map((b) => b.index) };
+  } finally {
+    ebs.destroy();
+  }
+}
+
+const image = (id: string) => sandbox.images.images.get(id)!;
+
+/**
+ * Waits until every PutSnapshotBlock a latency fault held has been answered (each is logged when answered, after
+ * the step that sent it may have ended), so that none lands in the next test's call log.
+ */
+async function heldCallsAnswered(): Promise<void> {
+  const held = () => sandbox.faults.taken.filter((f) => f.kind === 'latency').length;
+  while (sandbox.calls.of('PutSnapshotBlock').length < held()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('an image from nix build', () => {
+  it('uploads the non-zero blocks, reads back byte for byte, registers a UEFI image, and a second run uploads nothing', async () => {
+    const result = await upload({ 'image-info': uefi.info, tags: 'Team=platform', 'deprecate-after-days': '30' });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    const written = nonZeroBlocks(uefi.bytes);
+    const total = uefi.bytes.length / BLOCK;
+    // Some blocks are zero and most are not: the case the skip is for, with enough of both to tell.
+    expect(written.length).toBeGreaterThan(total / 2);
+    expect(written.length).toBeLessThan(total);
+    const { 'image-id': imageId, 'snapshot-id': snapshotId } = result.outputs;
+    expect(result.outputs).toEqual({
+      'image-id': expect.stringMatching(/^ami-[0-9a-f]{17}$/),
+      'snapshot-id': expect.stringMatching(/^snap-[0-9a-f]{17}$/),
+      images: JSON.stringify({ [sandbox.region]: imageId }),
+      'uploaded-bytes': String(written.length * BLOCK),
+      'skipped-blocks': String(total - written.length),
+    });
+
+    const back = await readBack(snapshotId, uefi.bytes.length);
+    expect(back.listed).toEqual(written);
+    expect(back.bytes.equals(uefi.bytes)).toBe(true);
+
+    expect(sandbox.calls.of('PutSnapshotBlock')).toHaveLength(written.length);
+    const [start] = sandbox.calls.of('StartSnapshot');
+    expect(start.params).toMatchObject({ VolumeSize: 1, ClientToken: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(sandbox.calls.of('CompleteSnapshot')[0].params).toMatchObject({ ChangedBlocksCount: written.length, ChecksumAggregationMethod: 'LINEAR' });
+    const registered = image(imageId);
+    expect(registered).toMatchObject({
+      name: `nixos-25.05.uefi-x86_64-linux-${uefi.storePath.slice(11, 43)}`,
+      architecture: 'x86_64',
+      bootMode: 'uefi',
+      enaSupport: true,
+      imdsSupport: 'v2.0',
+      rootDeviceName: '/dev/xvda',
+      virtualizationType: 'hvm',
+    });
+    expect(registered.tpmSupport).toBeUndefined();
+    expect(Object.fromEntries(registered.tags)).toEqual({ Team: 'platform', NixStorePath: uefi.storePath });
+    expect(registered.deprecationTime!.getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect(result.summary).toContain(`https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=${imageId}`);
+    expect(result.summary).toMatch(/```mermaid\ngantt\n[\s\S]*Upload :done, \d+, \d+[\s\S]*Register image :done/);
+    expect(result.stdout).toMatch(new RegExp(`Read ${total}/${total} blocks: ${written.length} sent`));
+
+    // The same store path and name again: found, nothing uploaded or registered.
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': uefi.info });
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toEqual({ 'image-id': imageId, 'snapshot-id': snapshotId, images: JSON.stringify({ [sandbox.region]: imageId }), 'uploaded-bytes': '0' });
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
+    expect(again.summary).toContain('0 B: the image existed already');
+  });
+
+  it('registers a legacy BIOS image from a raw file given with boot mode and architecture', async () => {
+    const result = await upload({ image: bios.raw, 'boot-mode': 'legacy-bios', architecture: 'x86_64', 'volume-type': 'gp2' });
+
+    expect(errors(result)).toEqual([]);
+    const registered = image(result.outputs['image-id']);
+    expect(registered).toMatchObject({ bootMode: 'legacy-bios', architecture: 'x86_64', name: `nixos-x86_64-linux-${bios.storePath.slice(11, 43)}` });
+    expect(registered.mappings[0]).toMatchObject({ DeviceName: '/dev/xvda', Ebs: { SnapshotId: result.outputs['snapshot-id'], VolumeType: 'gp2' } });
+    expect(registered.mappings[0]).toMatchObject({ Ebs: { VolumeSize: 1, DeleteOnTermination: true } });
+    expect((await readBack(result.outputs['snapshot-id'], bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('registers with NitroTPM when asked', async () => {
+    const result = await upload({ 'image-info': uefi.info, 'tpm-support': 'true', 'image-name': 'nixos-tpm' });
+    expect(errors(result)).toEqual([]);
+    expect(image(result.outputs['image-id']).tpmSupport).toBe('v2.0');
+  });
+});
+
+describe('copies', () => {
+  it('copies to two regions in parallel, tagged and deprecated alike, and a re-run finds every copy', async () => {
+    const result = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1\neu-central-1', 'deprecate-after-days': '7' });
+
+    expect(errors(result)).toEqual([]);
+    const images = JSON.parse(result.outputs.images) as Record<string, string>;
+    expect(Object.keys(images).sort()).toEqual(['eu-central-1', 'eu-west-1', 'us-east-1']);
+    for (const region of ['eu-west-1', 'eu-central-1']) {
+      const copy = image(images[region]);
+      expect(copy.region).toBe(region);
+      expect(sandbox.images.stateOf(copy)).toBe('available');
+      expect(copy.tags.get('NixStorePath')).toBe(uefi.storePath);
+      expect(copy.deprecationTime).toBeDefined();
+    }
+    const copies = sandbox.calls.of('CopyImage');
+    expect(copies.map((c) => c.params.SourceImageId)).toEqual([images['us-east-1'], images['us-east-1']]);
+    expect(new Set(copies.map((c) => c.params.ClientToken)).size).toBe(2);
+    for (const region of ['eu-west-1', 'eu-central-1']) expect(result.summary).toContain(`ImageDetails:imageId=${images[region]}`);
+
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, eu-central-1' });
+    expect(JSON.parse(again.outputs.images)).toEqual(images);
+    expect(sandbox.calls.operations().filter((op) => op !== 'ec2:DescribeImages')).toEqual([]);
+  });
+});
+
+describe('throttling and failures', () => {
+  it('slows down when EBS throttles, and still writes every block', async () => {
+    sandbox.faults.add({ kind: 'throttle', service: 'ebs', operation: 'PutSnapshotBlock', after: 5, count: 12 });
+    const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '16' });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.stdout).toMatch(/EBS throttled block \d+ \(RequestThrottledException\): 16 -> 8 blocks in flight/);
+    expect(result.summary).toMatch(/Throttled<\/th><td>12 times; concurrency fell to [1-8]</);
+    const written = nonZeroBlocks(uefi.bytes);
+    expect(sandbox.calls.of('PutSnapshotBlock')).toHaveLength(written.length + 12);
+    expect((await readBack(result.outputs['snapshot-id'], uefi.bytes.length)).bytes.equals(uefi.bytes)).toBe(true);
+  });
+
+  it.each([
+    ['a block write EBS keeps failing', { kind: 'server-error', after: 4, count: 1000 } as const, /PutSnapshotBlock of block \d+ failed/],
+    ['a block write EBS refuses', { kind: 'throttle', code: 'ValidationException', message: 'The block is invalid', after: 4, count: 1 } as const, /PutSnapshotBlock of block \d+ failed: The block is invalid/],
+  ])('deletes the snapshot after %s, and says nothing was left', async (_case, fault, message) => {
+    sandbox.faults.add({ ...fault, service: 'ebs', operation: 'PutSnapshotBlock' });
+    const result = await upload({ 'image-info': bios.info, 'upload-concurrency': '4' });
+
+    expect(result.exitCode).toBe(1);
+    const [error] = errors(result);
+    expect(error).toMatch(message);
+    const [start] = sandbox.calls.of('StartSnapshot');
+    expect(start).toBeDefined();
+    const [deleted] = sandbox.calls.of('DeleteSnapshot');
+    expect(error).toContain(`The incomplete snapshot ${deleted.params.SnapshotId} was deleted: nothing was left.`);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+    expect(sandbox.calls.of('RegisterImage')).toEqual([]);
+    expect(result.outputs).toEqual({ 'uploaded-bytes': expect.any(String), 'skipped-blocks': expect.any(String) });
+    expect(result.summary).toContain('(deleted)');
+  });
+
+  // Real time in the sandbox: at the fast clock, EBS's own snapshot timeout (10 minutes at least) would pass first.
+  it('deletes the snapshot when cancelled mid-upload (SIGINT), within the runner\'s grace', async () => {
+    sandbox.clock.setSpeed(1);
+    sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 400, count: 10_000 });
+    const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '2' }, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ started/ } });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.signals.map((s) => s.name)).toEqual(['SIGINT']);
+    const [error] = errors(result);
+    expect(error).toMatch(/^The run was cancelled\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+    expect(sandbox.calls.of('PutSnapshotBlock').length).toBeLessThan(nonZeroBlocks(uefi.bytes).length);
+    expect(sandbox.calls.of('CompleteSnapshot')).toEqual([]);
+    await heldCallsAnswered();
+  });
+
+  it('deletes the snapshot when timeout-minutes pass mid-upload', async () => {
+    sandbox.clock.setSpeed(1);
+    sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 400, count: 10_000 });
+    const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '2', 'timeout-minutes': '0.05' });
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)[0]).toMatch(/^timeout-minutes \(0\.05\) passed\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+    await heldCallsAnswered();
+  });
+});
+
+describe('inputs', () => {
+  let qcow: string;
+  let vhdInfo: string;
+  beforeAll(() => {
+    qcow = join(work, 'disk.qcow2');
+    writeFileSync(qcow, Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.alloc(4092)]));
+    mkdirSync(join(work, 'vhd/nix-support'), { recursive: true });
+    writeFileSync(join(work, 'vhd/nixos.vhd'), Buffer.alloc(4096));
+    vhdInfo = join(work, 'vhd/nix-support/image-info.json');
+    writeFileSync(vhdInfo, JSON.stringify({ label: '25.05', boot_mode: 'uefi', system: 'x86_64-linux', file: 'nixos.vhd' }));
+  });
+
+  it.each<[string, () => Record<string, string>, RegExp]>([
+    ['a VHD build', () => ({ 'image-info': vhdInfo }), /a vpc image .*amazonImage.format = "raw"/],
+    ['a qcow2 file', () => ({ image: qcow, 'boot-mode': 'uefi', architecture: 'x86_64' }), /a qcow2 image/],
+    ['a missing file', () => ({ image: join(work, 'nope.raw'), 'boot-mode': 'uefi', architecture: 'x86_64' }), /nope\.raw.*ENOENT/],
+    ['arm64 on legacy BIOS', () => ({ image: uefi.raw, 'boot-mode': 'legacy-bios', architecture: 'arm64' }), /arm64 instances boot only with UEFI/],
+    ['TPM on a BIOS image', () => ({ 'image-info': bios.info, 'tpm-support': 'true' }), /'tpm-support' cannot be true/],
+    ['an image-info.json of aarch64 that says legacy BIOS', () => ({ 'image-info': writeInfo({ system: 'aarch64-linux', boot_mode: 'legacy-bios' }) }), /arm64 instances boot only with UEFI/],
+    ['a bad copy region', () => ({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, Ireland' }), /'copy-to-regions'/],
+    ['a bad role', () => ({ 'image-info': uefi.info, 'role-to-assume': 'arn:aws:iam::1:role/x' }), /'role-to-assume'/],
+  ])('refuses %s with no call', async (_case, inputs, message) => {
+    const result = await upload(inputs());
+    expect(result.exitCode).toBe(1);
+    expect(errors(result).join('\n')).toMatch(message);
+    expect(sandbox.calls.all()).toEqual([]);
+    expect(result.outputs).toEqual({});
+    expect(result.summary).toContain('upload-ami: inputs rejected');
+  });
+});
+
+/** An image-info.json naming the UEFI image's disk file, with `fields` over it. */
+function writeInfo(fields: Record<string, string>): string {
+  const path = join(work, `info-${Object.values(fields).join('-')}.json`);
+  writeFileSync(path, JSON.stringify({ label: '25.05', boot_mode: 'uefi', system: 'x86_64-linux', file: uefi.raw, ...fields }));
+  return path;
+}
+
+it('makes its calls as role-to-assume, exporting nothing', async () => {
+  // The role's session lasts an hour of sandbox time: at 100x, 36 s, longer than the upload and the copy.
+  sandbox.clock.setSpeed(100);
+  const roleArn = sandbox.sts.addRole({ name: 'image-upload', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
+  const result = await upload({ 'image-info': bios.info, 'role-to-assume': roleArn, 'copy-to-regions': 'eu-west-1' });
+  expect(errors(result)).toEqual([]);
+  expect(result.exportedEnv).toEqual({});
+  const aws = sandbox.calls.all().filter((c) => c.service !== 'sts');
+  expect(aws.map((c) => c.operation)).toEqual(expect.arrayContaining(['StartSnapshot', 'PutSnapshotBlock', 'RegisterImage', 'CopyImage']));
+  expect(aws.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/image-upload/`))).toBe(true);
+  assertNoSecrets(result, [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]);
+});

@@ -1,0 +1,245 @@
+/**
+ * The inputs of upload-ami, and the image they name, checked before any AWS call: the image-info.json (or the raw
+ * file with its boot mode and architecture), that the file exists and is raw, and its size.
+ */
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
+import { resolveRegion } from '../shared/region.js';
+import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
+import {
+  ARCHITECTURES,
+  architectureOf,
+  BOOT_MODES,
+  bootProblem,
+  defaultImageName,
+  diskFormat,
+  GIB,
+  IMAGE_NAME,
+  IMAGE_NAME_FORM,
+  MAX_VOLUME_GIB,
+  parseImageInfo,
+  STORE_PATH_TAG,
+  storePathOf,
+  VOLUME_TYPES,
+  type ImageSource,
+  type VolumeType,
+} from './plan.js';
+
+export const Input = {
+  ...RoleInput,
+  ImageInfo: 'image-info',
+  Image: 'image',
+  BootMode: 'boot-mode',
+  Architecture: 'architecture',
+  ImageName: 'image-name',
+  Description: 'description',
+  Tags: 'tags',
+  CopyToRegions: 'copy-to-regions',
+  DeprecateAfterDays: 'deprecate-after-days',
+  TpmSupport: 'tpm-support',
+  VolumeType: 'volume-type',
+  UploadConcurrency: 'upload-concurrency',
+  TimeoutMinutes: 'timeout-minutes',
+} as const;
+
+export interface UploadAmiInputs extends RoleInputs {
+  source: ImageSource;
+  /** Bytes of the raw file. */
+  imageBytes: number;
+  /** The store path the image file lies in; undefined for a file outside the Nix store (then nothing is reused). */
+  storePath?: string;
+  imageName: string;
+  description: string;
+  tags: Array<{ key: string; value: string }>;
+  copyToRegions: string[];
+  deprecateAfterDays?: number;
+  tpmSupport: boolean;
+  volumeType: VolumeType;
+  uploadConcurrency: number;
+  timeoutMinutes: number;
+}
+
+/** EC2's image description: at most 255 characters. */
+const DESCRIPTION_MAX = 255;
+/** EC2 tag keys: 1-128 characters, not `aws:`; values at most 256. A snapshot or image holds at most 50 tags. */
+const MAX_TAGS = 50;
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/iu;
+const REGION = /^(?=.{3,20}$)[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+/** The longest a self-hosted runner's job may run (five days). */
+const MAX_TIMEOUT_MINUTES = 7200;
+const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
+/** EnableImageDeprecation: at most ten years ahead. */
+const MAX_DEPRECATE_DAYS = 3650;
+/** EBS allows more in flight per snapshot only on request; past 256 blocks (128 MiB) memory, not EBS, is the limit. */
+const MAX_CONCURRENCY = 256;
+
+export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): UploadAmiInputs {
+  const problems: Array<{ input: string; message: string }> = [];
+  const reject = (input: string, message: string) => problems.push({ input, message: `Input '${input}' ${message}` });
+  const read = parseInputs(
+    (r) => ({
+      ...readRoleInputs(r, { roleRequired: false }),
+      imageInfo: r.string(Input.ImageInfo),
+      image: r.string(Input.Image),
+      bootMode: r.string(Input.BootMode),
+      architecture: r.string(Input.Architecture),
+      imageName: r.string(Input.ImageName, { pattern: IMAGE_NAME, form: `an EC2 image name, ${IMAGE_NAME_FORM}` }),
+      description: r.string(Input.Description, {
+        pattern: new RegExp(`^.{1,${DESCRIPTION_MAX}}$`),
+        form: `at most ${DESCRIPTION_MAX} characters on one line`,
+      }),
+      tags: r.keyValues(Input.Tags, { keyPattern: TAG_KEY, form: 'Key=Value, the key 1-128 of letters, digits, spaces and _ . : / = + - @, not aws:' }),
+      copyToRegions: r.list(Input.CopyToRegions, { separator: 'comma-or-lines', pattern: REGION, form: 'an AWS region such as eu-central-1' }),
+      deprecateAfterDays: r.integer(Input.DeprecateAfterDays, { min: 1, max: MAX_DEPRECATE_DAYS }),
+      tpmSupport: r.boolean(Input.TpmSupport, false),
+      volumeType: r.oneOf(Input.VolumeType, VOLUME_TYPES, 'gp3'),
+      uploadConcurrency: r.integer(Input.UploadConcurrency, { min: 1, max: MAX_CONCURRENCY, default: 64 })!,
+      timeoutMinutes: Number(
+        r.string(Input.TimeoutMinutes, { default: '60', pattern: MINUTES, form: 'a number of minutes such as 30 or 0.5' }),
+      ),
+    }),
+    source,
+  );
+
+  if (!(read.timeoutMinutes > 0 && read.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
+    reject(Input.TimeoutMinutes, `must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${read.timeoutMinutes}`);
+  }
+  if (read.tags.length + 1 > MAX_TAGS) reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG} that is over EC2's ${MAX_TAGS}`);
+  for (const { key, value } of read.tags) {
+    if (key === STORE_PATH_TAG) reject(Input.Tags, `must not set ${STORE_PATH_TAG}: the action tags the image's store path itself`);
+    if (value.length > 256) reject(Input.Tags, `value of ${JSON.stringify(key)} is over EC2's 256 characters`);
+  }
+  const region = resolveRegion(read.awsRegion, env);
+  if (read.copyToRegions.includes(region)) reject(Input.CopyToRegions, `must not name the upload's own region ${region}`);
+  if (new Set(read.copyToRegions).size !== read.copyToRegions.length) reject(Input.CopyToRegions, 'names a region twice');
+
+  const image = readImage(read, reject, env);
+  if (image && read.tpmSupport) {
+    const problem = bootProblem(image.source.bootMode, image.source.architecture, true);
+    if (problem) reject(Input.TpmSupport, `cannot be true here: ${problem}`);
+  }
+  if (problems.length > 0 || !image) throw new InputError(problems);
+  const { awsRegion: _given, imageInfo: _info, image: _image, bootMode: _boot, architecture: _arch, ...rest } = read;
+  return {
+    ...rest,
+    awsRegion: region,
+    source: image.source,
+    imageBytes: image.bytes,
+    storePath: image.storePath,
+    imageName: read.imageName || defaultImageName(image.source, image.storePath),
+  };
+}
+
+type Reject = (input: string, message: string) => void;
+
+/** The image from `image-info` or from `image` + `boot-mode` + `architecture`; undefined after a rejection. */
+function readImage(
+  read: { imageInfo: string; image: string; bootMode: string; architecture: string },
+  reject: Reject,
+  env: NodeJS.ProcessEnv,
+): { source: ImageSource; bytes: number; storePath?: string } | undefined {
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const absolute = (path: string, base: string) => (isAbsolute(path) ? path : resolve(base, path));
+  if (read.imageInfo && read.image) {
+    reject(Input.Image, `cannot be given with '${Input.ImageInfo}': the image-info.json names the disk file`);
+    return undefined;
+  }
+  let source: Omit<ImageSource, 'file'> & { file: string };
+  let declaredFormat: string | undefined;
+  let declaredBytes: number | undefined;
+  let input: string;
+  if (read.imageInfo) {
+    input = Input.ImageInfo;
+    for (const other of [Input.BootMode, Input.Architecture] as const) {
+      if (read[other === Input.BootMode ? 'bootMode' : 'architecture']) {
+        reject(other, `cannot be given with '${Input.ImageInfo}', which says it (boot_mode, system)`);
+      }
+    }
+    const infoPath = absolute(read.imageInfo, workspace);
+    let text: string;
+    try {
+      text = readFileSync(infoPath, 'utf8');
+    } catch (error) {
+      reject(input, `must name nixpkgs' nix-support/image-info.json of an Amazon image build; cannot read ${JSON.stringify(infoPath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return undefined;
+    }
+    const parsed = parseImageInfo(text);
+    if (!parsed.info) {
+      for (const problem of parsed.problems) reject(input, `names a file that ${problem}`);
+      return undefined;
+    }
+    const info = parsed.info;
+    const architecture = architectureOf(info.system);
+    const bootMode = BOOT_MODES.find((mode) => mode === info.bootMode);
+    if (!architecture) reject(input, `has system ${JSON.stringify(info.system)}; EC2 boots NixOS images of x86_64-linux and aarch64-linux`);
+    if (!bootMode) reject(input, `has boot_mode ${JSON.stringify(info.bootMode)}; EC2 registers ${BOOT_MODES.join(' or ')}`);
+    if (!architecture || !bootMode) return undefined;
+    // A relative file is relative to the JSON's own directory's output (nix-support/..).
+    source = { file: absolute(info.file, dirname(dirname(infoPath))), bootMode, architecture, label: info.label, system: info.system };
+    declaredFormat = info.format;
+    declaredBytes = info.logicalBytes;
+  } else if (read.image) {
+    input = Input.Image;
+    const bootMode = BOOT_MODES.find((mode) => mode === read.bootMode);
+    const architecture = ARCHITECTURES.find((arch) => arch === read.architecture);
+    if (!bootMode) reject(Input.BootMode, `must be one of ${BOOT_MODES.join(', ')} with '${Input.Image}'; got ${JSON.stringify(read.bootMode)}`);
+    if (!architecture) reject(Input.Architecture, `must be one of ${ARCHITECTURES.join(', ')} with '${Input.Image}'; got ${JSON.stringify(read.architecture)}`);
+    if (!bootMode || !architecture) return undefined;
+    source = { file: absolute(read.image, workspace), bootMode, architecture };
+  } else {
+    reject(Input.ImageInfo, `or '${Input.Image}' is required: the path of nixpkgs' nix-support/image-info.json, or of a raw disk image with '${Input.BootMode}' and '${Input.Architecture}'`);
+    return undefined;
+  }
+
+  const problem = bootProblem(source.bootMode, source.architecture, false);
+  if (problem) {
+    reject(input, `describes an image EC2 cannot register: ${problem}`);
+    return undefined;
+  }
+  let file: string;
+  let bytes: number;
+  try {
+    file = realpathSync(source.file);
+    const stat = statSync(file);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    bytes = stat.size;
+  } catch (error) {
+    reject(input, `names the disk file ${JSON.stringify(source.file)}, which cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return undefined;
+  }
+  const format = diskFormat(file, ...headAndTail(file, bytes), declaredFormat);
+  if (format !== 'raw') {
+    reject(
+      input,
+      `names a ${format} image (${JSON.stringify(file)}); the EBS direct APIs take a raw disk image: build it with ` +
+        `amazonImage.format = "raw"; in the NixOS configuration (the default is vpc)`,
+    );
+    return undefined;
+  }
+  if (bytes === 0 || bytes > MAX_VOLUME_GIB * GIB) {
+    reject(input, `names a disk file of ${bytes} bytes; EBS snapshots hold 1 byte to ${MAX_VOLUME_GIB} GiB`);
+    return undefined;
+  }
+  if (declaredBytes !== undefined && declaredBytes !== bytes) {
+    reject(input, `says logical_bytes ${declaredBytes} but ${JSON.stringify(file)} has ${bytes} bytes: not the raw image it describes`);
+    return undefined;
+  }
+  // The store path of what was given (the JSON's output, or the file's), so that a `result` symlink counts too.
+  const storePath = storePathOf(file);
+  return { source: { ...source, file }, bytes, storePath };
+}
+
+/** The first and last 512 bytes of a file: where disk formats keep their magic. */
+function headAndTail(file: string, bytes: number): [Buffer, Buffer] {
+  const head = Buffer.alloc(512);
+  const tail = Buffer.alloc(512);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 512, 0);
+    readSync(fd, tail, 0, 512, Math.max(0, bytes - 512));
+  } finally {
+    closeSync(fd);
+  }
+  return [head, tail];
+}

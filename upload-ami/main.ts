@@ -1,0 +1,314 @@
+/**
+ * The upload-ami step: an image already registered for this store path and name is output as is; otherwise the raw
+ * image is written to a new EBS snapshot with the EBS direct APIs (zero blocks skipped), the snapshot is registered
+ * as an AMI, deprecated when asked, and copied to other regions. On a failure, timeout or cancellation before the
+ * snapshot is complete, the snapshot is deleted; the report says what was left. The steps record what they learn in
+ * the state; `report` alone makes the outputs, the summary and the failure from it.
+ */
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { abortBudgetMs, abortCalls, type AbortCause } from '../shared/abort-budget.js';
+import { actionClients } from '../shared/action-clients.js';
+import { clientFactory } from '../shared/aws-clients.js';
+import { CancelledError } from '../shared/cancellation.js';
+import { errorMessage } from '../shared/errors.js';
+import * as log from '../shared/log.js';
+import { runStep, type StepReport } from '../shared/step.js';
+import {
+  completeSnapshot,
+  copyImage,
+  deleteSnapshot,
+  deprecateImage,
+  findImages,
+  findSnapshot,
+  putBlock,
+  registerImage,
+  startSnapshot,
+  waitForImage,
+  waitForSnapshot,
+} from './aws.js';
+import { readInputs, type UploadAmiInputs } from './inputs.js';
+import { blockCount, BLOCK_SIZE, STORE_PATH_TAG, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, volumeGiB } from './plan.js';
+import { uploadSummary, type UploadState } from './summary.js';
+import { uploadBlocks } from './upload.js';
+
+/** The action's outputs, as named in action.yml. */
+export interface Outputs {
+  'image-id'?: string;
+  'snapshot-id'?: string;
+  images?: Record<string, string>;
+  'uploaded-bytes'?: number;
+  'skipped-blocks'?: number;
+}
+
+export function run(): Promise<void> {
+  return runStep<UploadAmiInputs, UploadState, Outputs>({
+    name: 'upload-ami',
+    readInputs: () => readInputs(),
+    initial: (inputs) => ({
+      region: inputs.awsRegion,
+      imageName: inputs.imageName,
+      storePath: inputs.storePath,
+      file: inputs.source.file,
+      imageBytes: inputs.imageBytes,
+      totalBlocks: blockCount(inputs.imageBytes),
+      copyToRegions: inputs.copyToRegions,
+      images: {},
+      phases: [],
+    }),
+    body: async (inputs, state, signal) => {
+      try {
+        await upload(inputs, state, signal);
+      } finally {
+        state.endedAt = new Date();
+      }
+    },
+    report,
+  });
+}
+
+export function report(state: UploadState, error: unknown): StepReport<Outputs> {
+  const failure = error === undefined ? undefined : errorMessage(error);
+  const text = failure ?? state.outcome ?? '';
+  const primary = state.images[state.region];
+  return {
+    outputs: {
+      'image-id': primary,
+      'snapshot-id': state.snapshotDeleted ? undefined : state.snapshotId,
+      images: Object.keys(state.images).length > 0 ? state.images : undefined,
+      'uploaded-bytes': state.upload?.sentBytes ?? (state.reused ? 0 : undefined),
+      'skipped-blocks': state.upload?.skipped,
+    },
+    summary: uploadSummary(state, text),
+    failure,
+    notice: failure ? undefined : state.outcome,
+  };
+}
+
+/** Runs `fn` as a phase of the summary's chart: its span from start to end, marked when it throws. */
+async function phase<T>(state: UploadState, label: string, fn: () => Promise<T>): Promise<T> {
+  const span: UploadState['phases'][number] = { label, from: new Date() };
+  state.phases.push(span);
+  try {
+    return await fn();
+  } catch (error) {
+    span.failed = true;
+    throw error;
+  } finally {
+    span.to = new Date();
+  }
+}
+
+async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: AbortSignal): Promise<void> {
+  const timeoutMs = inputs.timeoutMinutes * 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const remaining = () => Math.max(0, deadline - Date.now());
+  const timer = new AbortController();
+  const timeout = setTimeout(() => timer.abort(new Error(`timeout-minutes (${inputs.timeoutMinutes}) passed`)), timeoutMs);
+  const signal = AbortSignal.any([cancel, timer.signal]);
+  const { clients, assumed } = await actionClients(inputs, { signal });
+  const ec2 = clients(EC2Client);
+  // EBS with no retry of its own: upload.ts slows down on throttling and tries blocks again itself.
+  const ebs = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(EBSClient);
+  const regionClients = new Map<string, EC2Client>();
+  const ec2In = (region: string) => {
+    if (!regionClients.has(region)) regionClients.set(region, clientFactory({ region, credentials: assumed?.credentials })(EC2Client));
+    return regionClients.get(region)!;
+  };
+  const tags = resourceTags(inputs.tags, inputs.storePath);
+  const run = `${process.env.GITHUB_RUN_ID ?? ''}-${process.env.GITHUB_RUN_ATTEMPT ?? ''}`;
+
+  try {
+    // ---- an image of this store path and name: nothing to upload ----
+    const existing = inputs.storePath
+      ? await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, inputs.storePath!, signal))
+      : [];
+    let imageId = pick(existing)?.ImageId;
+    if (imageId) {
+      const found = pick(existing)!;
+      state.reused = true;
+      state.images[inputs.awsRegion] = imageId;
+      state.snapshotId = found.BlockDeviceMappings?.find((b) => b.DeviceName === found.RootDeviceName)?.Ebs?.SnapshotId;
+      state.snapshotReused = true;
+      log.info(`Image ${imageId} (${inputs.imageName}) of ${inputs.storePath} exists already in ${inputs.awsRegion}: nothing to upload.`);
+    } else {
+      // ---- a completed snapshot of this store path (an earlier run failed after it), else an upload ----
+      const snapshot = inputs.storePath ? await findSnapshot(ec2, inputs.storePath, signal) : undefined;
+      if (snapshot?.SnapshotId) {
+        state.snapshotId = snapshot.SnapshotId;
+        state.snapshotReused = true;
+        state.snapshotCompleted = true;
+        state.upload = { read: 0, total: state.totalBlocks, sent: 0, skipped: 0, sentBytes: 0, throttled: 0, lowestConcurrency: inputs.uploadConcurrency };
+        log.info(`Snapshot ${snapshot.SnapshotId} of ${inputs.storePath} was uploaded by an earlier run: registering it.`);
+      } else {
+        await phase(state, 'Upload', () => uploadSnapshot(inputs, state, ebs, tags, run, signal));
+        await phase(state, 'Snapshot completes', async () => {
+          const result = await waitForSnapshot(ec2, state.snapshotId!, remaining(), signal);
+          if (result.outcome !== 'done') throw unfinished(result, `snapshot ${state.snapshotId} to complete`, inputs);
+          if (result.value?.State !== 'completed') {
+            throw new Error(`Snapshot ${state.snapshotId} ended ${result.value?.State ?? 'deleted'}${result.value?.StateMessage ? `: ${result.value.StateMessage}` : ''}.`);
+          }
+          state.snapshotCompleted = true;
+        });
+      }
+
+      // ---- register, tag, wait ----
+      const request = registerImageRequest({
+        name: inputs.imageName,
+        description: inputs.description || undefined,
+        snapshotId: state.snapshotId!,
+        volumeGiB: volumeGiB(inputs.imageBytes),
+        volumeType: inputs.volumeType,
+        source: inputs.source,
+        tpm: inputs.tpmSupport,
+        tags,
+      });
+      imageId = await phase(state, 'Register image', async () => {
+        const id = await registerImage(ec2, request, signal).catch((error: unknown) => {
+          if ((error as Error).name === 'InvalidAMIName.Duplicate') {
+            throw new Error(
+              `An image named ${JSON.stringify(inputs.imageName)} exists in ${inputs.awsRegion} but is not tagged ` +
+                `${STORE_PATH_TAG}=${inputs.storePath ?? '(no store path)'}: set another image-name, or deregister it.`,
+            );
+          }
+          throw error;
+        });
+        state.images[inputs.awsRegion] = id;
+        await awaitImage(ec2, inputs.awsRegion, id, remaining(), signal, inputs);
+        return id;
+      });
+      log.info(`Image ${imageId} (${inputs.imageName}) is available in ${inputs.awsRegion}.`);
+    }
+    if (existing.length > 0 && pick(existing)?.State === 'pending') await awaitImage(ec2, inputs.awsRegion, imageId, remaining(), signal, inputs);
+
+    // ---- deprecation, copies ----
+    const at = inputs.deprecateAfterDays === undefined ? undefined : deprecateAt(new Date(), inputs.deprecateAfterDays);
+    if (at && !state.reused) await deprecateImage(ec2, imageId, at, signal);
+    if (inputs.copyToRegions.length > 0) {
+      const source = imageId;
+      await phase(state, `Copy to ${inputs.copyToRegions.join(', ')}`, async () => {
+        const copies = await Promise.allSettled(
+          inputs.copyToRegions.map(async (region) => {
+            const target = ec2In(region);
+            const found = inputs.storePath ? pick(await findImages(target, inputs.imageName, inputs.storePath, signal)) : undefined;
+            const id =
+              found?.ImageId ??
+              (await copyImage(
+                target,
+                {
+                  sourceRegion: inputs.awsRegion,
+                  sourceImageId: source,
+                  name: inputs.imageName,
+                  description: inputs.description || undefined,
+                  clientToken: clientToken('CopyImage', source, region),
+                  tags,
+                },
+                signal,
+              ));
+            state.images[region] = id;
+            await awaitImage(target, region, id, remaining(), signal, inputs);
+            if (at && !found) await deprecateImage(target, id, at, signal);
+            log.info(`Image ${id} is available in ${region}${found ? ' (copied by an earlier run)' : ''}.`);
+          }),
+        );
+        const failed = copies.flatMap((c, i) => (c.status === 'rejected' ? [`${inputs.copyToRegions[i]}: ${errorMessage(c.reason)}`] : []));
+        if (failed.length > 0) throw new Error(`Copying ${source} failed in ${failed.join('; ')}`);
+      });
+    }
+    const regions = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`).join(', ');
+    state.outcome = state.reused && !state.upload
+      ? `Image ${regions} of ${inputs.storePath} existed already: nothing was uploaded.`
+      : `Registered ${regions}.`;
+  } catch (error) {
+    const cause: AbortCause = cancel.aborted ? 'cancelled' : timer.signal.aborted ? 'timeout' : 'gave-up';
+    const left = await cleanUp(state, ec2, cause);
+    const why = cancel.aborted
+      ? 'The run was cancelled'
+      : timer.signal.aborted
+        ? `timeout-minutes (${inputs.timeoutMinutes}) passed`
+        : errorMessage(error);
+    throw new Error(`${why}${/[.:]$/.test(why) ? '' : '.'} ${left}`, { cause: error });
+  } finally {
+    clearTimeout(timeout);
+    ec2.destroy();
+    ebs.destroy();
+    for (const client of regionClients.values()) client.destroy();
+  }
+}
+
+/** An available image first, then a pending one. */
+function pick(images: Image[]): Image | undefined {
+  return images.find((i) => i.State === 'available') ?? images.find((i) => i.State === 'pending');
+}
+
+async function uploadSnapshot(
+  inputs: UploadAmiInputs,
+  state: UploadState,
+  ebs: EBSClient,
+  tags: Array<{ Key: string; Value: string }>,
+  run: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const { snapshotId, blockSize } = await startSnapshot(
+    ebs,
+    {
+      volumeGiB: volumeGiB(inputs.imageBytes),
+      description: inputs.description || inputs.imageName,
+      tags,
+      // The same run attempt gets the same snapshot back; a new attempt starts a new one.
+      clientToken: clientToken('StartSnapshot', inputs.storePath ?? inputs.source.file, inputs.imageBytes, inputs.imageName, run),
+      timeoutMinutes: inputs.timeoutMinutes,
+    },
+    signal,
+  );
+  state.snapshotId = snapshotId;
+  if (blockSize && blockSize !== BLOCK_SIZE) throw new Error(`Snapshot ${snapshotId} has blocks of ${blockSize} bytes; this action writes ${BLOCK_SIZE}.`);
+  log.info(`Snapshot ${snapshotId} started (${volumeGiB(inputs.imageBytes)} GiB); writing ${state.totalBlocks} blocks of ${inputs.source.file}, ${inputs.uploadConcurrency} at a time.`);
+  const result = await uploadBlocks({
+    file: inputs.source.file,
+    imageBytes: inputs.imageBytes,
+    concurrency: inputs.uploadConcurrency,
+    putBlock: (block, attempt) => putBlock(ebs, snapshotId, block, attempt),
+    signal,
+    log: log.info,
+    onProgress: (progress) => (state.upload = progress),
+  });
+  state.upload = result;
+  const status = await completeSnapshot(ebs, snapshotId, result.sent, linearChecksum(result.digests), signal);
+  log.info(`Snapshot ${snapshotId} sealed (${status ?? 'pending'}): ${result.sent} blocks written, ${result.skipped} all-zero skipped.`);
+}
+
+async function awaitImage(ec2: EC2Client, region: string, imageId: string, timeoutMs: number, signal: AbortSignal, inputs: UploadAmiInputs): Promise<void> {
+  const result = await waitForImage(ec2, region, imageId, timeoutMs, signal);
+  if (result.outcome !== 'done') throw unfinished(result, `image ${imageId} in ${region}`, inputs);
+  if (result.value?.State !== 'available') {
+    throw new Error(`Image ${imageId} in ${region} ended ${result.value?.State ?? 'deregistered'}${result.value?.StateReason?.Message ? `: ${result.value.StateReason.Message}` : ''}.`);
+  }
+}
+
+function unfinished(result: { outcome: string; error?: unknown; reason?: unknown }, what: string, inputs: UploadAmiInputs): Error {
+  if (result.outcome === 'aborted') return result.reason instanceof Error ? result.reason : new CancelledError('SIGINT');
+  if (result.outcome === 'timeout') return new Error(`timeout-minutes (${inputs.timeoutMinutes}) passed while waiting for ${what}`);
+  return new Error(`Waiting for ${what} failed: ${errorMessage(result.error)}`);
+}
+
+/**
+ * After a failure: a snapshot this run started and did not complete is deleted (within the abort budget); a
+ * completed one is kept for a re-run. Returns what was left, in one sentence.
+ */
+async function cleanUp(state: UploadState, ec2: EC2Client, cause: AbortCause): Promise<string> {
+  const images = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`);
+  const imageText = images.length > 0 ? `Images left: ${images.join(', ')}.` : '';
+  if (!state.snapshotId || state.snapshotReused) return imageText || 'Nothing was left.';
+  if (state.snapshotCompleted) {
+    return images.length > 0 ? imageText : `Snapshot ${state.snapshotId} is complete and kept: a re-run registers it without uploading.`;
+  }
+  const calls = abortCalls(abortBudgetMs(cause), log.info);
+  try {
+    await calls.call('DeleteSnapshot', (signal) => deleteSnapshot(ec2, state.snapshotId!, signal));
+    state.snapshotDeleted = true;
+    return `The incomplete snapshot ${state.snapshotId} was deleted: nothing was left.`;
+  } catch (error) {
+    return `The incomplete snapshot ${state.snapshotId} could not be deleted (${errorMessage(error)}): delete it, or EBS drops it when its timeout passes.`;
+  }
+}

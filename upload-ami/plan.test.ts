@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import {
+  architectureOf,
+  BLOCK_SIZE,
+  blockChecksum,
+  bootProblem,
+  clientToken,
+  defaultImageName,
+  deprecateAt,
+  diskFormat,
+  IMAGE_NAME,
+  isThrottling,
+  isZeroBlock,
+  linearChecksum,
+  nextConcurrency,
+  parseImageInfo,
+  registerImageRequest,
+  resourceTags,
+  storePathOf,
+  volumeGiB,
+} from './plan.js';
+
+const STORE = '/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-amazon-image-25.05-x86_64-linux';
+
+/** What nixpkgs' amazon-image.nix writes: `logical_bytes` a string, from jq's --arg. */
+const NIXPKGS_INFO = {
+  label: '25.05.20250601.abcdef1',
+  boot_mode: 'uefi',
+  system: 'x86_64-linux',
+  logical_bytes: '3221225472',
+  file: `${STORE}/nixos-amazon-image-25.05-x86_64-linux.raw`,
+  disks: { root: { logical_bytes: '3221225472', file: `${STORE}/nixos-amazon-image-25.05-x86_64-linux.raw` } },
+};
+
+describe('parseImageInfo', () => {
+  it("reads nixpkgs' fields", () => {
+    expect(parseImageInfo(JSON.stringify(NIXPKGS_INFO))).toEqual({
+      info: { file: NIXPKGS_INFO.file, bootMode: 'uefi', system: 'x86_64-linux', label: NIXPKGS_INFO.label, format: undefined, logicalBytes: 3221225472 },
+      problems: [],
+    });
+  });
+
+  it("reads the repart builder's, with format and no disks", () => {
+    const info = { boot_mode: 'uefi', format: 'raw', label: '25.11', system: 'aarch64-linux', file: `${STORE}/image.raw` };
+    expect(parseImageInfo(JSON.stringify(info)).info).toMatchObject({ file: info.file, format: 'raw', logicalBytes: undefined });
+  });
+
+  it.each([
+    ['not JSON', '{', /is not JSON/],
+    ['an array', '[]', /not a JSON object/],
+    ['no file', JSON.stringify({ ...NIXPKGS_INFO, file: undefined, disks: undefined }), /no disk file/],
+    ['no boot mode', JSON.stringify({ ...NIXPKGS_INFO, boot_mode: '' }), /no boot_mode/],
+    ['no system', JSON.stringify({ ...NIXPKGS_INFO, system: 1 }), /no system/],
+    ['a bad size', JSON.stringify({ ...NIXPKGS_INFO, logical_bytes: 'big', disks: undefined }), /logical_bytes "big"/],
+  ])('refuses %s', (_case, text, problem) => {
+    const parsed = parseImageInfo(text);
+    expect(parsed.info).toBeUndefined();
+    expect(parsed.problems.join('\n')).toMatch(problem);
+  });
+});
+
+describe('architecture and boot mode', () => {
+  it.each([
+    ['x86_64-linux', 'x86_64'],
+    ['aarch64-linux', 'arm64'],
+    ['i686-linux', undefined],
+    ['x86_64-darwin', undefined],
+  ])('%s is %s', (system, architecture) => expect(architectureOf(system)).toBe(architecture));
+
+  it.each([
+    ['uefi', 'x86_64', false, undefined],
+    ['legacy-bios', 'x86_64', false, undefined],
+    ['uefi', 'arm64', false, undefined],
+    ['legacy-bios', 'arm64', false, /only with UEFI/],
+    ['uefi', 'x86_64', true, undefined],
+    ['legacy-bios', 'x86_64', true, /NitroTPM/],
+    ['uefi', 'arm64', true, /NitroTPM/],
+  ] as const)('%s %s tpm=%s', (boot, arch, tpm, problem) => {
+    const found = bootProblem(boot, arch, tpm);
+    if (problem) expect(found).toMatch(problem);
+    else expect(found).toBeUndefined();
+  });
+});
+
+describe('diskFormat', () => {
+  const zeros = Buffer.alloc(512);
+  const qcow = Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.alloc(508)]);
+  const vhd = Buffer.concat([Buffer.from('conectix'), Buffer.alloc(504)]);
+  it.each([
+    ['a raw file', 'disk.raw', zeros, zeros, undefined, 'raw'],
+    ['a declared format', 'disk.raw', zeros, zeros, 'qcow2', 'qcow2'],
+    ['qcow2 magic under any name', 'disk.raw', qcow, zeros, undefined, 'qcow2'],
+    ['a fixed VHD (cookie in the footer)', 'disk.img', zeros, vhd, undefined, 'vpc'],
+    ['a dynamic VHD (cookie first)', 'disk.img', vhd, zeros, undefined, 'vpc'],
+    ['a .vhd extension', 'nixos.vhd', zeros, zeros, undefined, 'vpc'],
+    ['a .qcow2 extension', 'nixos.qcow2', zeros, zeros, undefined, 'qcow2'],
+  ])('%s', (_case, file, head, tail, declared, format) => expect(diskFormat(file, head, tail, declared)).toBe(format));
+});
+
+describe('names and store paths', () => {
+  it.each([
+    [`${STORE}/nixos.raw`, STORE],
+    [STORE, STORE],
+    ['/tmp/disk.raw', undefined],
+    ['/nix/store/short-x/disk.raw', undefined],
+  ])('storePathOf(%s)', (file, storePath) => expect(storePathOf(file)).toBe(storePath));
+
+  it('names the image after label, system and store hash', () => {
+    const source = { file: 'x', bootMode: 'uefi', architecture: 'x86_64', label: '25.05.20250601.abcdef1', system: 'x86_64-linux' } as const;
+    const name = defaultImageName(source, STORE);
+    expect(name).toBe('nixos-25.05.20250601.abcdef1-x86_64-linux-0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl');
+    expect(name).toMatch(IMAGE_NAME);
+  });
+
+  it('cuts a long label, keeps the hash, and replaces what EC2 refuses', () => {
+    const source = { file: 'x', bootMode: 'uefi', architecture: 'arm64', label: `a+b:${'x'.repeat(200)}` } as const;
+    const name = defaultImageName(source, STORE);
+    expect(name).toHaveLength(128);
+    expect(name).toMatch(/^nixos-a-b-x+-0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl$/);
+    expect(defaultImageName({ ...source, label: undefined }, undefined)).toBe('nixos-arm64-linux');
+  });
+
+  it('tags the store path after the user tags', () => {
+    expect(resourceTags([{ key: 'Team', value: 'platform' }], STORE)).toEqual([
+      { Key: 'Team', Value: 'platform' },
+      { Key: 'NixStorePath', Value: STORE },
+    ]);
+    expect(resourceTags([], undefined)).toEqual([]);
+  });
+});
+
+describe('blocks and checksums', () => {
+  it.each([
+    [1, 1],
+    [1024 ** 3, 1],
+    [1024 ** 3 + 1, 2],
+    [2 * 1024 ** 3, 2],
+  ])('%d bytes make a volume of %d GiB', (bytes, gib) => expect(volumeGiB(bytes)).toBe(gib));
+
+  it('tells a zero block from one with a single byte set', () => {
+    const block = Buffer.alloc(BLOCK_SIZE);
+    expect(isZeroBlock(block)).toBe(true);
+    block[BLOCK_SIZE - 1] = 1;
+    expect(isZeroBlock(block)).toBe(false);
+  });
+
+  it('checksums a block as SHA-256, base64', () => {
+    const block = Buffer.alloc(BLOCK_SIZE, 7);
+    const digest = createHash('sha256').update(block).digest();
+    expect(blockChecksum(block)).toEqual({ digest, base64: digest.toString('base64') });
+  });
+
+  it('aggregates LINEAR: SHA-256 over the digests in block order, whatever order they landed in', () => {
+    const a = createHash('sha256').update('a').digest();
+    const b = createHash('sha256').update('b').digest();
+    const expected = createHash('sha256').update(Buffer.concat([a, b])).digest('base64');
+    expect(linearChecksum(new Map([[9, b], [2, a]]))).toBe(expected);
+    expect(linearChecksum(new Map([[2, a], [9, b]]))).toBe(expected);
+    expect(linearChecksum(new Map([[2, b], [9, a]]))).not.toBe(expected);
+  });
+
+  it('makes client tokens of 64 hex digits, one per distinct input', () => {
+    expect(clientToken('StartSnapshot', STORE, 1, 'name', '1-1')).toMatch(/^[0-9a-f]{64}$/);
+    expect(clientToken('a', 'b')).toBe(clientToken('a', 'b'));
+    expect(clientToken('a', 'b')).not.toBe(clientToken('a', 'b', 'c'));
+  });
+});
+
+describe('throttling', () => {
+  it.each([
+    [64, 'throttled', 0, 32],
+    [1, 'throttled', 0, 1],
+    [3, 'throttled', 0, 1],
+    [32, 'ok', 31, 32],
+    [32, 'ok', 32, 33],
+    [64, 'ok', 100, 64],
+  ] as const)('%d in flight, %s after %d successes: %d', (current, event, okInRow, next) =>
+    expect(nextConcurrency(current, 64, event, okInRow)).toBe(next),
+  );
+
+  it.each([
+    ['RequestThrottledException', true],
+    ['ConcurrentLimitExceededException', true],
+    ['ValidationException', false],
+    ['InternalServerException', false],
+  ])('%s is throttling: %s', (name, throttling) => expect(isThrottling(Object.assign(new Error('x'), { name }))).toBe(throttling));
+});
+
+describe('registerImageRequest', () => {
+  const base = { name: 'nixos-x', snapshotId: 'snap-0123456789abcdef0', volumeGiB: 3, volumeType: 'gp3', tags: [] } as const;
+
+  it('registers an x86_64 UEFI image with ENA, IMDSv2 only and the root device from the snapshot', () => {
+    expect(
+      registerImageRequest({ ...base, tags: [{ Key: 'NixStorePath', Value: STORE }], description: 'NixOS', tpm: true, source: { file: 'x', bootMode: 'uefi', architecture: 'x86_64' } }),
+    ).toEqual({
+      Name: 'nixos-x',
+      Description: 'NixOS',
+      Architecture: 'x86_64',
+      BootMode: 'uefi',
+      VirtualizationType: 'hvm',
+      RootDeviceName: '/dev/xvda',
+      EnaSupport: true,
+      SriovNetSupport: 'simple',
+      ImdsSupport: 'v2.0',
+      TpmSupport: 'v2.0',
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { SnapshotId: base.snapshotId, VolumeSize: 3, VolumeType: 'gp3', DeleteOnTermination: true } },
+      ],
+      TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'NixStorePath', Value: STORE }] }],
+    });
+  });
+
+  it('registers arm64 without SR-IOV or TPM, and legacy BIOS as asked', () => {
+    const arm = registerImageRequest({ ...base, tpm: false, source: { file: 'x', bootMode: 'uefi', architecture: 'arm64' } });
+    expect(arm).not.toHaveProperty('SriovNetSupport');
+    expect(arm).not.toHaveProperty('TpmSupport');
+    expect(arm).not.toHaveProperty('Description');
+    expect(arm).not.toHaveProperty('TagSpecifications');
+    expect(registerImageRequest({ ...base, tpm: false, source: { file: 'x', bootMode: 'legacy-bios', architecture: 'x86_64' } }).BootMode).toBe('legacy-bios');
+  });
+
+  it('deprecates to the minute', () => {
+    expect(deprecateAt(new Date('2026-11-29T16:26:33.123Z'), 90).toISOString()).toBe('2027-02-27T16:26:00.000Z');
+  });
+});

@@ -1,0 +1,257 @@
+/**
+ * The decisions of upload-ami, as pure functions: what nixpkgs' image-info.json says, which EC2 architecture a Nix
+ * system is, which blocks of a raw image are sent, the checksums EBS checks, the RegisterImage request, and the
+ * outcome. The I/O that feeds them is in aws.ts and upload.ts.
+ */
+import { createHash } from 'node:crypto';
+
+/** EBS direct APIs' only block size: 512 KiB (PutSnapshotBlock `DataLength`). */
+export const BLOCK_SIZE = 524_288;
+export const GIB = 1024 ** 3;
+/** StartSnapshot's `VolumeSize` limit: 64 TiB. */
+export const MAX_VOLUME_GIB = 65_536;
+
+/** The tag on the snapshot and every image that names the image's store path: what makes a re-run a no-op. */
+export const STORE_PATH_TAG = 'NixStorePath';
+
+/** EC2's `BootModeValues` that a NixOS image can have (`uefi-preferred` is for images that boot either way). */
+export const BOOT_MODES = ['uefi', 'legacy-bios'] as const;
+export type BootMode = (typeof BOOT_MODES)[number];
+/** EC2's `ArchitectureValues` a Linux AMI can have and NixOS builds. */
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+/** Root volume types: EC2's `VolumeType` less the HDD types (st1, sc1), which cannot be boot volumes. */
+export const VOLUME_TYPES = ['gp3', 'gp2', 'io1', 'io2', 'standard'] as const;
+export type VolumeType = (typeof VOLUME_TYPES)[number];
+
+/** The root device of every image: the name NixOS's own AMIs and the reference tool register. */
+export const ROOT_DEVICE = '/dev/xvda';
+
+/** The image to upload, from image-info.json or from the `image` inputs. */
+export interface ImageSource {
+  /** Absolute path of the raw disk image. */
+  file: string;
+  bootMode: BootMode;
+  architecture: Architecture;
+  /** nixpkgs' label (`25.05.20250601.abcdef1`), when known. */
+  label?: string;
+  /** The Nix system (`x86_64-linux`), when known. */
+  system?: string;
+}
+
+/**
+ * nixpkgs' Amazon image writes `nix-support/image-info.json` (nixos/maintainers/scripts/ec2/amazon-image.nix):
+ * `{ label, boot_mode, system, logical_bytes, file, disks: { root: { logical_bytes, file } } }`, where
+ * `logical_bytes` is a string (jq `--arg`); the repart-based builder writes `format: "raw"` too. The disk format is
+ * `amazonImage.format` (`raw`, `qcow2`, `vpc`; default `vpc`), not in the JSON of the older builder: the file's
+ * extension tells it. Returns the fields, or the problems found, each naming the field.
+ */
+export function parseImageInfo(text: string): { info?: ImageInfo; problems: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { problems: [`is not JSON (${(error as Error).message})`] };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { problems: ['is not a JSON object'] };
+  const o = json as Record<string, unknown>;
+  const root = (o.disks as { root?: Record<string, unknown> } | undefined)?.root;
+  const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const file = str(root?.file) ?? str(o.file);
+  const bytesText = root?.logical_bytes ?? o.logical_bytes;
+  const problems: string[] = [];
+  if (!file) problems.push('has no disk file (disks.root.file or file)');
+  const logicalBytes = bytesText === undefined ? undefined : Number(bytesText);
+  if (logicalBytes !== undefined && !(Number.isSafeInteger(logicalBytes) && logicalBytes > 0)) {
+    problems.push(`has logical_bytes ${JSON.stringify(bytesText)}, not a positive whole number`);
+  }
+  const bootMode = str(o.boot_mode);
+  if (!bootMode) problems.push('has no boot_mode');
+  const system = str(o.system);
+  if (!system) problems.push('has no system');
+  if (problems.length > 0) return { problems };
+  return { info: { file: file!, bootMode: bootMode!, system: system!, label: str(o.label), format: str(o.format), logicalBytes }, problems };
+}
+
+export interface ImageInfo {
+  file: string;
+  bootMode: string;
+  system: string;
+  label?: string;
+  format?: string;
+  logicalBytes?: number;
+}
+
+/** EC2's architecture for a Nix system double; undefined for one EC2 cannot boot NixOS on. */
+export function architectureOf(system: string): Architecture | undefined {
+  return ({ 'x86_64-linux': 'x86_64', 'aarch64-linux': 'arm64' } as const)[system as 'x86_64-linux'];
+}
+
+/**
+ * The disk format of an image file: image-info's `format` when given, else from the first bytes (qcow2's magic
+ * `QFI\xfb`; a VHD's `conectix` cookie, which a dynamic VHD has at its start, a fixed one in its last 512 bytes),
+ * else the extension. `raw` only when nothing says otherwise.
+ */
+export function diskFormat(file: string, head: Buffer, tail: Buffer, declared?: string): string {
+  if (declared) return declared;
+  if (head.subarray(0, 4).equals(Buffer.from([0x51, 0x46, 0x49, 0xfb]))) return 'qcow2';
+  if (head.subarray(0, 8).toString('latin1') === 'conectix' || tail.subarray(0, 8).toString('latin1') === 'conectix') return 'vpc';
+  const extension = /\.(vhd|vpc|qcow2|vmdk|vdi)$/i.exec(file)?.[1].toLowerCase();
+  return extension === 'vhd' ? 'vpc' : (extension ?? 'raw');
+}
+
+/** Why EC2 cannot register this boot mode and architecture together, or undefined. */
+export function bootProblem(bootMode: BootMode, architecture: Architecture, tpm: boolean): string | undefined {
+  if (architecture === 'arm64' && bootMode !== 'uefi') return 'arm64 instances boot only with UEFI (boot mode uefi)';
+  if (tpm && !(architecture === 'x86_64' && bootMode === 'uefi')) return 'NitroTPM needs an x86_64 image that boots with UEFI';
+  return undefined;
+}
+
+/** The `/nix/store/<hash>-<name>` that `file` lies in, or undefined outside the store. */
+export function storePathOf(file: string): string | undefined {
+  return /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+._?=-]{1,211}(?=\/|$)/.exec(file)?.[0];
+}
+
+/**
+ * EC2's image name: 3-128 of letters, digits, `( ) [ ] . / - ' @ _` and spaces. The default is
+ * `nixos-<label>-<system>-<store hash>` (the hash keeps it unique per image), cut to 128 with the hash kept.
+ */
+export const IMAGE_NAME = /^[A-Za-z0-9()[\]./\-'@_ ]{3,128}$/;
+export const IMAGE_NAME_FORM = "3-128 of A-Z a-z 0-9 ( ) [ ] . / - ' @ _ and spaces";
+
+export function defaultImageName(source: ImageSource, storePath: string | undefined): string {
+  const hash = storePath ? storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32) : undefined;
+  const head = ['nixos', source.label, source.system ?? `${source.architecture}-linux`]
+    .filter((part) => part)
+    .join('-')
+    .replace(/[^A-Za-z0-9()[\]./\-'@_ ]/g, '-');
+  if (!hash) return head.slice(0, 128);
+  return `${head.slice(0, 128 - hash.length - 1)}-${hash}`;
+}
+
+/** The snapshot's size in GiB: the image's size rounded up (EBS volumes are whole GiB), at least 1. */
+export function volumeGiB(imageBytes: number): number {
+  return Math.max(1, Math.ceil(imageBytes / GIB));
+}
+
+export function blockCount(imageBytes: number): number {
+  return Math.ceil(imageBytes / BLOCK_SIZE);
+}
+
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+
+/** An unwritten block of a snapshot reads as zeros: an all-zero block is not sent. `block` is one full block. */
+export function isZeroBlock(block: Buffer): boolean {
+  return block.length === BLOCK_SIZE ? block.equals(ZERO_BLOCK) : block.every((byte) => byte === 0);
+}
+
+/** SHA-256 of a block: the raw digest (for the aggregate) and its base64 (PutSnapshotBlock's `x-amz-Checksum`). */
+export function blockChecksum(block: Buffer): { digest: Buffer; base64: string } {
+  const digest = createHash('sha256').update(block).digest();
+  return { digest, base64: digest.toString('base64') };
+}
+
+/**
+ * CompleteSnapshot's aggregated checksum, `ChecksumAggregationMethod: LINEAR`: the blocks' SHA-256 checksums in
+ * ascending block index, concatenated, then SHA-256 over that, base64. The concatenation is of the digests' bytes,
+ * as AWS's own uploader (awslabs/coldsnap) and the EBS documentation's examples compute it. `digests` maps a
+ * written block's index to its raw digest.
+ */
+export function linearChecksum(digests: ReadonlyMap<number, Buffer>): string {
+  const hash = createHash('sha256');
+  for (const index of [...digests.keys()].sort((a, b) => a - b)) hash.update(digests.get(index)!);
+  return hash.digest('base64');
+}
+
+/** A stable idempotency token (EC2 and EBS allow 64 characters): the hex SHA-256 of the parts, cut to 64. */
+export function clientToken(...parts: Array<string | number | undefined>): string {
+  return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\n')).digest('hex').slice(0, 64);
+}
+
+export interface RegisterOptions {
+  name: string;
+  /** The image's tags (see {@link resourceTags}), set by RegisterImage itself: no moment without them. */
+  tags: ReadonlyArray<{ Key: string; Value: string }>;
+  description?: string;
+  snapshotId: string;
+  volumeGiB: number;
+  volumeType: VolumeType;
+  source: ImageSource;
+  tpm: boolean;
+}
+
+/**
+ * RegisterImage's request: an HVM image of `architecture` that boots `bootMode` from `/dev/xvda` (the snapshot,
+ * deleted with the instance), with ENA (which NixOS's kernel has, and Nitro instances require), IMDSv2 only
+ * (`ImdsSupport: v2.0`: instances launched from it never answer IMDSv1), NitroTPM when asked, and its tags: an
+ * image that exists always carries its store path, so a run that dies right after the call is found by the next.
+ */
+export function registerImageRequest(o: RegisterOptions) {
+  return {
+    Name: o.name,
+    ...(o.description ? { Description: o.description } : {}),
+    Architecture: o.source.architecture,
+    BootMode: o.source.bootMode,
+    VirtualizationType: 'hvm',
+    RootDeviceName: ROOT_DEVICE,
+    EnaSupport: true,
+    ...(o.source.architecture === 'x86_64' ? { SriovNetSupport: 'simple' } : {}),
+    ImdsSupport: 'v2.0' as const,
+    ...(o.tpm ? { TpmSupport: 'v2.0' as const } : {}),
+    BlockDeviceMappings: [
+      {
+        DeviceName: ROOT_DEVICE,
+        Ebs: { SnapshotId: o.snapshotId, VolumeSize: o.volumeGiB, VolumeType: o.volumeType, DeleteOnTermination: true },
+      },
+    ],
+    ...(o.tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'image' as const, Tags: [...o.tags] }] } : {}),
+  };
+}
+
+/** The tags of the snapshot and of every image: the user's, then the store path's (which the user cannot set). */
+export function resourceTags(tags: Array<{ key: string; value: string }>, storePath: string | undefined): Array<{ Key: string; Value: string }> {
+  return [...tags.map(({ key, value }) => ({ Key: key, Value: value })), ...(storePath ? [{ Key: STORE_PATH_TAG, Value: storePath }] : [])];
+}
+
+/** `DeprecateAt` for `days` from `now`: EC2 takes whole minutes (seconds are rounded), at most ten years ahead. */
+export function deprecateAt(now: Date, days: number): Date {
+  const at = new Date(now.getTime() + days * 86_400_000);
+  at.setUTCSeconds(0, 0);
+  return at;
+}
+
+/**
+ * The next concurrency after an answer of PutSnapshotBlock: halved (at least 1) when EBS throttles, one more
+ * after `window` successes in a row at the current level (additive increase, multiplicative decrease), never
+ * over `max`.
+ */
+export function nextConcurrency(current: number, max: number, event: 'throttled' | 'ok', okInRow: number): number {
+  if (event === 'throttled') return Math.max(1, Math.floor(current / 2));
+  return okInRow >= current && current < max ? current + 1 : current;
+}
+
+/** EBS's throttling answers of the direct APIs: slow down, not fail. */
+export function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  return ['RequestThrottledException', 'ConcurrentLimitExceededException', 'ThrottlingException', 'TooManyRequestsException'].includes(name);
+}
+
+/** A progress line: `Uploaded 120/4096 blocks (60.0 MiB of 2.0 GiB), 40.0 MiB/s; 3000 zero blocks skipped`. */
+export function progressLine(p: { read: number; total: number; sent: number; skipped: number; sentBytes: number; imageBytes: number; elapsedMs: number }): string {
+  const rate = p.elapsedMs > 0 ? (p.sentBytes / (p.elapsedMs / 1000)) : 0;
+  return (
+    `Read ${p.read}/${p.total} blocks: ${p.sent} sent (${formatBytes(p.sentBytes)} of ${formatBytes(p.imageBytes)}), ` +
+    `${p.skipped} all-zero skipped, ${formatBytes(rate)}/s`
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
