@@ -296,6 +296,62 @@ describe('throttling and failures', () => {
   });
 });
 
+/**
+ * The action's own peak resident memory, from `/proc/self/status` at exit: VmHWM is the high-water mark of the
+ * process's own address space, which exec starts afresh. Not `process.resourceUsage().maxRSS` (getrusage's
+ * ru_maxrss): Linux keeps it across fork and exec, so a child reports at least its parent's RSS at spawn time,
+ * which is what once made a 2 GiB benchmark parent look like a 2 GiB upload.
+ */
+async function peakMemory(file: string, concurrency: number): Promise<{ result: StepResult; vmHwmMiB: number; maxRssMiB: number }> {
+  const out = join(work, `peak-${concurrency}-${Date.now()}`);
+  const preload = join(work, 'peak-memory.cjs');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => { const fs = require('node:fs'); ` +
+      `fs.writeFileSync(process.env.PEAK_FILE, JSON.stringify({ vmHwmKiB: Number(/^VmHWM:\\s+(\\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]), maxRssKiB: process.resourceUsage().maxRSS })); });\n`,
+  );
+  const result = await upload(
+    { image: file, 'boot-mode': 'uefi', architecture: 'x86_64', 'upload-concurrency': String(concurrency), 'image-name': `memory-${concurrency}-${Date.now()}` },
+    { env: { ...sandbox.env(), NODE_OPTIONS: `--require ${preload}`, PEAK_FILE: out } },
+  );
+  const peak = JSON.parse(readFileSync(out, 'utf8')) as { vmHwmKiB: number; maxRssKiB: number };
+  return { result, vmHwmMiB: peak.vmHwmKiB / 1024, maxRssMiB: peak.maxRssKiB / 1024 };
+}
+
+describe('memory', () => {
+  const MIB = 1024 * 1024;
+  /** Random bytes, so every block is sent (a zero block would cost nothing and prove nothing). */
+  const randomFile = (name: string, bytes: number): string => {
+    const file = join(work, name);
+    writeFileSync(file, randomBytes(bytes));
+    return file;
+  };
+
+  it.each([
+    // concurrency, image MiB: the image is 64 and 16 times concurrency x 512 KiB, and larger than the bound
+    [4, 128],
+    [16, 128],
+  ])('stays under start-up + %i blocks x 512 KiB x 4 on a %i MiB image, whatever the parent holds', async (concurrency, sizeMiB) => {
+    const startUp = await peakMemory(randomFile(`one-block-${concurrency}`, BLOCK), concurrency);
+    expect(errors(startUp.result)).toEqual([]);
+    const file = randomFile(`image-${concurrency}`, sizeMiB * MIB);
+    // The runner (here jest) may be large: its memory is not the action's.
+    const ballast = Buffer.alloc(256 * MIB, 1);
+    const big = await peakMemory(file, concurrency);
+    expect(ballast[ballast.length - 1]).toBe(1);
+
+    expect(errors(big.result)).toEqual([]);
+    expect(Number(big.result.outputs['uploaded-bytes'])).toBe(sizeMiB * MIB);
+    // A factor of 4 per block in flight (the pool's buffer, the socket's copy, the SDK's) and 16 MiB of heap for
+    // the longer run's progress, digests and call records: reading or keeping the whole file would pass it.
+    const bound = startUp.vmHwmMiB + (concurrency * BLOCK * 4) / MIB + 16;
+    expect(big.vmHwmMiB).toBeLessThan(bound);
+    expect(big.vmHwmMiB - startUp.vmHwmMiB).toBeLessThan(sizeMiB / 2);
+    // What the old measure said: ru_maxrss counts the parent's 256 MiB ballast, which the action never touched.
+    expect(big.maxRssMiB).toBeGreaterThan(256);
+  });
+});
+
 describe('inputs', () => {
   let qcow: string;
   let vhdInfo: string;
