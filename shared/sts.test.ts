@@ -324,6 +324,23 @@ describe('readWebIdentityAnswer, against the SDK reading the same answer over HT
     expect({ retried: isRetryableStsError(mine), refusal: isRefusal(mine) }).toEqual(expected);
   });
 
+  it('names a dropped connection TimeoutError, as the SDK did', async () => {
+    // The SDK's error measured outside jest (its VM realm strips the SDK's renaming): TimeoutError, "socket hang up",
+    // with `$metadata`, which `errorMessage` reads as `TimeoutError: socket hang up` (node's errors are of another
+    // realm here, so the text itself is checked through the bundle, in test/assume-role.e2e.test.ts).
+    const dropping = createServer((request) => request.socket.destroy());
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = new URL(`http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`);
+      const error = await assumeRoleWithWebIdentity(url, { roleArn: 'r', sessionName: 's', token: 't' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'TimeoutError', message: 'socket hang up', code: 'ECONNRESET', $metadata: {} });
+      expect(isRetryableStsError(error)).toBe(true);
+      expect(isRefusal(error)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
+  });
+
   it.each<[string, number, string]>([
     ['a success without credentials', 200, success().replace(/<Credentials>[\s\S]*<\/Credentials>/, '')],
     ['credentials without a session token', 200, success().replace(/<SessionToken>.*<\/SessionToken>/, '')],

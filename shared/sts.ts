@@ -334,10 +334,13 @@ export function readWebIdentityAnswer(status: number, contentType: string | unde
   return { ...(fields as Omit<WebIdentityCredentials, 'expiration'>), expiration };
 }
 
+/** The SDK's `NODEJS_TIMEOUT_ERROR_CODES` (@smithy/node-http-handler). */
+const DROPPED = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'];
+
 /**
  * One attempt at `AssumeRoleWithWebIdentity` on `endpoint` (see {@link stsEndpoint}), unsigned, through the proxy
  * rules of `send`. Resolves with the credentials; rejects as {@link readWebIdentityAnswer} does, or with the network
- * error, a `ConnectTimeoutError` after `connectMs`, or the signal's reason.
+ * error (a dropped connection named `TimeoutError`, as the SDK names it), a `ConnectTimeoutError` after `connectMs`, or the signal's reason.
  */
 export async function assumeRoleWithWebIdentity(
   endpoint: URL,
@@ -357,7 +360,13 @@ export async function assumeRoleWithWebIdentity(
       body: webIdentityBody(request),
     },
     options,
-  );
+  ).catch((error: unknown) => {
+    // The SDK's NodeHttpHandler renames these socket errors TimeoutError and its retry adds `$metadata`, so that
+    // a dropped connection was logged `TimeoutError: socket hang up`; the same text here.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code && DROPPED.includes(code)) throw Object.assign(error as Error, { name: 'TimeoutError', $metadata: {} });
+    throw error;
+  });
   const type = answer.headers['content-type'];
   return readWebIdentityAnswer(answer.status, Array.isArray(type) ? type[0] : type, answer.text);
 }
