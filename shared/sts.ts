@@ -2,7 +2,7 @@
  * STS's `AssumeRoleWithWebIdentity` as one unsigned Query `POST` (the call needs no credentials), without the AWS SDK:
  * loading the SDK's STS client was most of what starting assume-role cost (see `docs/performance.md`). What the SDK
  * gave is kept here, each piece tested against the SDK's own behaviour: the endpoint (its STS ruleset and partitions,
- * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the shared config file, FIPS and dual-stack), the request's encoding, the
+ * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the shared config and credentials files, `fips-` regions, FIPS and dual-stack), the request's encoding, the
  * answer's reading (credentials, the modelled error names, the status as `$metadata`). Retries and per-attempt
  * timeouts are the caller's (`assume-role-with-oidc.ts`).
  */
