@@ -7,7 +7,7 @@ import { errorMessage } from './errors.js';
 import { publicClaims, requestIdToken } from './id-token.js';
 import { maskSecrets } from './mask.js';
 import { retry } from './retry.js';
-import { assumeRoleWithWebIdentity, readSharedConfig, stsEndpoint, type WebIdentityCredentials } from './sts.js';
+import { assumeRoleWithWebIdentity, stsEndpoint, type WebIdentityCredentials } from './sts.js';
 import { isTransientError } from './transient.js';
 import { explainAccessDenied, explainBadAudience } from './trust-hint.js';
 import { info } from './log.js';
@@ -61,7 +61,7 @@ export async function assumeRoleWithOidc(request: RoleRequest, deps: RoleDepende
   const log = deps.log ?? info;
   const deadline = Date.now() + STS_RETRY.budgetMs;
   // Before the token request: a bad endpoint setting fails without asking GitHub for anything.
-  const endpoint = stsEndpoint(request.region, process.env, readSharedConfig());
+  const endpoint = stsEndpoint(request.region, process.env);
   const idToken =
     deps.idToken ??
     ((audience: string) => requestIdToken(audience, process.env, { signal: request.signal, budgetMs: STS_RETRY.budgetMs, log }));

@@ -2,7 +2,7 @@
  * STS's `AssumeRoleWithWebIdentity` as one unsigned Query `POST` (the call needs no credentials), without the AWS SDK:
  * loading the SDK's STS client was most of what starting assume-role cost (see `docs/performance.md`). What the SDK
  * gave is kept here, each piece tested against the SDK's own behaviour: the endpoint (its STS ruleset and partitions,
- * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the shared config file, FIPS and dual-stack), the request's encoding, the
+ * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the shared config and credentials files, `fips-` regions, FIPS and dual-stack), the request's encoding, the
  * answer's reading (credentials, the modelled error names, the status as `$metadata`). Retries and per-attempt
  * timeouts are the caller's (`assume-role-with-oidc.ts`).
  */
@@ -41,82 +41,144 @@ function partitionOf(region: string): Partition {
 }
 
 /**
- * The profile's keys in the SDK's shared config file (`AWS_CONFIG_FILE`, else `~/.aws/config`; the profile
- * `AWS_PROFILE`, else `default`), read as the SDK's `parseIni` reads them, with the `sts` settings of the profile's
- * `services` section as `services.sts.<key>`; `{}` when the file does not exist.
+ * The profile's settings as the SDK's `loadSharedConfigFiles` + `fromSharedConfigFiles` give them: the credentials
+ * file's section `[<profile>]` (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) overlaid by the config file's
+ * `[profile <profile>]` (or `[default]`) (`AWS_CONFIG_FILE`, else `~/.aws/config`); the profile `AWS_PROFILE`, else
+ * `default`. `sections` is the config file's `services <name>` sections as `services.<name>`. A file that is missing
+ * or unreadable (a directory, no permission) or that `parseIni` refuses counts as empty, as the SDK swallows it.
  */
-export type SharedConfig = Record<string, string>;
-
-export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedConfig {
-  const file = env.AWS_CONFIG_FILE || join(env.HOME || homedir(), '.aws', 'config');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`Could not read the AWS config file ${file}: ${(error as Error).message}`);
-  }
-  return profileSettings(parseIni(text), env.AWS_PROFILE || 'default');
+export interface SharedConfig {
+  profile: Record<string, string>;
+  sections: Record<string, Record<string, string>>;
 }
 
-/** Sections (`default`, `profile x` as `x`, `services x`) -> keys; a sub-property as `<parent>.<key>`. */
-function parseIni(text: string): Map<string, Record<string, string>> {
-  const sections = new Map<string, Record<string, string>>();
-  let section: Record<string, string> | undefined;
-  let parent: string | undefined;
+/** The shared files of `env`, read once and only when a setting is not decided by the environment. */
+export type SharedConfigSource = () => SharedConfig;
+
+export function readSharedConfig(env: NodeJS.ProcessEnv = process.env): SharedConfig {
+  const home = env.HOME || homedir();
+  const path = (file: string) => (file.startsWith('~/') ? join(home, file.slice(2)) : file);
+  const parsed = (file: string) => {
+    try {
+      return parseIni(readFileSync(path(file), 'utf8'));
+    } catch {
+      return {};
+    }
+  };
+  const config = configData(parsed(env.AWS_CONFIG_FILE || join(home, '.aws', 'config')));
+  const credentials = parsed(env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'));
+  const name = env.AWS_PROFILE || 'default';
+  // The SDK's default `preferredFile: 'config'`: the config file's keys win.
+  return { profile: { ...credentials[name], ...config[name] }, sections: config };
+}
+
+/**
+ * Memoizes {@link readSharedConfig} for `env`: the files are read at the first setting that needs them, and once;
+ * `onRead` (for tests) is told when they are.
+ */
+export function sharedConfigOf(env: NodeJS.ProcessEnv = process.env, onRead?: () => void): SharedConfigSource {
+  let read: SharedConfig | undefined;
+  return () => {
+    if (!read) onRead?.();
+    return (read ??= readSharedConfig(env));
+  };
+}
+
+type Sections = Record<string, Record<string, string>>;
+
+/**
+ * The SDK's `parseIni`, line for line: `[<type> <name>]` (type `profile`, `sso-session` or `services`, one blank
+ * between) as `<type>.<name>`, any other section under its bracketed text; a key with an empty value opens a
+ * sub-section whose indented keys are `<parent>.<key>`; `;`/`#` comments at the start or after a blank.
+ */
+function parseIni(text: string): Sections {
+  const map: Sections = {};
+  let section: string | undefined;
+  let subSection: string | undefined;
   for (const line of text.split(/\r?\n/)) {
     const trimmed = line.split(/(^|\s)[;#]/)[0].trim();
-    if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
-      parent = undefined;
-      const name = trimmed.slice(1, -1).trim().replace(/^profile\s+/, '');
-      section = sections.get(name) ?? {};
-      sections.set(name, section);
+    if (trimmed[0] === '[' && trimmed[trimmed.length - 1] === ']') {
+      section = undefined;
+      subSection = undefined;
+      const name = trimmed.substring(1, trimmed.length - 1);
+      const typed = /^([\w-]+)\s(["'])?([\w-@+.%:/]+)\2$/.exec(name);
+      if (!typed) section = name;
+      else if (SECTION_TYPES.includes(typed[1])) section = `${typed[1]}.${typed[3]}`;
+      if (name === '__proto__' || name === 'profile __proto__') throw new Error(`Found invalid profile name "${name}"`);
       continue;
     }
     const equals = trimmed.indexOf('=');
     if (!section || equals <= 0) continue;
-    const key = trimmed.slice(0, equals).trim();
-    const value = trimmed.slice(equals + 1).trim();
+    const key = trimmed.substring(0, equals).trim();
+    const value = trimmed.substring(equals + 1).trim();
     if (value === '') {
-      parent = key;
+      subSection = key;
       continue;
     }
-    if (parent && line.trimStart() === line) parent = undefined;
-    section[parent ? `${parent}.${key}` : key] = value;
+    if (subSection && line.trimStart() === line) subSection = undefined;
+    map[section] ??= {};
+    map[section][subSection ? `${subSection}.${key}` : key] = value;
   }
-  return sections;
+  return map;
 }
 
-function profileSettings(sections: Map<string, Record<string, string>>, profile: string): SharedConfig {
-  const settings = { ...sections.get(profile) };
-  if (settings.services) {
-    const services = sections.get(`services ${settings.services}`);
-    if (!services) {
-      throw new Error(`The services section "${settings.services}" specified in the profile is not present in the shared configuration file.`);
-    }
-    for (const [key, value] of Object.entries(services)) if (key.startsWith('sts.')) settings[`services.${key}`] = value;
-  }
-  return settings;
-}
+const SECTION_TYPES = ['profile', 'sso-session', 'services'];
 
 /**
- * A boolean setting as the SDK reads one (`booleanSelector`): `true` or `false` exactly, anything else an error
- * naming the setting; unset (or, more lenient than the SDK, empty: a workflow's unset variable) undefined.
+ * The SDK's `getConfigData`: of the config file, only `[default]` and typed sections count, `profile.<name>` as
+ * `<name>`; a bare `[deploy]` is not a profile there (it is in the credentials file).
  */
-function booleanSetting(settings: Record<string, string | undefined>, name: string, where: string): boolean | undefined {
-  const value = settings[name];
-  if (value === undefined || value === '') return undefined;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new Error(`${where} ${name} must be true or false, got ${JSON.stringify(value)}`);
-}
-
-/** The environment variable, else the config file's key, as the SDK's `loadConfig` chooses. */
-function booleanFrom(env: NodeJS.ProcessEnv, variable: string, config: SharedConfig, key: string): boolean {
-  return booleanSetting(env, variable, 'Environment variable') ?? booleanSetting(config, key, 'AWS config file setting') ?? false;
+function configData(sections: Sections): Sections {
+  const data: Sections = sections.default ? { default: sections.default } : {};
+  for (const [key, value] of Object.entries(sections)) {
+    const dot = key.indexOf('.');
+    if (dot === -1 || !SECTION_TYPES.includes(key.substring(0, dot))) continue;
+    data[key.substring(0, dot) === 'profile' ? key.substring(dot + 1) : key] = value;
+  }
+  return data;
 }
 
 /**
- * The endpoint the SDK's STS client (v3, its default `useGlobalEndpoint: false`) would call for `region`:
+ * A boolean setting as the SDK reads one (`booleanSelector` under `loadConfig`): `true` or `false` exactly; anything
+ * else (`TRUE`, `yes`, `1`, empty) fails that source, which `loadConfig`'s chain passes over as if it were unset.
+ */
+function booleanOf(value: string | undefined): boolean | undefined {
+  return value === 'true' ? true : value === 'false' ? false : undefined;
+}
+
+/** The environment variable, else the profile's key, else false, as the SDK's `loadConfig` chooses. */
+function booleanFrom(env: NodeJS.ProcessEnv, variable: string, shared: SharedConfigSource, key: string): boolean {
+  return booleanOf(env[variable]) ?? booleanOf(shared().profile[key]) ?? false;
+}
+
+/**
+ * The profile's STS `endpoint_url` as the SDK's `getEndpointUrlConfig('STS')` selects it: the `services` section's
+ * `sts.endpoint_url` first, then the profile's own. A `services` name without its section makes the SDK's selector
+ * throw, which its chain passes over: no endpoint from the file at all.
+ */
+function configuredInFile(shared: SharedConfig): [string, string] | undefined {
+  const { profile, sections } = shared;
+  if (profile.services) {
+    const section = sections[`services.${profile.services}`];
+    if (!section) return undefined;
+    if (section['sts.endpoint_url']) return ['AWS config file setting services.sts.endpoint_url', section['sts.endpoint_url']];
+  }
+  return profile.endpoint_url ? ['AWS config file setting endpoint_url', profile.endpoint_url] : undefined;
+}
+
+/**
+ * The SDK's `getRealRegion`/`isFipsRegion`: a `fips-` prefixed or `-fips` suffixed pseudo-region names the real
+ * region with FIPS on (`aws-fips` and `fips-aws-global` are us-east-1).
+ */
+export function realRegion(region: string): { region: string; fips: boolean } {
+  if (!region.startsWith('fips-') && !region.endsWith('-fips')) return { region, fips: false };
+  if (region === 'fips-aws-global' || region === 'aws-fips') return { region: 'us-east-1', fips: true };
+  return { region: region.replace(/fips-(dkr-|prod-)?|-fips/, ''), fips: true };
+}
+
+/**
+ * The endpoint the SDK's STS client (v3, its default `useGlobalEndpoint: false`) would call for `region` (a `fips-`
+ * pseudo-region as {@link realRegion} maps it):
  * - a configured endpoint, first found of `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the config file's
  *   `services` section's `sts` `endpoint_url`, the profile's `endpoint_url`, unless
  *   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or `ignore_configured_endpoint_urls`) is true; with FIPS or dual-stack also
@@ -124,19 +186,19 @@ function booleanFrom(env: NodeJS.ProcessEnv, variable: string, config: SharedCon
  * - else STS's ruleset: `https://sts.<region>.<dnsSuffix>`, `sts-fips.` with `AWS_USE_FIPS_ENDPOINT=true` (or
  *   `use_fips_endpoint`; in aws-us-gov FIPS is the regular host), the dual-stack suffix with
  *   `AWS_USE_DUALSTACK_ENDPOINT=true` (or `use_dualstack_endpoint`); `aws-global` names `https://sts.amazonaws.com`.
- * `config` is {@link readSharedConfig}'s. Throws an `Error` naming the setting for a malformed URL or boolean.
+ * Booleans other than `true`/`false` count as unset, as in the SDK. `shared` ({@link sharedConfigOf}) is read only
+ * for a setting the environment leaves open. Throws an `Error` naming the setting for an endpoint that is not a URL.
  */
-export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env, config: SharedConfig = {}): URL {
-  const fips = booleanFrom(env, 'AWS_USE_FIPS_ENDPOINT', config, 'use_fips_endpoint');
-  const dualStack = booleanFrom(env, 'AWS_USE_DUALSTACK_ENDPOINT', config, 'use_dualstack_endpoint');
-  const sources: Array<[string, string | undefined]> = [
+export function stsEndpoint(givenRegion: string, env: NodeJS.ProcessEnv = process.env, shared: SharedConfigSource = sharedConfigOf(env)): URL {
+  const { region, fips: fipsRegion } = realRegion(givenRegion);
+  const fips = fipsRegion || booleanFrom(env, 'AWS_USE_FIPS_ENDPOINT', shared, 'use_fips_endpoint');
+  const dualStack = booleanFrom(env, 'AWS_USE_DUALSTACK_ENDPOINT', shared, 'use_dualstack_endpoint');
+  const ignore = booleanFrom(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', shared, 'ignore_configured_endpoint_urls');
+  const fromEnv: Array<[string, string | undefined]> = [
     ['Environment variable AWS_ENDPOINT_URL_STS', env.AWS_ENDPOINT_URL_STS],
     ['Environment variable AWS_ENDPOINT_URL', env.AWS_ENDPOINT_URL],
-    ['AWS config file setting services.sts.endpoint_url', config['services.sts.endpoint_url']],
-    ['AWS config file setting endpoint_url', config.endpoint_url],
   ];
-  const ignore = booleanFrom(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', config, 'ignore_configured_endpoint_urls');
-  const configured = ignore ? undefined : sources.find(([, value]) => value);
+  const configured = ignore ? undefined : (fromEnv.find(([, value]) => value) ?? configuredInFile(shared()));
   if (configured) {
     if (fips) throw new Error('Invalid Configuration: FIPS and custom endpoint are not supported');
     if (dualStack) throw new Error('Invalid Configuration: Dualstack and custom endpoint are not supported');
@@ -272,10 +334,13 @@ export function readWebIdentityAnswer(status: number, contentType: string | unde
   return { ...(fields as Omit<WebIdentityCredentials, 'expiration'>), expiration };
 }
 
+/** The SDK's `NODEJS_TIMEOUT_ERROR_CODES` (@smithy/node-http-handler). */
+const DROPPED = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'];
+
 /**
  * One attempt at `AssumeRoleWithWebIdentity` on `endpoint` (see {@link stsEndpoint}), unsigned, through the proxy
  * rules of `send`. Resolves with the credentials; rejects as {@link readWebIdentityAnswer} does, or with the network
- * error, a `ConnectTimeoutError` after `connectMs`, or the signal's reason.
+ * error (a dropped connection named `TimeoutError`, as the SDK names it), a `ConnectTimeoutError` after `connectMs`, or the signal's reason.
  */
 export async function assumeRoleWithWebIdentity(
   endpoint: URL,
@@ -295,7 +360,13 @@ export async function assumeRoleWithWebIdentity(
       body: webIdentityBody(request),
     },
     options,
-  );
+  ).catch((error: unknown) => {
+    // The SDK's NodeHttpHandler renames these socket errors TimeoutError and its retry adds `$metadata`, so that
+    // a dropped connection was logged `TimeoutError: socket hang up`; the same text here.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code && DROPPED.includes(code)) throw Object.assign(error as Error, { name: 'TimeoutError', $metadata: {} });
+    throw error;
+  });
   const type = answer.headers['content-type'];
   return readWebIdentityAnswer(answer.status, Array.isArray(type) ? type[0] : type, answer.text);
 }

@@ -159,6 +159,13 @@ describe('assume-role', () => {
     expect(stsCalls()).toHaveLength(calls);
   });
 
+  it('logs a dropped connection as the SDK did: TimeoutError', async () => {
+    sandbox.faults.add({ kind: 'drop', service: 'sts', count: 1 });
+    const result = await assume();
+    expect(errors(result)).toEqual([]);
+    expect(result.logLines).toContainEqual(expect.stringMatching(/^AssumeRoleWithWebIdentity attempt 1 failed \(TimeoutError: socket hang up\); retrying in \d+ ms$/));
+  });
+
   it.each<[string, Record<string, string>, RegExp]>([
     ['an audience the provider does not list', { audience: 'https://github.com/octo-org' }, /InvalidIdentityToken[\s\S]*'audience' input/],
     ['a duration above the role maximum', { 'role-duration-seconds': '43200' }, /ValidationError/],
@@ -287,6 +294,52 @@ describe('assume-role reaches STS as the SDK did', () => {
     }
   });
 
+  describe('with what the SDK passed over or merged', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'aws-files-'));
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(folder, name), text);
+      return join(folder, name);
+    };
+
+    // Each succeeds on the sandbox's STS only if the setting is read as the SDK read it: a FIPS or dual-stack
+    // setting taken as true would refuse the configured endpoint, a file taken as an error would fail the step.
+    it.each<[string, () => Record<string, string>]>([
+      ['AWS_USE_FIPS_ENDPOINT=TRUE (unset)', () => ({ AWS_USE_FIPS_ENDPOINT: 'TRUE' })],
+      ['AWS_USE_DUALSTACK_ENDPOINT=yes (unset)', () => ({ AWS_USE_DUALSTACK_ENDPOINT: 'yes' })],
+      ['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=1 (unset)', () => ({ AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: '1' })],
+      ['an unreadable AWS_CONFIG_FILE (a directory) under AWS_ENDPOINT_URL', () => ({ AWS_CONFIG_FILE: folder })],
+      ['a missing services section under AWS_ENDPOINT_URL', () => ({ AWS_CONFIG_FILE: file('services', '[default]\nservices = nowhere\n') })],
+      ["the credentials file's endpoint_url, a bare [deploy] in the config file being no profile", () => ({
+        AWS_ENDPOINT_URL: '',
+        AWS_PROFILE: 'deploy',
+        AWS_CONFIG_FILE: file('config', '[deploy]\nendpoint_url = http://127.0.0.1:1\n'),
+        AWS_SHARED_CREDENTIALS_FILE: file('credentials', `[deploy]\nendpoint_url = ${sandbox.env().AWS_ENDPOINT_URL}\n`),
+      })],
+    ])('%s', async (_case, env) => {
+      const result = await assume({}, env());
+      expect(errors(result)).toEqual([]);
+      expect(result.outputs['aws-account-id']).toBe(sandbox.accountId);
+      expect(stsCalls()).toHaveLength(1);
+    });
+  });
+
+  it.each([
+    ['fips-us-east-1', 'sts-fips.us-east-1.amazonaws.com:443'],
+    ['fips-us-gov-west-1', 'sts.us-gov-west-1.amazonaws.com:443'],
+  ])('sends aws-region %s to the FIPS host %s', async (region, authority) => {
+    // AWS itself is out of reach: the proxy, refusing, tells which host the step asked for.
+    const proxy = await startProxy(407);
+    try {
+      const result = await assume({ 'aws-region': region }, { AWS_ENDPOINT_URL: '', https_proxy: proxy.url });
+      expect(result.exitCode).toBe(1);
+      expect(proxy.seen).toEqual([{ authority, auth: undefined }]);
+      expect(errors(result)).toEqual([expect.stringContaining(`answered CONNECT ${authority} with HTTP 407`)]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it.each<[string, () => void, RegExp]>([
     [
       'IDPCommunicationError (HTTP 400, as STS answers it)',
@@ -316,7 +369,6 @@ describe('assume-role reaches STS as the SDK did', () => {
   });
 
   it.each<[string, Record<string, string>, string]>([
-    ['an endpoint setting that is not a boolean', { AWS_USE_DUALSTACK_ENDPOINT: 'yes' }, 'Environment variable AWS_USE_DUALSTACK_ENDPOINT must be true or false, got "yes"'],
     ['FIPS with a configured endpoint', { AWS_USE_FIPS_ENDPOINT: 'true' }, 'Invalid Configuration: FIPS and custom endpoint are not supported'],
     ['an endpoint that is not a URL', { AWS_ENDPOINT_URL_STS: 'sts.example' }, 'Environment variable AWS_ENDPOINT_URL_STS must be a URL'],
   ])('refuses %s before asking for a token or calling STS', async (_case, env, message) => {
