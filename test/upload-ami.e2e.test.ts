@@ -176,7 +176,7 @@ describe('an image from nix build', () => {
       virtualizationType: 'hvm',
     });
     expect(registered.tpmSupport).toBeUndefined();
-    expect(Object.fromEntries(registered.tags)).toEqual({ Team: 'platform', NixStorePath: uefi.storePath });
+    expect(Object.fromEntries(registered.tags)).toEqual({ Team: 'platform', NixStorePath: uefi.storePath, NixStoreFile: uefi.raw });
     expect(registered.deprecationTime!.getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000);
     expect(result.summary).toContain(`https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=${imageId}`);
     expect(result.summary).toMatch(/```mermaid\ngantt\n[\s\S]*Upload :done, \d+, \d+[\s\S]*Register image :done/);
@@ -206,6 +206,78 @@ describe('an image from nix build', () => {
     const result = await upload({ 'image-info': uefi.info, 'tpm-support': 'true', 'image-name': 'nixos-tpm' });
     expect(errors(result)).toEqual([]);
     expect(image(result.outputs['image-id']).tpmSupport).toBe('v2.0');
+  });
+});
+
+/**
+ * One store path holding two disks, `uefi.raw` and `bios.raw` (distinct ext4 file systems): the identity of an upload
+ * is the file, not the store path.
+ */
+describe('two disks in one store path', () => {
+  let pair: { storePath: string; uefi: string; bios: string; uefiBytes: Buffer; biosBytes: Buffer };
+  beforeAll(() => {
+    const out = join(work, 'two-disks');
+    mkdirSync(out, { recursive: true });
+    for (const name of ['uefi', 'bios']) {
+      const files = join(work, `two-${name}`);
+      mkdirSync(files, { recursive: true });
+      writeFileSync(join(files, 'blob'), randomBytes(2 * 1024 * 1024));
+      execFileSync(MKFS, ['-q', '-F', '-t', 'ext4', '-L', name, '-d', files, join(out, `${name}.raw`), '8M'], { timeout: 60_000 });
+    }
+    const storePath = execFileSync('nix-store', ['--add', out], { encoding: 'utf8', timeout: 120_000 }).trim();
+    pair = {
+      storePath,
+      uefi: join(storePath, 'uefi.raw'),
+      bios: join(storePath, 'bios.raw'),
+      uefiBytes: readFileSync(join(storePath, 'uefi.raw')),
+      biosBytes: readFileSync(join(storePath, 'bios.raw')),
+    };
+  }, 240_000);
+  const uefiInputs = () => ({ image: pair.uefi, 'boot-mode': 'uefi', architecture: 'x86_64' });
+  const biosInputs = () => ({ image: pair.bios, 'boot-mode': 'legacy-bios', architecture: 'x86_64' });
+
+  it('refuses, before any upload, the other disk under the name the first one took', async () => {
+    const first = await upload(uefiInputs());
+    expect(errors(first)).toEqual([]);
+    expect(image(first.outputs['image-id']).tags.get('NixStoreFile')).toBe(pair.uefi);
+
+    sandbox.calls.clear();
+    const second = await upload(biosInputs());
+    expect(second.exitCode).toBe(1);
+    expect(errors(second).join('\n')).toMatch(
+      new RegExp(`image named "nixos-x86_64-linux-${pair.storePath.slice(11, 43)}" \\(${first.outputs['image-id']}\\) exists .* holds "${pair.uefi}", not "${pair.bios}".*set another image-name`),
+    );
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
+    expect(second.outputs['image-id']).toBeUndefined();
+  });
+
+  it('uploads the other disk under another name, not reusing the first disk\'s snapshot', async () => {
+    const first = await upload(uefiInputs());
+    expect(errors(first)).toEqual([]);
+
+    const second = await upload({ ...biosInputs(), 'image-name': 'bios-one' });
+    expect(errors(second)).toEqual([]);
+    expect(second.outputs['snapshot-id']).not.toBe(first.outputs['snapshot-id']);
+    expect(Number(second.outputs['uploaded-bytes'])).toBeGreaterThan(0);
+    expect(image(second.outputs['image-id'])).toMatchObject({ bootMode: 'legacy-bios', name: 'bios-one' });
+    expect((await readBack(second.outputs['snapshot-id'], pair.biosBytes.length)).bytes.equals(pair.biosBytes)).toBe(true);
+    expect(sandbox.calls.of('StartSnapshot')).toHaveLength(2);
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['NitroTPM', { 'tpm-support': 'true' }, /tpm-support false \(asked true\)/],
+    ['the volume type', { 'volume-type': 'io2' }, /volume-type gp3 \(asked io2\)/],
+    ['the boot mode', { 'boot-mode': 'legacy-bios' }, /boot-mode uefi \(asked legacy-bios\)/],
+  ])('refuses a re-run of the same disk and name that changes %s, before any upload', async (_case, change, message) => {
+    const first = await upload(uefiInputs());
+    expect(errors(first)).toEqual([]);
+
+    sandbox.calls.clear();
+    const again = await upload({ ...uefiInputs(), ...change });
+    expect(again.exitCode).toBe(1);
+    expect(errors(again).join('\n')).toMatch(message);
+    expect(errors(again).join('\n')).toMatch(/other settings.*set another image-name/);
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { poll, type PollResult } from '../shared/poller.js';
-import { STORE_PATH_TAG, type registerImageRequest } from './plan.js';
+import { STORE_FILE_TAG, type registerImageRequest } from './plan.js';
 
 /** Between two looks at a snapshot or an image: AWS takes tens of seconds to minutes; a look is one cheap call. */
 export const POLL_INTERVAL_MS = 2_000;
@@ -23,30 +23,27 @@ export const POLL_INTERVAL_MS = 2_000;
 // ---- what exists already: a re-run reuses it ----
 
 /**
- * This account's images named `name` and tagged with `storePath` (DescribeImages with `Owners: self`, filters
- * `name` and `tag:NixStorePath`), any state but deregistered.
+ * This account's images named `name` (DescribeImages with `Owners: self`, filter `name`), any state but
+ * deregistered, whatever file they hold: the name is unique per region, so one of another file blocks ours.
  */
-export async function findImages(ec2: EC2Client, name: string, storePath: string, signal?: AbortSignal): Promise<Image[]> {
+export async function findImages(ec2: EC2Client, name: string, signal?: AbortSignal): Promise<Image[]> {
   const answer = await ec2.send(
     new DescribeImagesCommand({
       Owners: ['self'],
-      Filters: [
-        { Name: 'name', Values: [name] },
-        { Name: `tag:${STORE_PATH_TAG}`, Values: [storePath] },
-      ],
+      Filters: [{ Name: 'name', Values: [name] }],
     }),
     { abortSignal: signal },
   );
   return (answer.Images ?? []).filter((image) => image.State !== 'deregistered');
 }
 
-/** A completed snapshot of this account tagged with `storePath`, the newest one, if any. */
-export async function findSnapshot(ec2: EC2Client, storePath: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
+/** A completed snapshot of this account of the image file `file` (tag `NixStoreFile`), the newest one, if any. */
+export async function findSnapshot(ec2: EC2Client, file: string, signal?: AbortSignal): Promise<Snapshot | undefined> {
   const answer = await ec2.send(
     new DescribeSnapshotsCommand({
       OwnerIds: ['self'],
       Filters: [
-        { Name: `tag:${STORE_PATH_TAG}`, Values: [storePath] },
+        { Name: `tag:${STORE_FILE_TAG}`, Values: [file] },
         { Name: 'status', Values: ['completed'] },
       ],
     }),

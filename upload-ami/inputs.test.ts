@@ -74,6 +74,7 @@ describe('upload-ami inputs', () => {
     ['a bad copy region', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'copy-to-regions': 'eu-west-1,mars' }, /'copy-to-regions' items must each be an AWS region.*"mars"/],
     ['the own region as copy', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'copy-to-regions': 'eu-central-1' }, /must not name the upload's own region/],
     ['the store path tag', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', tags: 'NixStorePath=x' }, /'tags' must not set NixStorePath/],
+    ['the store file tag', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', tags: 'NixStoreFile=x' }, /'tags' must not set NixStoreFile/],
     ['an aws: tag', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', tags: 'aws:x=y' }, /'tags' lines must each be Key=Value/],
     ['a deprecation past ten years', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'deprecate-after-days': '3651' }, /'deprecate-after-days' must be an integer 1-3650/],
   ])('refuses %s', (_case, values, message) => expect(failure(values)).toMatch(message));

@@ -19,6 +19,7 @@ import {
   IMAGE_NAME_FORM,
   MAX_VOLUME_GIB,
   parseImageInfo,
+  STORE_FILE_TAG,
   STORE_PATH_TAG,
   storePathOf,
   VOLUME_TYPES,
@@ -105,9 +106,11 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   if (!(read.timeoutMinutes > 0 && read.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
     reject(Input.TimeoutMinutes, `must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${read.timeoutMinutes}`);
   }
-  if (read.tags.length + 1 > MAX_TAGS) reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG} that is over EC2's ${MAX_TAGS}`);
+  if (read.tags.length + 2 > MAX_TAGS) reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG} and ${STORE_FILE_TAG} that is over EC2's ${MAX_TAGS}`);
   for (const { key, value } of read.tags) {
-    if (key === STORE_PATH_TAG) reject(Input.Tags, `must not set ${STORE_PATH_TAG}: the action tags the image's store path itself`);
+    for (const own of [STORE_PATH_TAG, STORE_FILE_TAG]) {
+      if (key === own) reject(Input.Tags, `must not set ${own}: the action tags the image's store path and file itself`);
+    }
     if (value.length > 256) reject(Input.Tags, `value of ${JSON.stringify(key)} is over EC2's 256 characters`);
   }
   const region = resolveRegion(read.awsRegion, env);

@@ -28,7 +28,7 @@ import {
   waitForSnapshot,
 } from './aws.js';
 import { readInputs, type UploadAmiInputs } from './inputs.js';
-import { blockCount, BLOCK_SIZE, STORE_PATH_TAG, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, volumeGiB } from './plan.js';
+import { blockCount, BLOCK_SIZE, STORE_FILE_TAG, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, reuseProblem, volumeGiB } from './plan.js';
 import { uploadSummary, type UploadState } from './summary.js';
 import { uploadBlocks } from './upload.js';
 
@@ -115,14 +115,32 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
     if (!regionClients.has(region)) regionClients.set(region, clientFactory({ region, credentials: assumed?.credentials })(EC2Client));
     return regionClients.get(region)!;
   };
-  const tags = resourceTags(inputs.tags, inputs.storePath);
+  const tags = resourceTags(inputs.tags, inputs.storePath, inputs.source.file);
   const run = `${process.env.GITHUB_RUN_ID ?? ''}-${process.env.GITHUB_RUN_ATTEMPT ?? ''}`;
 
   try {
-    // ---- an image of this store path and name: nothing to upload ----
-    const existing = inputs.storePath
-      ? await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, inputs.storePath!, signal))
-      : [];
+    // ---- the registration wanted; an image of this name is ours only for the same file and settings ----
+    const wanted = (snapshotId: string) =>
+      registerImageRequest({
+        name: inputs.imageName,
+        description: inputs.description || undefined,
+        snapshotId,
+        volumeGiB: volumeGiB(inputs.imageBytes),
+        volumeType: inputs.volumeType,
+        source: inputs.source,
+        tpm: inputs.tpmSupport,
+        tags,
+      });
+    const file = inputs.storePath ? inputs.source.file : undefined;
+    const existing = await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, signal));
+    const taken = pick(existing) ?? existing[0];
+    const problem = taken ? reuseProblem(taken, file, wanted('')) : undefined;
+    if (taken && problem) {
+      throw new Error(
+        `An image named ${JSON.stringify(inputs.imageName)} (${taken.ImageId}) exists in ${inputs.awsRegion}, but ${problem}: ` +
+          'AMI names are unique per region: set another image-name, or deregister it.',
+      );
+    }
     let imageId = pick(existing)?.ImageId;
     if (imageId) {
       const found = pick(existing)!;
@@ -130,10 +148,10 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       state.images[inputs.awsRegion] = imageId;
       state.snapshotId = found.BlockDeviceMappings?.find((b) => b.DeviceName === found.RootDeviceName)?.Ebs?.SnapshotId;
       state.snapshotReused = true;
-      log.info(`Image ${imageId} (${inputs.imageName}) of ${inputs.storePath} exists already in ${inputs.awsRegion}: nothing to upload.`);
+      log.info(`Image ${imageId} (${inputs.imageName}) of ${inputs.source.file} exists already in ${inputs.awsRegion}: nothing to upload.`);
     } else {
       // ---- a completed snapshot of this store path (an earlier run failed after it), else an upload ----
-      const snapshot = inputs.storePath ? await findSnapshot(ec2, inputs.storePath, signal) : undefined;
+      const snapshot = file ? await findSnapshot(ec2, file, signal) : undefined;
       if (snapshot?.SnapshotId) {
         state.snapshotId = snapshot.SnapshotId;
         state.snapshotReused = true;
@@ -153,22 +171,13 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       }
 
       // ---- register, tag, wait ----
-      const request = registerImageRequest({
-        name: inputs.imageName,
-        description: inputs.description || undefined,
-        snapshotId: state.snapshotId!,
-        volumeGiB: volumeGiB(inputs.imageBytes),
-        volumeType: inputs.volumeType,
-        source: inputs.source,
-        tpm: inputs.tpmSupport,
-        tags,
-      });
+      const request = wanted(state.snapshotId!);
       imageId = await phase(state, 'Register image', async () => {
         const id = await registerImage(ec2, request, signal).catch((error: unknown) => {
           if ((error as Error).name === 'InvalidAMIName.Duplicate') {
             throw new Error(
               `An image named ${JSON.stringify(inputs.imageName)} exists in ${inputs.awsRegion} but is not tagged ` +
-                `${STORE_PATH_TAG}=${inputs.storePath ?? '(no store path)'}: set another image-name, or deregister it.`,
+                `${STORE_FILE_TAG}=${file ?? '(a file outside the store)'}: set another image-name, or deregister it.`,
             );
           }
           throw error;
@@ -190,7 +199,8 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
         const copies = await Promise.allSettled(
           inputs.copyToRegions.map(async (region) => {
             const target = ec2In(region);
-            const found = inputs.storePath ? pick(await findImages(target, inputs.imageName, inputs.storePath, signal)) : undefined;
+            const named = pick(await findImages(target, inputs.imageName, signal));
+            const found = named && file && named.Tags?.some((t) => t.Key === STORE_FILE_TAG && t.Value === file) ? named : undefined;
             const id =
               found?.ImageId ??
               (await copyImage(
@@ -256,7 +266,7 @@ async function uploadSnapshot(
       description: inputs.description || inputs.imageName,
       tags,
       // The same run attempt gets the same snapshot back; a new attempt starts a new one.
-      clientToken: clientToken('StartSnapshot', inputs.storePath ?? inputs.source.file, inputs.imageBytes, inputs.imageName, run),
+      clientToken: clientToken('StartSnapshot', inputs.source.file, inputs.imageBytes, inputs.imageName, run),
       timeoutMinutes: inputs.timeoutMinutes,
     },
     signal,

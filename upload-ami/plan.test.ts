@@ -17,6 +17,7 @@ import {
   parseImageInfo,
   registerImageRequest,
   resourceTags,
+  reuseProblem,
   storePathOf,
   volumeGiB,
 } from './plan.js';
@@ -121,12 +122,13 @@ describe('names and store paths', () => {
     expect(defaultImageName({ ...source, label: undefined }, undefined)).toBe('nixos-arm64-linux');
   });
 
-  it('tags the store path after the user tags', () => {
-    expect(resourceTags([{ key: 'Team', value: 'platform' }], STORE)).toEqual([
+  it('tags the store path and the file after the user tags', () => {
+    expect(resourceTags([{ key: 'Team', value: 'platform' }], STORE, `${STORE}/nixos.raw`)).toEqual([
       { Key: 'Team', Value: 'platform' },
       { Key: 'NixStorePath', Value: STORE },
+      { Key: 'NixStoreFile', Value: `${STORE}/nixos.raw` },
     ]);
-    expect(resourceTags([], undefined)).toEqual([]);
+    expect(resourceTags([], undefined, '/tmp/nixos.raw')).toEqual([]);
   });
 });
 
@@ -218,6 +220,35 @@ describe('registerImageRequest', () => {
     expect(arm).not.toHaveProperty('Description');
     expect(arm).not.toHaveProperty('TagSpecifications');
     expect(registerImageRequest({ ...base, tpm: false, source: { file: 'x', bootMode: 'legacy-bios', architecture: 'x86_64' } }).BootMode).toBe('legacy-bios');
+  });
+
+  describe('reuseProblem: an image of the name is ours only for the same file and settings', () => {
+    const file = `${STORE}/uefi.raw`;
+    const request = registerImageRequest({ ...base, tpm: false, source: { file, bootMode: 'uefi', architecture: 'x86_64' } });
+    const same = {
+      Architecture: 'x86_64',
+      BootMode: 'uefi',
+      EnaSupport: true,
+      ImdsSupport: 'v2.0',
+      RootDeviceName: '/dev/xvda',
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'gp3' } }],
+      Tags: [{ Key: 'NixStoreFile', Value: file }],
+    };
+    it.each<[string, object, string | undefined, RegExp | undefined]>([
+      ['the same file and settings', {}, file, undefined],
+      ['another file of the same store path', { Tags: [{ Key: 'NixStoreFile', Value: `${STORE}/bios.raw` }] }, file, /holds ".*bios\.raw", not ".*uefi\.raw"/],
+      ['no file tag (an image of another tool)', { Tags: [] }, file, /another disk \(no NixStoreFile tag\)/],
+      ['a file outside the store', {}, undefined, /not "nixos-x"/],
+      ['another boot mode', { BootMode: 'legacy-bios' }, file, /boot-mode legacy-bios \(asked uefi\)/],
+      ['NitroTPM on', { TpmSupport: 'v2.0' }, file, /tpm-support true \(asked false\)/],
+      ['another volume type', { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: 'io2' } }] }, file, /volume-type io2 \(asked gp3\)/],
+      ['another architecture and IMDSv1', { Architecture: 'arm64', ImdsSupport: undefined }, file, /architecture arm64 \(asked x86_64\), IMDS support v1\.0 and v2\.0/],
+      ['no ENA', { EnaSupport: false }, file, /ENA support false \(asked true\)/],
+    ])('%s', (_, change, asked, problem) => {
+      const answer = reuseProblem({ ...same, ...change }, asked, request);
+      if (problem) expect(answer).toMatch(problem);
+      else expect(answer).toBeUndefined();
+    });
   });
 
   it('deprecates to the minute', () => {

@@ -13,6 +13,8 @@ export const MAX_VOLUME_GIB = 65_536;
 
 /** The tag on the snapshot and every image that names the image's store path: what makes a re-run a no-op. */
 export const STORE_PATH_TAG = 'NixStorePath';
+/** The tag naming the image file itself (its full path in the store): the identity of an upload and of its reuse. */
+export const STORE_FILE_TAG = 'NixStoreFile';
 
 /** EC2's `BootModeValues` that a NixOS image can have (`uefi-preferred` is for images that boot either way). */
 export const BOOT_MODES = ['uefi', 'legacy-bios'] as const;
@@ -209,8 +211,46 @@ export function registerImageRequest(o: RegisterOptions) {
 }
 
 /** The tags of the snapshot and of every image: the user's, then the store path's (which the user cannot set). */
-export function resourceTags(tags: Array<{ key: string; value: string }>, storePath: string | undefined): Array<{ Key: string; Value: string }> {
-  return [...tags.map(({ key, value }) => ({ Key: key, Value: value })), ...(storePath ? [{ Key: STORE_PATH_TAG, Value: storePath }] : [])];
+export function resourceTags(tags: Array<{ key: string; value: string }>, storePath: string | undefined, file?: string): Array<{ Key: string; Value: string }> {
+  return [
+    ...tags.map(({ key, value }) => ({ Key: key, Value: value })),
+    ...(storePath ? [{ Key: STORE_PATH_TAG, Value: storePath }] : []),
+    ...(storePath && file ? [{ Key: STORE_FILE_TAG, Value: file }] : []),
+  ];
+}
+
+/** What an existing image of the wanted name is described as by DescribeImages (the members compared). */
+export interface ExistingImage {
+  Architecture?: string;
+  BootMode?: string;
+  TpmSupport?: string;
+  EnaSupport?: boolean;
+  ImdsSupport?: string;
+  RootDeviceName?: string;
+  BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { VolumeType?: string } }>;
+  Tags?: Array<{ Key?: string; Value?: string }>;
+}
+
+/**
+ * Whether an existing image named like ours (AMI names are unique per account and region) may be output as ours:
+ * only when it was registered from the same file (its {@link STORE_FILE_TAG} is `file`; a file outside the store is
+ * never reused) with the same settings as `request` (architecture, boot mode, NitroTPM, root volume type, ENA, IMDS).
+ * Returns undefined to reuse it, else why not, naming what differs: the caller refuses before any upload.
+ */
+export function reuseProblem(image: ExistingImage, file: string | undefined, request: ReturnType<typeof registerImageRequest>): string | undefined {
+  const tagged = image.Tags?.find((t) => t.Key === STORE_FILE_TAG)?.Value;
+  if (!file || tagged !== file) return `it holds ${tagged ? JSON.stringify(tagged) : 'another disk (no ' + STORE_FILE_TAG + ' tag)'}, not ${JSON.stringify(file ?? request.Name)}`;
+  const root = image.BlockDeviceMappings?.find((b) => b.DeviceName === image.RootDeviceName)?.Ebs;
+  const settings: Array<[string, unknown, unknown]> = [
+    ['architecture', image.Architecture, request.Architecture],
+    ['boot-mode', image.BootMode, request.BootMode],
+    ['tpm-support', image.TpmSupport === 'v2.0', request.TpmSupport === 'v2.0'],
+    ['volume-type', root?.VolumeType, request.BlockDeviceMappings[0].Ebs.VolumeType],
+    ['ENA support', image.EnaSupport === true, request.EnaSupport],
+    ['IMDS support', image.ImdsSupport ?? 'v1.0 and v2.0', request.ImdsSupport],
+  ];
+  const differ = settings.filter(([, had, want]) => had !== want).map(([name, had, want]) => `${name} ${String(had)} (asked ${String(want)})`);
+  return differ.length > 0 ? `it was registered with other settings: ${differ.join(', ')}` : undefined;
 }
 
 /** `DeprecateAt` for `days` from `now`: EC2 takes whole minutes (seconds are rounded), at most ten years ahead. */
