@@ -264,6 +264,18 @@ describe('two disks in one store path', () => {
     expect(sandbox.calls.of('StartSnapshot')).toHaveLength(2);
   });
 
+  it('refuses a copy to a region where the name holds the other disk, and copies nothing there', async () => {
+    const there = await upload({ ...biosInputs(), 'image-name': 'shared-name', 'aws-region': 'eu-west-1' });
+    expect(errors(there)).toEqual([]);
+
+    const result = await upload({ ...uefiInputs(), 'image-name': 'shared-name', 'copy-to-regions': 'eu-west-1' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result).join('\n')).toMatch(
+      new RegExp(`eu-west-1: an image named "shared-name" \\(${there.outputs['image-id']}\\) exists there, but it holds "${pair.bios}", not "${pair.uefi}"`),
+    );
+    expect(sandbox.calls.of('CopyImage')).toEqual([]);
+  });
+
   it.each<[string, Record<string, string>, RegExp]>([
     ['NitroTPM', { 'tpm-support': 'true' }, /tpm-support false \(asked true\)/],
     ['the volume type', { 'volume-type': 'io2' }, /volume-type gp3 \(asked io2\)/],

@@ -201,6 +201,11 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
             const target = ec2In(region);
             const named = pick(await findImages(target, inputs.imageName, signal));
             const found = named && file && named.Tags?.some((t) => t.Key === STORE_FILE_TAG && t.Value === file) ? named : undefined;
+            const problem = named ? reuseProblem(named, file, wanted(source)) : undefined;
+            // A copy keeps the source's settings but not its snapshot: only the file and the settings tell.
+            if (named && problem) {
+              throw new Error(`an image named ${JSON.stringify(inputs.imageName)} (${named.ImageId}) exists there, but ${problem}: set another image-name, or deregister it`);
+            }
             const id =
               found?.ImageId ??
               (await copyImage(
