@@ -301,6 +301,8 @@ export type ExecutionEnding =
 export type RevertResult =
   | { kind: 'reverted'; storePath: string; version: string }
   | { kind: 'revert-failed'; storePath: string; error: string }
+  /** The revert was refused: someone else changed the association after this step did; `version` is theirs. */
+  | { kind: 'changed-elsewhere'; storePath: string; version: string }
   /** Nothing to return to, or not asked to: `why` says which. */
   | { kind: 'kept'; why: string };
 
@@ -347,6 +349,8 @@ export function revertText(revert: RevertResult | undefined): string {
       return ` Deploy failed; association returned to ${revert.storePath}, version ${revert.version}.`;
     case 'revert-failed':
       return ` Returning the association to ${revert.storePath} failed: ${revert.error}.`;
+    case 'changed-elsewhere':
+      return ` Not reverted: the association was changed by someone else (version ${revert.version}); it was not returned to ${revert.storePath}.`;
     case 'kept':
       return ` The association keeps the new settings (${revert.why}).`;
   }

@@ -28,11 +28,14 @@ import {
   decideAssociationOutcome,
   decideRevert,
   desiredSettings,
+  differences,
   planAssociation,
   storePathOf,
   type AssociationOutputs,
   type AssociationPlan,
+  type AssociationSettings,
   type ExecutionEnding,
+  type FoundAssociation,
   type ExecutionState,
   type RevertResult,
 } from './association-plan.js';
@@ -100,6 +103,15 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
       // Someone (or this step's own unanswered update) changed the association since it was read: read it again.
       if ((error as Error).name !== VERSION_RACE || attempt > 1) throw error;
       log.info(`The association ${name} changed while being updated (${VERSION_RACE}); reading it again`);
+      const plan = state.plan;
+      const again = await findAssociation(ssm, name, signal);
+      if (plan.kind === 'update' && ownLostUpdate(plan, again, desired)) {
+        // The first read's settings stay what a revert returns to, and its executions what the wait looks past.
+        state.association = { id: plan.id, version: again!.version };
+        state.changing = false;
+        log.info(`The association ${name} was updated by this step's unanswered UpdateAssociation (version ${plan.version} -> ${again!.version})`);
+        break;
+      }
     }
   }
   const { id, version } = state.association;
@@ -136,7 +148,21 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
     return;
   }
   const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
-  state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, region: inputs.awsRegion, cause, log: log.info });
+  state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, madeVersion: version, region: inputs.awsRegion, cause, log: log.info });
+}
+
+/**
+ * Whether the association, read again after a refused resend, holds the version this step's unanswered update made:
+ * the settings it sent, exactly one version after the one the update was held to (SSM numbers versions 1, 2, ...).
+ * Another writer making the very same settings in that window is taken for this step, which is harmless: the
+ * association then holds what this step wanted, and a revert returns it to what it held before the step.
+ */
+export function ownLostUpdate(
+  plan: Extract<AssociationPlan, { kind: 'update' }>,
+  found: FoundAssociation | undefined,
+  desired: AssociationSettings,
+): boolean {
+  return found !== undefined && found.id === plan.id && Number(found.version) === Number(plan.version) + 1 && differences(found.settings, desired).length === 0;
 }
 
 /** Creates, updates or applies the association as planned; returns its ID and the version that holds `desired`. */

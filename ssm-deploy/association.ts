@@ -269,20 +269,30 @@ async function lastLook(ssm: SSMClient, query: ExecutionQuery, log: (line: strin
 // ---- Returning the association to its previous settings ------------------------------------------------------------
 
 /**
- * UpdateAssociation back to `previous` (a new association version, which SSM applies to the targets at once), within
- * one abort budget (shared/abort-budget.ts: seconds after a cancellation, a minute otherwise), each hung attempt cut
- * and tried again. Logs what it did. Never throws.
+ * UpdateAssociation back to `previous` (a new association version, which SSM applies to the targets at once), held
+ * to `madeVersion`, the version this step made: SSM refuses it (`InvalidAssociationVersion`) when someone else has
+ * changed the association since, whose change is then left in place and reported (with the version it holds, from
+ * DescribeAssociation), never overwritten. Within one abort budget (shared/abort-budget.ts: seconds after a
+ * cancellation, a minute otherwise), each hung attempt cut and tried again. Logs what it did. Never throws.
  */
 export async function revertAssociation(
   ssm: SSMClient,
-  options: { id: string; name: string; previous: AssociationSettings; region: string; cause: AbortCause; log: (line: string) => void },
+  options: {
+    id: string;
+    name: string;
+    previous: AssociationSettings;
+    madeVersion: string;
+    region: string;
+    cause: AbortCause;
+    log: (line: string) => void;
+  },
 ): Promise<RevertResult> {
   const storePath = storePathOf(options.previous);
   const calls = abortCalls(abortBudgetMs(options.cause), options.log);
   try {
     const answer = await calls.call('UpdateAssociation (revert)', (signal) =>
       ssm.send(
-        new UpdateAssociationCommand(updateAssociationInput(options.id, options.name, options.previous, options.region, '$LATEST')),
+        new UpdateAssociationCommand(updateAssociationInput(options.id, options.name, options.previous, options.region, options.madeVersion)),
         { abortSignal: signal },
       ),
     );
@@ -290,6 +300,14 @@ export async function revertAssociation(
     options.log(`Deploy failed; association ${options.name} returned to ${storePath}, version ${version}`);
     return { kind: 'reverted', storePath, version };
   } catch (error) {
+    if ((error as Error).name === 'InvalidAssociationVersion') {
+      const version = await calls
+        .call('DescribeAssociation', (signal) => ssm.send(new DescribeAssociationCommand({ AssociationId: options.id }), { abortSignal: signal }))
+        .then((d) => d.AssociationDescription?.AssociationVersion ?? 'unknown')
+        .catch(() => 'unknown');
+      options.log(`Not returning the association ${options.name} to ${storePath}: it was changed by someone else (version ${version})`);
+      return { kind: 'changed-elsewhere', storePath, version };
+    }
     const message = errorMessage(error);
     options.log(`Could not return the association ${options.name} to ${storePath}: ${message}`);
     return { kind: 'revert-failed', storePath, error: message };

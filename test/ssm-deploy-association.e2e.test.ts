@@ -4,6 +4,7 @@
  * clock runs fast, so an instance's 10-second deploy takes a fraction of a real second; the action's own poll
  * interval and timeout are real time.
  */
+import { SSMClient, UpdateAssociationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
@@ -23,6 +24,7 @@ beforeEach(() => {
 });
 
 const OLD_PATH = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-prometheus-25.05';
+const OTHER_PATH = '/nix/store/9x7m2a1k4kbcz0zd7r6ahdwvfspv1chq-nixos-system-prometheus-25.05';
 const NAME = 'nixos-prometheus';
 const BASE = { mode: 'association', 'association-name': NAME, targets: 'tag:Role=prometheus', 'store-path': STORE_PATH, 'poll-interval-seconds': '1' };
 const TAGS = { Role: 'prometheus' };
@@ -182,7 +184,8 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(errors(result)).toEqual([expect.stringContaining(message)]);
     expect(errors(result)[0]).toContain(`${instanceId(2)} Failed (exit 2: rolled back to the previous generation)`);
     expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
-    expect(params('UpdateAssociation')[1]).toMatchObject({ AssociationId: id, AssociationVersion: '$LATEST', DocumentVersion: '1' });
+    // Held to the version this step made, so that a change made meanwhile by someone else is refused, not overwritten.
+    expect(params('UpdateAssociation')[1]).toMatchObject({ AssociationId: id, AssociationVersion: '2', DocumentVersion: '1' });
     expect(result.outputs).toMatchObject({ 'association-version': '2', 'reverted-version': '3', 'failed-count': '1', 'succeeded-count': '2' });
     expect(instancesOf(result).find((i) => i.instanceId === instanceId(2))).toMatchObject({ status: 'Failed', responseCode: 2 });
     // The failed instance's output, read from the Run Command invocation the execution ran as.
@@ -190,8 +193,44 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(result.logLines).toContain('health check failed: prometheus.service');
     expect(result.logLines).toContain(`Deploy failed; association ${NAME} returned to ${OLD_PATH}, version 3`);
     expect(result.summary).toContain(`returned to ${OLD_PATH}, version 3`);
+    expect(result.summary).toContain('1 -&gt; 2 -&gt; 3 (updated, then reverted)');
     const latest = sandbox.ssm.associations.store.find(id).versions.at(-1)!;
     expect(latest.parameters?.storePath).toEqual([OLD_PATH]);
+  });
+
+  it('does not overwrite a change someone else made meanwhile: the revert, held to its own version, is refused and reported', async () => {
+    addInstances(3);
+    const first = await existing({ 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), failing(2));
+    // The clock stands still until the other writer's update is in: the step's execution cannot end before it.
+    sandbox.clock.setSpeed(0);
+    const running = deploy({ 'max-concurrency': '100%' });
+    const store = sandbox.ssm.associations.store;
+    while (store.find(id).versions.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = new SSMClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: sandbox.env().AWS_ACCESS_KEY_ID, secretAccessKey: sandbox.env().AWS_SECRET_ACCESS_KEY },
+    });
+    const theirs = await other.send(
+      new UpdateAssociationCommand({ AssociationId: id, Name: 'NixOS-Deploy', DocumentVersion: '1', Parameters: { storePath: [OTHER_PATH] }, Targets: [{ Key: 'tag:Role', Values: ['prometheus'] }] }),
+    );
+    other.destroy();
+    expect(theirs.AssociationDescription?.AssociationVersion).toBe('3');
+    sandbox.clock.setSpeed(SPEED);
+    const result = await running;
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('Not reverted: the association was changed by someone else (version 3)')]);
+    expect(sandbox.calls.of('UpdateAssociation').map((c) => [c.params.AssociationVersion, c.errorCode ?? 'ok'])).toEqual([
+      ['1', 'ok'],
+      [undefined, 'ok'],
+      ['2', 'InvalidAssociationVersion'],
+    ]);
+    expect(store.find(id).versions.at(-1)!.parameters?.storePath).toEqual([OTHER_PATH]);
+    expect(result.outputs['reverted-version']).toBeUndefined();
+    expect(result.summary).toContain('not reverted: the association was changed by someone else (version 3)');
   });
 
   it('on-failure: keep leaves the new settings, and says so', async () => {
@@ -330,8 +369,33 @@ describe('ssm-deploy association mode under load and faults', () => {
     expect(sandbox.calls.of('UpdateAssociation').map((c) => [c.params.AssociationVersion, c.errorCode ?? 'ok'])).toContainEqual(['1', 'InvalidAssociationVersion']);
     expect(sandbox.ssm.associations.store.find(id).versions.map((v) => v.version)).toEqual([1, 2]);
     expect(result.logLines).toContain(`The association ${NAME} changed while being updated (InvalidAssociationVersion); reading it again`);
-    expect(params('StartAssociationsOnce')).toEqual([{ AssociationIds: [id] }]);
+    expect(result.logLines).toContain(`The association ${NAME} was updated by this step's unanswered UpdateAssociation (version 1 -> 2)`);
+    // The update's own execution is the one followed: nothing is applied a second time.
+    expect(sandbox.calls.of('StartAssociationsOnce')).toHaveLength(0);
     expect(result.outputs).toMatchObject({ 'association-version': '2', 'succeeded-count': '2' });
+    expect(result.outputs['execution-id']).toBe(executionsOf(id).find((e) => e.trigger === 'update')?.executionId);
+    expect(result.summary).toContain('1 -&gt; 2 (updated)');
+  }, 60_000);
+
+  it('an UpdateAssociation whose answer was lost, then a failure: the revert returns to the settings read before the update', async () => {
+    addInstances(3);
+    const first = await existing({ 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), { status: 'Failed', responseCode: 2, stdout: 'health check failed', durationSeconds: 5 });
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'UpdateAssociation', count: 1 });
+    const result = await deploy({ 'max-concurrency': '100%' }, { timeoutMs: 55_000, env: { [TEST_TIMEOUT_VARIABLE]: '1000' } });
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Deploy failed; association returned to ${OLD_PATH}, version 3.`)]);
+    expect(sandbox.ssm.associations.store.find(id).versions.map((v) => [v.version, v.parameters?.storePath?.[0]])).toEqual([
+      [1, OLD_PATH],
+      [2, STORE_PATH],
+      [3, OLD_PATH],
+    ]);
+    expect(params('UpdateAssociation').at(-1)).toMatchObject({ AssociationVersion: '2' });
+    expect(result.outputs).toMatchObject({ 'association-version': '2', 'reverted-version': '3', 'failed-count': '1' });
+    expect(result.summary).toContain('1 -&gt; 2 -&gt; 3 (updated, then reverted)');
+    expect(result.summary).toContain(`${OLD_PATH} -&gt; ${STORE_PATH}`);
   }, 60_000);
 
   it('makes its calls as role-to-assume, exporting nothing and printing no secret', async () => {
