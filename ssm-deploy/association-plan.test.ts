@@ -151,6 +151,21 @@ describe('the execution this change caused', () => {
     expect(pickExecution(listed, version, after)?.ExecutionId).toBe(expected);
   });
 
+  const counted = (id: string, seconds: number, status: string, counts: string): AssociationExecution => ({
+    ...execution(id, '5', seconds),
+    Status: status,
+    ResourceCountByStatus: counts,
+  });
+  it.each<[string, AssociationExecution[], string | undefined]>([
+    ['a launched instance\'s execution, older, loses to the fleet-wide one', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'InProgress', '{InProgress=4}')], 'e-fleet'],
+    ['a sibling: the fleet-wide one already failed, the late one still runs', [counted('e-late', 31, 'InProgress', '{InProgress=1}'), counted('e-fleet', 32, 'Failed', '{Failed=1, Success=3}')], 'e-fleet'],
+    ['a later scheduled run with as many targets loses the tie', [counted('e-fleet', 31, 'Success', '{Success=4}'), counted('e-sched', 60, 'InProgress', '{InProgress=4}')], 'e-fleet'],
+    ['none while one is Pending and uncounted', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'Pending', '{}')], undefined],
+    ['a Pending one already counted is chosen', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'Pending', '{Pending=4}')], 'e-fleet'],
+  ])('chooses the fleet-wide execution: %s', (_case, executions, expected) => {
+    expect(pickExecution(executions, '5', at(30))?.ExecutionId).toBe(expected);
+  });
+
   it('counts the instances from the execution\'s own counts while its targets are not read', () => {
     expect(parseCounts('{Failed=1, In Progress=2, Success=3}')).toEqual({ Failed: 1, 'In Progress': 2, Success: 3 });
     expect(parseCounts(undefined)).toEqual({});

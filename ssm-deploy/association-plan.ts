@@ -187,19 +187,35 @@ export function newestCreated(executions: AssociationExecution[]): Date | undefi
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
+/** How many instances an execution targets, by its own `ResourceCountByStatus`; 0 while SSM has not counted them. */
+const targetCount = (execution: AssociationExecution): number =>
+  Object.values(parseCounts(execution.ResourceCountByStatus)).reduce((sum, n) => sum + n, 0);
+
 /**
- * The execution the change caused: of the association version it made (or applied), created after `after` (the
- * newest execution before the change), the oldest such one (a schedule may start another one later).
+ * The execution the change caused, among `executions` of the association version it made (or applied) created after
+ * `after` (the newest execution before the change): the one with the most targets, the oldest of those on a tie.
+ *
+ * Why not simply the oldest: besides the one execution a create, an update or StartAssociationsOnce starts on every
+ * instance the targets match, State Manager starts an execution of the current version on each instance that comes
+ * to match later (an Auto Scaling launch), targeting that instance alone. One such launched between the look before
+ * the change and the change itself is older than the fleet-wide execution, and taking it would follow one new
+ * instance and never read the fleet's result. The fleet-wide one targets every matching instance, that one included,
+ * so it has the most targets; a later scheduled run of the same version has no more, and loses the tie.
+ *
+ * A just-started execution is `Pending` with no counts yet (`{}`): while any candidate is, none is chosen
+ * (`undefined`: look again), so that an instance's execution that ends quickly is not taken before the fleet-wide
+ * one is counted.
  */
 export function pickExecution(
   executions: AssociationExecution[],
   version: string,
   after: Date | undefined,
 ): AssociationExecution | undefined {
-  return executions
+  const candidates = executions
     .filter((e) => e.AssociationVersion === version && e.ExecutionId)
-    .filter((e) => after === undefined || (e.CreatedTime !== undefined && e.CreatedTime.getTime() > after.getTime()))
-    .sort((a, b) => (a.CreatedTime?.getTime() ?? 0) - (b.CreatedTime?.getTime() ?? 0))[0];
+    .filter((e) => after === undefined || (e.CreatedTime !== undefined && e.CreatedTime.getTime() > after.getTime()));
+  if (candidates.some((e) => (e.Status ?? 'Pending') === 'Pending' && targetCount(e) === 0)) return undefined;
+  return candidates.sort((a, b) => targetCount(b) - targetCount(a) || (a.CreatedTime?.getTime() ?? 0) - (b.CreatedTime?.getTime() ?? 0))[0];
 }
 
 export interface ExecutionState {

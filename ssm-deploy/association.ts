@@ -168,13 +168,13 @@ export interface ExecutionQuery {
   associationId: string;
   version: string;
   after?: Date;
-  /** Known once the execution is listed: later looks ask for it by ID. */
+  /** Known once the execution is listed (a look still chooses again, see pickExecution). */
   executionId?: string;
 }
 
 /**
- * One look at the execution the change caused: one DescribeAssociationExecutions call (filtered by its ID once known,
- * else by creation time after `after`), whose counts by status are what a look during the wait needs; then, when the
+ * One look at the execution the change caused: one DescribeAssociationExecutions call (filtered by creation time
+ * after `after`, the execution chosen among them by pickExecution), whose counts by status are what a look during the wait needs; then, when the
  * execution has ended (or `targets` is `always`), every page of DescribeAssociationExecutionTargets (50 a page): at
  * most ceil(N/50) + 1 calls for N instances, and a single call while the execution runs, so that a look stays short
  * however large the fleet and the end is seen within one poll interval. Before SSM lists the execution, the state
@@ -186,16 +186,16 @@ export async function readExecution(
   signal?: AbortSignal,
   targets: 'when-ended' | 'always' = 'when-ended',
 ): Promise<ExecutionState> {
-  const filters = query.executionId
-    ? [{ Key: 'ExecutionId' as const, Value: query.executionId, Type: 'EQUAL' as const }]
-    : query.after
-      ? [{ Key: 'CreatedTime' as const, Value: query.after.toISOString(), Type: 'GREATER_THAN' as const }]
-      : undefined;
+  // Every look chooses again among the executions since the change (see pickExecution): an instance's own execution
+  // may be listed before the fleet-wide one is counted, and must not be locked on to.
+  const filters = query.after
+    ? [{ Key: 'CreatedTime' as const, Value: query.after.toISOString(), Type: 'GREATER_THAN' as const }]
+    : undefined;
   const listed = await ssm.send(
     new DescribeAssociationExecutionsCommand({ AssociationId: query.associationId, MaxResults: PAGE_SIZE, ...(filters ? { Filters: filters } : {}) }),
     { abortSignal: signal },
   );
-  const execution: AssociationExecution | undefined = pickExecution(listed.AssociationExecutions ?? [], query.version, query.executionId ? undefined : query.after);
+  const execution: AssociationExecution | undefined = pickExecution(listed.AssociationExecutions ?? [], query.version, query.after);
   if (!execution?.ExecutionId) return { status: 'Pending', detailedStatus: '', instances: [] };
   const counted = executionState(execution, []);
   if (targets === 'when-ended' && !executionFinished(counted)) return counted;

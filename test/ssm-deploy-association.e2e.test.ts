@@ -133,6 +133,30 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
     expect(again.summary).toContain('2 (unchanged, applied once)');
   });
 
+  it('applying once follows the fleet-wide execution, not a launched instance\'s that started while its call was out', async () => {
+    addInstances(3);
+    // All at once: with MaxErrors 0, SSM stops what has not started when the first instance fails.
+    const first = await existing({ 'store-path': OLD_PATH, 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), { status: 'Failed', responseCode: 3 });
+    sandbox.faults.add({ kind: 'latency', service: 'ssm', operation: 'StartAssociationsOnce', count: 1, latencyMs: 3000 });
+    const running = deploy({ 'store-path': OLD_PATH, 'max-concurrency': '100%' });
+    // The request is held before it is carried out: an instance launched now runs the association on its own first.
+    while (!sandbox.faults.taken.some((f) => f.operation === 'StartAssociationsOnce')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [late] = addInstances(1, undefined, 9);
+    const result = await running;
+
+    expect(executionsOf(id).map((e) => e.trigger)).toEqual(['create', 'instance', 'once']);
+    const [, own, once] = executionsOf(id);
+    expect(sandbox.ssm.command(own.commandId).resolvedInstanceIds).toEqual([late]);
+    expect(result.outputs['execution-id']).toBe(once.executionId);
+    expect(result.exitCode).toBe(1);
+    // The fleet's result, read: the failure on instance 2 (the late one, busy with its own run, may be cut short too).
+    expect(errors(result)).toEqual([expect.stringContaining(`${instanceId(2)} Failed (exit 3: not rolled back)`)]);
+    expect(Number(result.outputs['failed-count'])).toBeGreaterThanOrEqual(1);
+    expect(instancesOf(result).map((i) => i.instanceId).sort()).toEqual([instanceId(1), instanceId(2), instanceId(3), late]);
+  });
+
   it('brings an instance launched after the deploy to the same system, without a deploy', async () => {
     addInstances(2);
     const result = await deploy();
