@@ -1,4 +1,5 @@
 /** The inputs of ssm-deploy: their names, defaults and the typed object the action works with. */
+import * as core from '../shared/actions-core.js';
 import { InputError, parseInputs, shown, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
@@ -157,7 +158,19 @@ function scheduleProblem(schedule: string): string | undefined {
 /** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
 const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
+/** Inputs of one mode only: given with the other mode, they would be ignored, so they are refused. */
+const ASSOCIATION_ONLY = [Input.AssociationName, Input.Schedule, Input.OnFailure, Input.OnAbort] as const;
+const COMMAND_ONLY = [Input.DeliveryTimeoutSeconds] as const;
+
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): SsmDeployInputs {
+  // Which inputs the step was given (not defaulted): action.yml declares no default for a mode's own inputs.
+  const given = new Set<string>();
+  const read = source ?? ((name: string) => core.getInput(name));
+  const noting: InputSource = (name) => {
+    const value = read(name);
+    if ((value ?? '').trim() !== '') given.add(name);
+    return value;
+  };
   const inputs = parseInputs(
     (read): SsmDeployInputs => ({
       ...readRoleInputs(read, { roleRequired: false }),
@@ -228,10 +241,10 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       ),
       pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 10 })!,
     }),
-    source,
+    noting,
   );
   const problems = [
-    ...crossCheck(inputs),
+    ...crossCheck(inputs, given),
     ...documentParameterProblems(DOCUMENT.parameters, documentParameters(inputs), PARAMETER_INPUT, JOINED_INPUTS),
   ];
   if (problems.length > 0) throw new InputError(problems);
@@ -239,8 +252,8 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
 }
 
 /** What no single input shows: how inputs relate, and what the reader's forms cannot say. */
-function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
-  const problems: Array<{ input: string; message: string }> = [...modeCheck(inputs)];
+function crossCheck(inputs: SsmDeployInputs, explicit: Set<string>): Array<{ input: string; message: string }> {
+  const problems: Array<{ input: string; message: string }> = [...modeCheck(inputs, explicit)];
   const given = [inputs.targets.length > 0, inputs.instanceIds.length > 0].filter(Boolean).length;
   if (given !== 1) {
     const message =
@@ -272,13 +285,17 @@ function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: st
 }
 
 /** What association mode needs and command mode does not take. */
-function modeCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
+function modeCheck(inputs: SsmDeployInputs, given: Set<string>): Array<{ input: string; message: string }> {
   if (inputs.mode === 'command') {
-    return [Input.AssociationName, Input.Schedule]
-      .filter((name) => (name === Input.AssociationName ? inputs.associationName : inputs.schedule) !== '')
-      .map((name) => ({ input: name, message: `Input '${name}' applies only with '${Input.Mode}: association'` }));
+    return ASSOCIATION_ONLY.filter((name) => given.has(name)).map((name) => ({
+      input: name,
+      message: `Input '${name}' applies only with '${Input.Mode}: association', not with '${Input.Mode}: command'`,
+    }));
   }
-  const problems: Array<{ input: string; message: string }> = [];
+  const problems: Array<{ input: string; message: string }> = COMMAND_ONLY.filter((name) => given.has(name)).map((name) => ({
+    input: name,
+    message: `Input '${name}' applies only with '${Input.Mode}: command', not with '${Input.Mode}: association'`,
+  }));
   const scheduleWhy = inputs.schedule ? scheduleProblem(inputs.schedule) : undefined;
   if (scheduleWhy) {
     problems.push({ input: Input.Schedule, message: `Input '${Input.Schedule}' must be ${SCHEDULE_FORM}: ${scheduleWhy}, got ${shown(inputs.schedule)}` });

@@ -449,6 +449,12 @@ describe('ssm-deploy association mode refuses bad inputs before any call', () =>
     [{ 'on-abort': 'cancel' }, 'on-abort', 'must be one of revert, leave'],
     [{ 'cloudwatch-log-group': '/nixos/deploy' }, 'cloudwatch-log-group', 'output goes to S3 only'],
     [{ mode: 'command', schedule: 'rate(1 day)' }, 'schedule', "applies only with 'mode: association'"],
+    // A mode's own inputs given with the other mode would be ignored: refused, naming the input and the mode.
+    [{ 'delivery-timeout-seconds': '900' }, 'delivery-timeout-seconds', "applies only with 'mode: command', not with 'mode: association'"],
+    [{ 'delivery-timeout-seconds': '600' }, 'delivery-timeout-seconds', "applies only with 'mode: command'"],
+    [{ mode: 'command', 'association-name': '' , 'on-failure': 'keep' }, 'on-failure', "applies only with 'mode: association', not with 'mode: command'"],
+    [{ mode: 'command', 'association-name': '', 'on-failure': 'revert' }, 'on-failure', "applies only with 'mode: association'"],
+    [{ mode: 'command', 'association-name': '', 'on-abort': 'leave' }, 'on-abort', "applies only with 'mode: association', not with 'mode: command'"],
   ];
 
   it.each(BAD)('%j fails naming %s, before any call', async (inputs, input, form) => {
