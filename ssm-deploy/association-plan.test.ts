@@ -275,7 +275,9 @@ describe('decideRevert', () => {
     ['a wait that gave up counts as a failure', update, 'failed', settings('revert', 'leave'), { revert: true, to: OLD }],
     ['a timeout, on-abort revert', update, 'timeout', settings('keep', 'revert'), { revert: true, to: OLD }],
     ['a cancellation, on-abort leave', update, 'aborted', settings('revert', 'leave'), { revert: false, why: 'on-abort is leave' }],
-    ['a created association has nothing to return to', { kind: 'create' }, 'done', settings('revert', 'revert'), { revert: false, why: 'the association was created by this deploy: it had no earlier version' }],
+    ['a created association has nothing to return to: it is deleted', { kind: 'create' }, 'done', settings('revert', 'revert'), { revert: false, delete: true }],
+    ['a created association, on timeout with on-abort revert: deleted', { kind: 'create' }, 'timeout', settings('keep', 'revert'), { revert: false, delete: true }],
+    ['a created association, on-failure keep: kept', { kind: 'create' }, 'done', settings('keep', 'revert'), { revert: false, why: 'on-failure is keep' }],
     ['an association applied once still holds its settings', { kind: 'apply-once', id: ID, version: '4' }, 'timeout', settings('revert', 'revert'), { revert: false, why: 'the association was not changed by this deploy' }],
   ])('%s', (_case, plan, ending, given, expected) => {
     expect(decideRevert(plan, ending, given)).toEqual(expected);

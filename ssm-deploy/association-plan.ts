@@ -319,16 +319,20 @@ export type RevertResult =
   | { kind: 'revert-failed'; storePath: string; error: string }
   /** The revert was refused: someone else changed the association after this step did; `version` is theirs. */
   | { kind: 'changed-elsewhere'; storePath: string; version: string }
+  /** The association this step created was deleted (DeleteAssociation): it had no earlier settings to return to. */
+  | { kind: 'deleted' }
+  | { kind: 'delete-failed'; error: string }
   /** Nothing to return to, or not asked to: `why` says which. */
   | { kind: 'kept'; why: string };
 
-export type RevertDecision = { revert: true; to: AssociationSettings } | { revert: false; why: string };
+export type RevertDecision = { revert: true; to: AssociationSettings } | { revert: false; delete: true } | { revert: false; delete?: false; why: string };
 
 /**
- * Whether a deploy that did not succeed returns the association to its previous settings: only an update has any
- * (a created association had none, and an unchanged one still holds them), and only when the inputs ask for it
- * (`on-failure` after a failed execution, `on-abort` after a timeout or a cancellation; SSM cannot stop an
- * execution, so returning the settings is the only abort action there is).
+ * Whether a deploy that did not succeed returns the association to its previous settings, and only when the inputs
+ * ask for it (`on-failure` after a failed execution, `on-abort` after a timeout or a cancellation; SSM cannot stop
+ * an execution, so returning the settings is the only abort action there is): an update goes back to the settings
+ * read before it; an association this step created had none, so it is deleted, or State Manager would bring every
+ * instance launched later to the failed system; an unchanged one still holds its settings.
  */
 export function decideRevert(
   plan: AssociationPlan,
@@ -340,7 +344,7 @@ export function decideRevert(
   if (!wanted) {
     return { revert: false, why: aborting ? `on-abort is ${inputs.onAbort}` : `on-failure is ${inputs.onFailure}` };
   }
-  if (plan.kind === 'create') return { revert: false, why: 'the association was created by this deploy: it had no earlier version' };
+  if (plan.kind === 'create') return { revert: false, delete: true };
   if (plan.kind === 'apply-once') return { revert: false, why: 'the association was not changed by this deploy' };
   return { revert: true, to: plan.previous };
 }
@@ -367,6 +371,10 @@ export function revertText(revert: RevertResult | undefined): string {
       return ` Returning the association to ${revert.storePath} failed: ${revert.error}.`;
     case 'changed-elsewhere':
       return ` Not reverted: the association was changed by someone else (version ${revert.version}); it was not returned to ${revert.storePath}.`;
+    case 'deleted':
+      return ' Deploy failed; the association this deploy created was deleted, so that instances launched later do not get the failed system.';
+    case 'delete-failed':
+      return ` Deleting the association this deploy created failed: ${revert.error}; delete it, or instances launched later get the failed system.`;
     case 'kept':
       return ` The association keeps the new settings (${revert.why}).`;
   }
@@ -412,6 +420,8 @@ export interface AssociationOutputs {
   'execution-id'?: string;
   /** The association version that returned it to its previous settings, after a failed or stopped deploy. */
   'reverted-version'?: string;
+  /** `true` when the association this step created was deleted after a failed or stopped deploy. */
+  'association-deleted'?: string;
   'console-url'?: string;
   status?: string;
   instances?: Array<{ instanceId: string; status: string; statusDetails: string; responseCode: number }>;
@@ -436,6 +446,7 @@ export function associationOutputs(
     'association-version': association.version,
     ...(state?.executionId ? { 'execution-id': state.executionId } : {}),
     ...(revert?.kind === 'reverted' ? { 'reverted-version': revert.version } : {}),
+    ...(revert?.kind === 'deleted' ? { 'association-deleted': 'true' } : {}),
     'console-url': associationUrl(region, association.id),
     ...(state?.executionId ? { status: state.status } : {}),
     instances: instances.map(({ instanceId, status, statusDetails, responseCode }) => ({ instanceId, status, statusDetails, responseCode })),

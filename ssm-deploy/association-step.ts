@@ -14,6 +14,7 @@ import * as log from '../shared/log.js';
 import type { StepReport } from '../shared/step.js';
 import {
   createAssociationOnce,
+  deleteAssociation,
   findAssociation,
   newestExecutionTime,
   revertAssociation,
@@ -142,12 +143,16 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
     if (decideAssociationOutcome(state.ending, { targets: state.targets, maxErrors: inputs.maxErrors }).ok) return;
   }
   const decision = decideRevert(state.plan, ending.kind, inputs);
+  const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
+  if (!decision.revert && decision.delete) {
+    state.revert = await deleteAssociation(ssm, { id, name, cause, log: log.info });
+    return;
+  }
   if (!decision.revert) {
     log.info(`The association ${name} keeps version ${version} (${decision.why})`);
     state.revert = { kind: 'kept', why: decision.why };
     return;
   }
-  const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
   state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, madeVersion: version, region: inputs.awsRegion, cause, log: log.info });
 }
 

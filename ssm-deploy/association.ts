@@ -6,6 +6,7 @@
  */
 import {
   CreateAssociationCommand,
+  DeleteAssociationCommand,
   DescribeAssociationCommand,
   DescribeAssociationExecutionsCommand,
   DescribeAssociationExecutionTargetsCommand,
@@ -311,5 +312,27 @@ export async function revertAssociation(
     const message = errorMessage(error);
     options.log(`Could not return the association ${options.name} to ${storePath}: ${message}`);
     return { kind: 'revert-failed', storePath, error: message };
+  }
+}
+
+/**
+ * DeleteAssociation of the association this step created, after its first deploy failed or was stopped: with no
+ * earlier settings to return to, deleting it is what keeps State Manager from bringing instances launched later to
+ * the failed system (deleting an association changes nothing on the instances it already ran on). Within one abort
+ * budget, as revertAssociation. Logs what it did. Never throws.
+ */
+export async function deleteAssociation(
+  ssm: SSMClient,
+  options: { id: string; name: string; cause: AbortCause; log: (line: string) => void },
+): Promise<RevertResult> {
+  const calls = abortCalls(abortBudgetMs(options.cause), options.log);
+  try {
+    await calls.call('DeleteAssociation', (signal) => ssm.send(new DeleteAssociationCommand({ AssociationId: options.id }), { abortSignal: signal }));
+    options.log(`Deploy failed; deleted the association ${options.name} (${options.id}) this deploy created, so that instances launched later do not get the failed system`);
+    return { kind: 'deleted' };
+  } catch (error) {
+    const message = errorMessage(error);
+    options.log(`Could not delete the association ${options.name} (${options.id}): ${message}`);
+    return { kind: 'delete-failed', error: message };
   }
 }

@@ -189,7 +189,11 @@ export function associationSummary(input: AssociationSummaryInput): JobSummary {
       ? `returned to ${revert.storePath}, version ${revert.version}`
       : revert?.kind === 'revert-failed'
         ? `returning to ${revert.storePath} failed: ${revert.error}`
-        : revert?.kind === 'changed-elsewhere'
+        : revert?.kind === 'deleted'
+          ? 'deleted (this deploy had created it)'
+          : revert?.kind === 'delete-failed'
+            ? `deleting it failed: ${revert.error}`
+            : revert?.kind === 'changed-elsewhere'
           ? `not reverted: the association was changed by someone else (version ${revert.version})`
           : revert?.kind === 'kept'
           ? `kept (${revert.why})`

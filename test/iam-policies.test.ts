@@ -251,6 +251,16 @@ const SCENARIOS: Scenario[] = [
     expectCall: 'ssm:UpdateAssociation',
     exitCode: 1,
   },
+  {
+    name: 'ssm-deploy association mode fails its first deploy and deletes the association it created',
+    role: 'nixos-ssm-deploy-staging',
+    claims: STAGING,
+    seed: () => addInstances({ status: 'Failed' }),
+    action: 'ssm-deploy',
+    inputs: () => ({ ...ASSOCIATION, 'max-concurrency': '100%' }),
+    expectCall: 'ssm:DeleteAssociation',
+    exitCode: 1,
+  },
 ];
 
 /** The account and region the policies in iam/ name (the sandbox's own differ). */
@@ -364,6 +374,7 @@ describe('ssm-deploy makes the calls of its mode only', () => {
   it('association mode: the document, then State Manager, and a failed instance\'s Run Command output', () => {
     expect(operationsOf(true).filter((a) => !DOCUMENT_CALLS.includes(a))).toEqual([
       'ssm:CreateAssociation',
+      'ssm:DeleteAssociation',
       'ssm:DescribeAssociation',
       'ssm:DescribeAssociationExecutionTargets',
       'ssm:DescribeAssociationExecutions',

@@ -272,12 +272,30 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(latest.parameters?.storePath).toEqual([STORE_PATH]);
   });
 
-  it('a created association has nothing to return to: it is kept, and the step says why', async () => {
+  it('a failed first deploy deletes the association it created, so that later instances do not get the failed system', async () => {
     addInstances(2, failing);
     const result = await deploy();
     expect(result.exitCode).toBe(1);
-    expect(errors(result)).toEqual([expect.stringContaining('it had no earlier version')]);
+    expect(errors(result)).toEqual([expect.stringContaining('Deploy failed; the association this deploy created was deleted')]);
     expect(sandbox.calls.of('UpdateAssociation')).toHaveLength(0);
+    const id = result.outputs['association-id'];
+    expect(params('DeleteAssociation')).toEqual([{ AssociationId: id }]);
+    expect(sandbox.ssm.associations.store.size).toBe(0);
+    expect(result.outputs['association-deleted']).toBe('true');
+    expect(result.logLines).toContain(`Deploy failed; deleted the association ${NAME} (${id}) this deploy created, so that instances launched later do not get the failed system`);
+    expect(result.summary).toContain('deleted (this deploy had created it)');
+    // An instance launched afterwards runs nothing.
+    addInstances(1, undefined, 9);
+    expect(sandbox.ssm.commands).toHaveLength(1);
+  });
+
+  it('a first deploy that fails with on-failure: keep keeps the association it created', async () => {
+    addInstances(2, failing);
+    const result = await deploy({ 'on-failure': 'keep' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('The association keeps the new settings (on-failure is keep).')]);
+    expect(sandbox.calls.of('DeleteAssociation')).toHaveLength(0);
+    expect(sandbox.ssm.associations.store.size).toBe(1);
   });
 });
 
@@ -296,6 +314,16 @@ describe('ssm-deploy association mode stopped: on-abort', () => {
     ]);
     expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
     expect(result.summary).toContain('timed out');
+  });
+
+  it('a first deploy that times out deletes the association it created (on-abort: revert)', async () => {
+    addInstances(1, () => long);
+    const result = await deploy({ 'execution-timeout-seconds': '172800', 'timeout-minutes': '0.05' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('did not end within 3 seconds. 0 of 1 instances had succeeded. Deploy failed; the association this deploy created was deleted')]);
+    expect(params('DeleteAssociation')).toEqual([{ AssociationId: result.outputs['association-id'] }]);
+    expect(sandbox.ssm.associations.store.size).toBe(0);
+    expect(result.outputs['association-deleted']).toBe('true');
   });
 
   it('on timeout with on-abort: leave, leaves it', async () => {
