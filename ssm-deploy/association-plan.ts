@@ -145,8 +145,17 @@ function requestSettings(settings: AssociationSettings, region: string) {
   };
 }
 
-export function createAssociationInput(name: string, settings: AssociationSettings, region: string): CreateAssociationCommandInput {
-  return { AssociationName: name, ...requestSettings(settings, region) };
+/**
+ * CreateAssociation with `settings`, tagged `Environment=<environmentTag>` when one is given: the deploy roles may
+ * create only associations tagged with their environment (`aws:RequestTag/Environment`), and update, apply or
+ * delete only those (`aws:ResourceTag/Environment`). Tags are set on create only: UpdateAssociation takes none.
+ */
+export function createAssociationInput(name: string, settings: AssociationSettings, region: string, environmentTag = ''): CreateAssociationCommandInput {
+  return {
+    AssociationName: name,
+    ...requestSettings(settings, region),
+    ...(environmentTag ? { Tags: [{ Key: 'Environment', Value: environmentTag }] } : {}),
+  };
 }
 
 /**

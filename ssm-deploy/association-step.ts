@@ -185,7 +185,7 @@ async function change(
       // Its own retries off: createAssociationOnce looks for what an unanswered attempt created before sending again.
       const once = clientFactory({ region: inputs.awsRegion, credentials, maxAttempts: 1, retryMode: 'standard' })(SSMClient);
       try {
-        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion), { signal, log: log.info });
+        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion, inputs.environmentTag), { signal, log: log.info });
       } finally {
         once.destroy();
       }

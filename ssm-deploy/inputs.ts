@@ -19,6 +19,7 @@ export const Input = {
   ...RoleInput,
   Mode: 'mode',
   AssociationName: 'association-name',
+  EnvironmentTag: 'environment-tag',
   Schedule: 'schedule',
   OnFailure: 'on-failure',
   OnAbort: 'on-abort',
@@ -77,6 +78,8 @@ export interface SsmDeployInputs extends RoleInputs {
   mode: (typeof MODES)[number];
   /** `''` in command mode. */
   associationName: string;
+  /** The `Environment` tag a created association gets; `''`: none. */
+  environmentTag: string;
   /** `rate(...)` or `cron(...)`; `''` for apply on change only. */
   schedule: string;
   onFailure: (typeof ON_FAILURE)[number];
@@ -159,7 +162,7 @@ function scheduleProblem(schedule: string): string | undefined {
 const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 /** Inputs of one mode only: given with the other mode, they would be ignored, so they are refused. */
-const ASSOCIATION_ONLY = [Input.AssociationName, Input.Schedule, Input.OnFailure, Input.OnAbort] as const;
+const ASSOCIATION_ONLY = [Input.AssociationName, Input.EnvironmentTag, Input.Schedule, Input.OnFailure, Input.OnAbort] as const;
 const COMMAND_ONLY = [Input.DeliveryTimeoutSeconds] as const;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): SsmDeployInputs {
@@ -178,6 +181,11 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       associationName: read.string(Input.AssociationName, {
         pattern: ASSOCIATION_NAME,
         form: 'an association name of 3-128 characters from A-Z a-z 0-9 _ - .',
+      }),
+      // CreateAssociation's Tag.Value: up to 256 of letters, digits, spaces and _ . : / = + - @.
+      environmentTag: read.string(Input.EnvironmentTag, {
+        pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u,
+        form: 'a tag value of 1-256 letters, digits, spaces and _ . : / = + - @',
       }),
       schedule: read.string(Input.Schedule, { pattern: SCHEDULE, form: SCHEDULE_FORM }),
       onFailure: read.oneOf(Input.OnFailure, ON_FAILURE, 'revert'),

@@ -62,7 +62,7 @@ async function existing(inputs: Record<string, string> = {}): Promise<StepResult
 describe('ssm-deploy association mode: create, update, apply once', () => {
   it('creates the association pinned to the document version by number, and waits for its execution', async () => {
     const ids = addInstances(3);
-    const result = await deploy({ schedule: 'rate(1 day)', 'max-concurrency': '2', 'max-errors': '1' });
+    const result = await deploy({ schedule: 'rate(1 day)', 'max-concurrency': '2', 'max-errors': '1', 'environment-tag': 'staging' });
 
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -76,10 +76,13 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
         MaxConcurrency: '2',
         MaxErrors: '1',
         ScheduleExpression: 'rate(1 day)',
+        // What the deploy roles' IAM conditions read: aws:RequestTag on create, aws:ResourceTag afterwards.
+        Tags: [{ Key: 'Environment', Value: 'staging' }],
       },
     ]);
     expect(sandbox.calls.of('SendCommand')).toHaveLength(0);
     const id = result.outputs['association-id'];
+    expect(sandbox.ssm.associations.store.find(id).tags).toEqual({ Environment: 'staging' });
     expect(result.outputs).toMatchObject({
       'association-version': '1',
       'execution-id': executionsOf(id)[0].executionId,
@@ -482,6 +485,8 @@ describe('ssm-deploy association mode refuses bad inputs before any call', () =>
     [{ 'delivery-timeout-seconds': '600' }, 'delivery-timeout-seconds', "applies only with 'mode: command'"],
     [{ mode: 'command', 'association-name': '' , 'on-failure': 'keep' }, 'on-failure', "applies only with 'mode: association', not with 'mode: command'"],
     [{ mode: 'command', 'association-name': '', 'on-failure': 'revert' }, 'on-failure', "applies only with 'mode: association'"],
+    [{ mode: 'command', 'association-name': '', 'environment-tag': 'staging' }, 'environment-tag', "applies only with 'mode: association', not with 'mode: command'"],
+    [{ 'environment-tag': 'staging;prod' }, 'environment-tag', 'a tag value of 1-256'],
     [{ mode: 'command', 'association-name': '', 'on-abort': 'leave' }, 'on-abort', "applies only with 'mode: association', not with 'mode: command'"],
   ];
 
