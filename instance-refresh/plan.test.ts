@@ -414,7 +414,7 @@ describe('versionRequest and the readiness gate', () => {
     }).LaunchTemplateData!.TagSpecifications;
   it.each<[string, string | undefined, Array<{ Key: string; Value: string }>]>([
     ['with the gate: group and hook set over an earlier value', 'ready', [{ Key: 'Name', Value: 'web' }, { Key: 'AutoScalingGroupName', Value: 'web' }, { Key: 'LifecycleHookName', Value: 'ready' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
-    ['without it: an earlier deploy\'s gate tags dropped', undefined, [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
+    ['without it: an earlier deploy\'s gate tags kept, which a hook still on the group waits for', undefined, [...gated, { Key: 'NixStorePath', Value: STORE_PATH }]],
   ])('%s (only on instances)', (_name, hook, tags) => {
     expect(instanceTags(hook)).toEqual([{ ResourceType: 'instance', Tags: tags }, { ResourceType: 'volume', Tags: gated }]);
   });

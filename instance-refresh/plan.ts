@@ -358,16 +358,12 @@ export interface VersionRequestInput {
 }
 
 /**
- * Without the gate, the gate's tags an earlier gated deploy left on the source version are dropped: an instance that
- * finds them waits on and completes a hook, which `readiness: none` must not ask of it.
+ * The source version's tags are kept whatever `readiness` is, the gate's included: on a group that still has the launch
+ * hook, those tags are what lets a new instance end its wait (dropped, every instance would wait out the heartbeat and
+ * be abandoned), and without a hook they are harmless (`user-data.sh` takes "no lifecycle action" as done).
  */
 export function versionRequest(input: VersionRequestInput): CreateLaunchTemplateVersionCommandInput {
-  const source =
-    input.gateHook === undefined
-      ? input.sourceTagSpecifications?.map((spec) =>
-          spec.ResourceType === 'instance' ? { ...spec, Tags: spec.Tags?.filter((tag) => !GATE_TAGS.includes(tag.Key ?? '')) } : spec,
-        )
-      : input.sourceTagSpecifications;
+  const source = input.sourceTagSpecifications;
   return {
     LaunchTemplateId: input.templateId,
     SourceVersion: String(input.sourceVersion),

@@ -72,9 +72,10 @@ async function deployPlaying(answer: (nth: number) => Answer, inputs: Record<str
   /** Instances to answer, with the step's number of looks when they began to wait. */
   const due = new Map<string, { result: 'CONTINUE' | 'ABANDON'; looks: number }>();
   while (!ended) {
-    for (const id of waitingInstances().filter((i) => !seen.has(i))) {
+    for (const { id, version: launched } of waitingInstances().filter((i) => !seen.has(i.id))) {
       seen.add(id);
-      const result = answer(seen.size);
+      // As user-data.sh: an instance whose version lacks the gate's tags does not know the hook, and never reports.
+      const result = carriesGate(launched) ? answer(seen.size) : 'silent';
       if (result !== 'silent') due.set(id, { result, looks: looks() });
     }
     for (const [id, { result, looks: before }] of due) {
@@ -91,10 +92,18 @@ async function deployPlaying(answer: (nth: number) => Answer, inputs: Record<str
 
 const STEP_SECONDS = 20;
 
-const waitingInstances = (): string[] =>
-  (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string }>)
+/** The instances in `Pending:Wait`, with the launch template version each was launched from. */
+const waitingInstances = (): Array<{ id: string; version: number }> =>
+  (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string; LaunchTemplate: { Version: string } }>)
     .filter((i) => i.LifecycleState === 'Pending:Wait')
-    .map((i) => i.InstanceId);
+    .map((i) => ({ id: i.InstanceId, version: Number(i.LaunchTemplate.Version) }));
+
+/** Whether version `number`'s instances carry the tags user-data.sh reads the gate from, for group web's hook. */
+function carriesGate(number: number): boolean {
+  const specs = (version(number).data.TagSpecifications ?? []) as Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: string }> }>;
+  const tags = specs.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];
+  return tags.some((t) => t.Key === 'AutoScalingGroupName' && t.Value === 'web') && tags.some((t) => t.Key === 'LifecycleHookName' && t.Value === HOOK);
+}
 
 /** What user-data.sh sends: CompleteLifecycleAction by instance ID, as the instance's role. */
 async function complete(instanceId: string, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
@@ -227,22 +236,41 @@ describe('readiness: lifecycle-hook', () => {
   });
 });
 
+/** Puts the gate's tags for hook `hook` of group `web` on template version 1, as an earlier gated deploy leaves them. */
+function tagVersion1(hook = HOOK): void {
+  const gated = sandbox.ec2.templates.get(templateId)!.versions[0].data;
+  (gated.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>)[0].Tags.push(
+    { Key: 'AutoScalingGroupName', Value: 'web' },
+    { Key: 'LifecycleHookName', Value: hook },
+  );
+}
+
 describe('readiness: none', () => {
-  it("drops an earlier gated deploy's tags, so that new instances wait on no hook", async () => {
-    const gated = sandbox.ec2.templates.get(templateId)!.versions[0].data;
-    (gated.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>)[0].Tags.push(
-      { Key: 'AutoScalingGroupName', Value: 'web' },
-      { Key: 'LifecycleHookName', Value: HOOK },
-    );
-    sandbox.clock.setSpeed(200);
-    const result = await runAction('instance-refresh', {
-      env: sandbox.env(),
-      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '60' },
-    });
+  /** [case, whether the group still has the launch hook]. The instances complete the hook whenever it holds them. */
+  it.each<[string, boolean]>([
+    ['a group that still has the launch hook: the kept tags let the new instances end their wait', true],
+    ['a group whose hook was deleted: the kept tags are harmless', false],
+  ])("keeps an earlier gated deploy's tags on %s", async (_case, hook) => {
+    if (hook) putHook();
+    tagVersion1();
+    const { result, answered } = await deployPlaying(() => 'CONTINUE', { readiness: 'none' });
+
+    expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
+    expect(result.outputs.status).toBe('Successful');
+    expect(groupVersion()).toBe('2');
+    expect(answered).toHaveLength(hook ? 4 : 0);
     expect(sandbox.calls.of('DescribeLifecycleHooks')).toEqual([]);
     expect(version(2).data.TagSpecifications).toEqual([
-      { ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }] },
+      {
+        ResourceType: 'instance',
+        Tags: [
+          { Key: 'Name', Value: 'web' },
+          { Key: 'AutoScalingGroupName', Value: 'web' },
+          { Key: 'LifecycleHookName', Value: HOOK },
+          { Key: 'NixStorePath', Value: STORE_PATH },
+        ],
+      },
     ]);
   });
 });
