@@ -27,6 +27,7 @@ import {
   versionDescription,
   versionRequest,
   MIN_GATE_HEARTBEAT_SECONDS,
+  rollbackGateProblem,
   type InProgressAction,
   type LaunchCheck,
   type Tag,
@@ -650,5 +651,26 @@ describe('refreshTabUrl: the console-url output, in the partition of the region'
     ['us-east-1', 'web tier#1', 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web%20tier%231;view=instanceRefresh'],
   ])('%s %s', (region, group, url) => {
     expect(refreshTabUrl(region, group)).toBe(url);
+  });
+});
+
+describe('rollbackGateProblem', () => {
+  const specs = (...tags: Array<[string, string]>) => [{ ResourceType: 'instance' as const, Tags: tags.map(([Key, Value]) => ({ Key, Value })) }];
+  /** [case, the rollback version's tag specifications, refused]. */
+  it.each<[string, ReturnType<typeof specs> | undefined, boolean]>([
+    ['both tags for this group and hook', specs(['Name', 'web'], ['AutoScalingGroupName', 'web'], ['LifecycleHookName', 'ready']), false],
+    ['no tag specifications (a first gated deploy)', undefined, true],
+    ['no gate tags', specs(['Name', 'web']), true],
+    ['only the group tag', specs(['AutoScalingGroupName', 'web']), true],
+    ['another hook', specs(['AutoScalingGroupName', 'web'], ['LifecycleHookName', 'old']), true],
+    ['another group', specs(['AutoScalingGroupName', 'api'], ['LifecycleHookName', 'ready']), true],
+  ])('%s', (_case, tags, refused) => {
+    const problem = rollbackGateProblem('web', 'ready', 'launch template lt-1 version 3', tags);
+    if (!refused) return expect(problem).toBeUndefined();
+    expect(problem).toMatch(/^A rollback would launch launch template lt-1 version 3, whose instances lack the tags AutoScalingGroupName=web and LifecycleHookName=ready: .* auto-rollback: false/);
+  });
+
+  it('reads only the instance specification', () => {
+    expect(rollbackGateProblem('web', 'ready', 'v', [{ ResourceType: 'volume' as const, Tags: [{ Key: 'AutoScalingGroupName', Value: 'web' }, { Key: 'LifecycleHookName', Value: 'ready' }] }])).toBeDefined();
   });
 });

@@ -475,6 +475,29 @@ export function gateTags(groupName: string, hook: string | undefined): Tag[] {
   ];
 }
 
+/**
+ * Why the gate cannot be used with `auto-rollback` when the version a rollback launches (`rollbackTags`, its tag
+ * specifications; the source version unless the deploy moves the group to another template) lacks the gate's tags for
+ * `hook` of `groupName`; undefined when it has them. On AWS a launch hook holds every launch, a rollback's included:
+ * instances without the tags never complete it, so the rollback waits out the heartbeat and they are abandoned.
+ */
+export function rollbackGateProblem(
+  groupName: string,
+  hook: string,
+  rollbackVersion: string,
+  rollbackTags: readonly LaunchTemplateTagSpecification[] | undefined,
+): string | undefined {
+  const tags = rollbackTags?.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];
+  const has = (key: string, value: string) => tags.some((tag) => tag.Key === key && tag.Value === value);
+  if (has(GROUP_NAME_TAG, groupName) && has(LIFECYCLE_HOOK_TAG, hook)) return undefined;
+  return (
+    `A rollback would launch ${rollbackVersion}, whose instances lack the tags ${GROUP_NAME_TAG}=${groupName} and ` +
+    `${LIFECYCLE_HOOK_TAG}=${hook}: lifecycle hook ${hook} holds a rollback's launches too, and nothing would complete ` +
+    `them, so the rollback would wait out the heartbeat and fail. To switch the gate on, deploy once with ` +
+    `readiness: lifecycle-hook and auto-rollback: false; the version it makes carries the tags, and later deploys can roll back.`
+  );
+}
+
 /** An instance a lifecycle hook abandoned, as the refresh's status reason names it. */
 export interface AbandonedInstance {
   instanceId: string;

@@ -12,6 +12,7 @@ import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/clie
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { isMutating } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
+import { MIN_GATE_HEARTBEAT_SECONDS } from '../instance-refresh/plan.js';
 import { STORE_PATH } from './actions.js';
 import { runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
@@ -133,9 +134,9 @@ const refresh = (id: string) =>
   }).InstanceRefreshes[0];
 
 describe('readiness: lifecycle-hook', () => {
-  it('deploys when every new instance reports CONTINUE, the gate on the new version', async () => {
+  it('deploys when every new instance reports CONTINUE, the gate on the new version (a first gated deploy, no rollback)', async () => {
     putHook();
-    const { result, answered } = await deployPlaying(() => 'CONTINUE');
+    const { result, answered } = await deployPlaying(() => 'CONTINUE', { 'auto-rollback': 'false' });
 
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -168,7 +169,10 @@ describe('readiness: lifecycle-hook', () => {
 
   it('fails fast when an instance reports ABANDON: rolled back, the instance and the reason named', async () => {
     putHook();
+    tagVersion1();
+    // The third and fourth instances are the rollback's, from version 1, which wait on the hook too and report.
     const { result, answered } = await deployPlaying((nth) => (nth === 2 ? 'ABANDON' : 'CONTINUE'));
+    expect(answered).toHaveLength(4);
 
     expect(result.exitCode).toBe(1);
     const abandoned = answered[1];
@@ -186,18 +190,20 @@ describe('readiness: lifecycle-hook', () => {
   });
 
   it('fails when an instance never reports: the heartbeat timeout applies DefaultResult ABANDON', async () => {
-    putHook(HOOK, { HeartbeatTimeout: '1200' });
-    const { result } = await deployPlaying(() => 'silent');
+    putHook(HOOK, { HeartbeatTimeout: String(MIN_GATE_HEARTBEAT_SECONDS) });
+    tagVersion1();
+    // The first instance never reports; the second is the rollback's, which reports.
+    const { result } = await deployPlaying((nth) => (nth === 1 ? 'silent' : 'CONTINUE'));
 
     expect(result.exitCode).toBe(1);
     expect(result.outputs['abandoned-instances']).toMatch(/^i-[0-9a-f]{17}$/);
     expect(result.outputs.status).toBe('RollbackSuccessful');
     expect(errors(result)).toEqual([expect.stringMatching(/was abandoned: Heartbeat Timeout$/)]);
-    expect(sandbox.calls.of('CompleteLifecycleAction')).toEqual([]);
-    // The refresh waited the hook's 1200 s (from its start after 5 s Pending), then rolled back.
+    expect(sandbox.calls.of('CompleteLifecycleAction').map((call) => call.params.LifecycleActionResult)).toEqual(['CONTINUE']);
+    // The refresh waited the hook's heartbeat (from its start after 5 s Pending), then rolled back.
     const details = refresh(result.outputs['instance-refresh-id']).RollbackDetails as { RollbackStartTime: Date };
     const started = new Date(sandbox.calls.of('StartInstanceRefresh')[0].at).getTime();
-    expect(details.RollbackStartTime.getTime() - started).toBe(1205_000);
+    expect(details.RollbackStartTime.getTime() - started).toBe((MIN_GATE_HEARTBEAT_SECONDS + 5) * 1000);
   });
 
   /** [case, hooks to put, inputs, the error]. */
@@ -207,6 +213,8 @@ describe('readiness: lifecycle-hook', () => {
     ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 1800/s],
     ['two launch hooks and none named', () => (putHook('a'), putHook('b')), {}, /has the autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hooks a, b: so which one .* \(input 'lifecycle-hook-name'\)/],
     ['a named hook the group does not have', () => putHook(), { 'lifecycle-hook-name': 'other' }, /none named "other"/],
+    ['a first gated deploy with auto-rollback: the rollback version lacks the gate tags', () => putHook(), {}, /^A rollback would launch launch template lt-[0-9a-f]+ version 1, whose instances lack the tags AutoScalingGroupName=web and LifecycleHookName=nixos-ready: .*auto-rollback: false.*\nNothing was changed\.$/s],
+    ["a rollback version tagged for another hook", () => (putHook(), tagVersion1('old')), {}, /^A rollback would launch .* LifecycleHookName=nixos-ready:/],
   ])('refuses %s before any change, saying what to add', async (_case, seed, inputs, message) => {
     seed();
     const result = await runAction('instance-refresh', {
