@@ -414,12 +414,25 @@ export const GATE_TAGS: readonly string[] = [GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG]
 export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 
 /**
- * The shortest heartbeat timeout that covers a first boot with `user-data.sh`'s defaults, which never records a
- * heartbeat: instance metadata retried for up to 120 s, the closure's fetch up to 900 s, the health check up to 60 s,
- * and about 120 s for the two boots (the image's, then the kexec into the deployed system). A hook that times out
- * sooner abandons (or lets through) an instance that was still on its way.
+ * The longest `user-data.sh` with its defaults can take, from launch, before it reports CONTINUE (or ABANDON), in
+ * seconds: the bound its own timeouts set (each step may succeed just before its timeout), plus an estimate of the two
+ * boots. `plan.test.ts` derives the same sum from the script, so that a changed timeout there fails until this follows.
  */
-export const MIN_GATE_HEARTBEAT_SECONDS = 1200;
+export const USER_DATA_WORST_CASE_SECONDS =
+  2 * (30 + 120 + 11) + // each run: `nix --version`, then the instance metadata window and its last try (token and read, 5 s each, 1 s apart)
+  (900 + 10) + // the fetch, and its --kill-after
+  3 * 120 + // path-info, show-config, store verify
+  (300 + 600) + // nix-env --set, switch-to-configuration boot
+  120 + // the two boots, the image's then the deployed system's (an estimate, not a timeout)
+  (60 + 6) + // the health check and its last try
+  (5 * 15 + (1 + 2 + 3 + 4)); // CONTINUE: 5 attempts of 15 s, 1-4 s apart
+
+/**
+ * The shortest heartbeat timeout the gate takes: {@link USER_DATA_WORST_CASE_SECONDS} (2763 s) and about 4 minutes for
+ * EC2 to start the instance before its user data runs. The user data records no heartbeat, so a hook that times out
+ * sooner abandons instances that were on their way. The command the messages suggest uses 3600 s, AWS's default.
+ */
+export const MIN_GATE_HEARTBEAT_SECONDS = 3000;
 
 /** The group names `user-data.sh` accepts from the tag (it refuses, and powers off, on any other). */
 const GATE_GROUP_NAME = /^[A-Za-z0-9./_-]{1,255}$/;
@@ -428,7 +441,7 @@ const GATE_GROUP_NAME = /^[A-Za-z0-9./_-]{1,255}$/;
 export function putHookCommand(groupName: string, hookName = 'nixos-ready'): string {
   return (
     `aws autoscaling put-lifecycle-hook --auto-scaling-group-name ${groupName} --lifecycle-hook-name ${hookName} ` +
-    `--lifecycle-transition ${LAUNCHING} --heartbeat-timeout 1800 --default-result ABANDON`
+    `--lifecycle-transition ${LAUNCHING} --heartbeat-timeout 3600 --default-result ABANDON`
   );
 }
 
@@ -458,7 +471,7 @@ export function checkGate(groupName: string, hooks: readonly LifecycleHook[], wa
     return {
       error:
         `Lifecycle hook ${name} of group ${groupName} times out after ${heartbeat} s without a heartbeat, and a first boot ` +
-        `can take ${MIN_GATE_HEARTBEAT_SECONDS} s (metadata, fetch, two boots, health check). Raise it: ${putHookCommand(groupName, name)}`,
+        `can take ${MIN_GATE_HEARTBEAT_SECONDS} s (each step of the user data to its timeout, two boots, the report). Raise it: ${putHookCommand(groupName, name)}`,
     };
   }
   const others = launching.length > 1 ? ` Its other launch hooks (${names.filter((n) => n !== name).join(', ')}) must be completed by something else.` : '';

@@ -44,7 +44,7 @@ beforeEach(() => {
 
 function putHook(name = HOOK, extra: Record<string, string> = {}): void {
   sandbox.autoscaling.operations.PutLifecycleHook(
-    { AutoScalingGroupName: 'web', LifecycleHookName: name, LifecycleTransition: LAUNCHING, HeartbeatTimeout: '1800', DefaultResult: 'ABANDON', ...extra },
+    { AutoScalingGroupName: 'web', LifecycleHookName: name, LifecycleTransition: LAUNCHING, HeartbeatTimeout: '3600', DefaultResult: 'ABANDON', ...extra },
     { caller: 'administrator', requestId: 'r', sandbox },
   );
 }
@@ -208,9 +208,9 @@ describe('readiness: lifecycle-hook', () => {
 
   /** [case, hooks to put, inputs, the error]. */
   it.each<[string, () => void, Record<string, string>, RegExp]>([
-    ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 1800 --default-result ABANDON\nNothing was changed\.$/s],
+    ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 3600 --default-result ABANDON\nNothing was changed\.$/s],
     ['a group with only a terminate hook', () => putHook('drain', { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }), {}, /has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook/],
-    ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 1800/s],
+    ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 3600/s],
     ['two launch hooks and none named', () => (putHook('a'), putHook('b')), {}, /has the autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hooks a, b: so which one .* \(input 'lifecycle-hook-name'\)/],
     ['a named hook the group does not have', () => putHook(), { 'lifecycle-hook-name': 'other' }, /none named "other"/],
     ['a first gated deploy with auto-rollback: the rollback version lacks the gate tags', () => putHook(), {}, /^A rollback would launch launch template lt-[0-9a-f]+ version 1, whose instances lack the tags AutoScalingGroupName=web and LifecycleHookName=nixos-ready: .*auto-rollback: false.*\nNothing was changed\.$/s],
