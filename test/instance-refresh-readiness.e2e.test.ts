@@ -206,6 +206,22 @@ describe('readiness: lifecycle-hook', () => {
     expect(details.RollbackStartTime.getTime() - started).toBe((MIN_GATE_HEARTBEAT_SECONDS + 5) * 1000);
   });
 
+  it("fails the rollback when the rollback's own launches never report: the hook holds them too, as on AWS", async () => {
+    putHook();
+    tagVersion1();
+    // The first instance abandons; the rollback's instance, launched from version 1, never reports.
+    const { result } = await deployPlaying((nth) => (nth === 1 ? 'ABANDON' : 'silent'));
+
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.status).toBe('RollbackFailed');
+    expect(sandbox.calls.of('CompleteLifecycleAction').map((call) => call.params.LifecycleActionResult)).toEqual(['ABANDON']);
+    const found = refresh(result.outputs['instance-refresh-id']);
+    expect(found.StatusReason).toMatch(/^The rollback failed: .*an instance the rollback launched was abandoned by lifecycle hook nixos-ready\..*Heartbeat Timeout/);
+    // It waited the hook's whole heartbeat (3600 s) after the rollback began.
+    const details = found.RollbackDetails as { RollbackStartTime: Date };
+    expect((found.EndTime as Date).getTime() - details.RollbackStartTime.getTime()).toBe(3600_000);
+  });
+
   /** [case, hooks to put, inputs, the error]. */
   it.each<[string, () => void, Record<string, string>, RegExp]>([
     ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 3600 --default-result ABANDON\nNothing was changed\.$/s],
