@@ -29,6 +29,7 @@ import {
   checkGroupVersion,
   chooseTemplate,
   gateTags,
+  rollbackGateProblem,
   groupTemplate,
   launchProblems,
   progressPoint,
@@ -143,6 +144,12 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
       const gate = inputs.readiness === 'lifecycle-hook' ? checkGate(groupName, await describeLifecycleHooks(asg, groupName, signal), inputs.lifecycleHookName) : undefined;
       if (gate && 'error' in gate) throw new Error(`${gate.error}\nNothing was changed.`);
       const source = await describeVersion(ec2, chosen, signal);
+      if (gate && inputs.autoRollback) {
+        // A rollback launches the group's own version: the source, unless the deploy moves the group to another template.
+        const back = chosen === groupRef ? source : await describeVersion(ec2, groupRef, signal);
+        const problem = rollbackGateProblem(groupName, gate.hook, `launch template ${back.templateId} version ${back.number}`, back.data.TagSpecifications);
+        if (problem) throw new Error(`${problem}\nNothing was changed.`);
+      }
       const problems = launchProblems({
         template: `launch template ${source.templateId} version ${source.number}`,
         groupName,

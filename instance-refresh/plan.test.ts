@@ -27,6 +27,8 @@ import {
   versionDescription,
   versionRequest,
   MIN_GATE_HEARTBEAT_SECONDS,
+  USER_DATA_WORST_CASE_SECONDS,
+  rollbackGateProblem,
   type InProgressAction,
   type LaunchCheck,
   type Tag,
@@ -414,7 +416,7 @@ describe('versionRequest and the readiness gate', () => {
     }).LaunchTemplateData!.TagSpecifications;
   it.each<[string, string | undefined, Array<{ Key: string; Value: string }>]>([
     ['with the gate: group and hook set over an earlier value', 'ready', [{ Key: 'Name', Value: 'web' }, { Key: 'AutoScalingGroupName', Value: 'web' }, { Key: 'LifecycleHookName', Value: 'ready' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
-    ['without it: an earlier deploy\'s gate tags dropped', undefined, [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }]],
+    ['without it: an earlier deploy\'s gate tags kept, which a hook still on the group waits for', undefined, [...gated, { Key: 'NixStorePath', Value: STORE_PATH }]],
   ])('%s (only on instances)', (_name, hook, tags) => {
     expect(instanceTags(hook)).toEqual([{ ResourceType: 'instance', Tags: tags }, { ResourceType: 'volume', Tags: gated }]);
   });
@@ -429,17 +431,17 @@ describe('checkGate', () => {
     DefaultResult: defaultResult,
   });
   it.each<[string, string, ReturnType<typeof hook>[], string, object]>([
-    ['the only launch hook', 'web', [hook('ready', 1800), hook('drain', 30, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { hook: 'ready', warning: undefined }],
+    ['the only launch hook', 'web', [hook('ready', 3600), hook('drain', 30, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { hook: 'ready', warning: undefined }],
     ['the floor itself', 'web', [hook('ready', MIN_GATE_HEARTBEAT_SECONDS)], '', { hook: 'ready' }],
     ["AWS's default heartbeat (3600 s, unset in the answer)", 'web', [hook('ready')], '', { hook: 'ready' }],
-    ['the named one of two, warning about the other', 'web', [hook('a', 1800), hook('b', 1800)], 'b', { hook: 'b', warning: expect.stringContaining('other launch hooks (a) must be completed by something else') }],
-    ['a lenient default result, with a warning', 'web', [hook('ready', 1800, undefined, 'CONTINUE')], '', { hook: 'ready', warning: expect.stringContaining("DefaultResult is CONTINUE") }],
-    ['no hook', 'web', [], '', { error: expect.stringMatching(/^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*--heartbeat-timeout 1800 --default-result ABANDON$/) }],
-    ['only a terminate hook', 'web', [hook('drain', 1800, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { error: expect.stringContaining('has no autoscaling:EC2_INSTANCE_LAUNCHING') }],
-    ['a heartbeat below the floor', 'web', [hook('ready', MIN_GATE_HEARTBEAT_SECONDS - 1)], '', { error: expect.stringContaining('times out after 1199 s') }],
-    ['two and none named', 'web', [hook('a', 1800), hook('b', 1800)], '', { error: expect.stringContaining("hooks a, b: so which one the instances complete must be named (input 'lifecycle-hook-name')") }],
-    ['a name the group does not have', 'web', [hook('a', 1800)], 'c', { error: expect.stringContaining('none named "c"') }],
-    ['a group name the user data refuses', 'web api', [hook('a', 1800)], '', { error: expect.stringContaining('group name of A-Z a-z 0-9 . / _ -') }],
+    ['the named one of two, warning about the other', 'web', [hook('a', 3600), hook('b', 3600)], 'b', { hook: 'b', warning: expect.stringContaining('other launch hooks (a) must be completed by something else') }],
+    ['a lenient default result, with a warning', 'web', [hook('ready', 3600, undefined, 'CONTINUE')], '', { hook: 'ready', warning: expect.stringContaining("DefaultResult is CONTINUE") }],
+    ['no hook', 'web', [], '', { error: expect.stringMatching(/^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*--heartbeat-timeout 3600 --default-result ABANDON$/) }],
+    ['only a terminate hook', 'web', [hook('drain', 3600, 'autoscaling:EC2_INSTANCE_TERMINATING')], '', { error: expect.stringContaining('has no autoscaling:EC2_INSTANCE_LAUNCHING') }],
+    ['a heartbeat below the floor', 'web', [hook('ready', MIN_GATE_HEARTBEAT_SECONDS - 1)], '', { error: expect.stringContaining(`times out after ${MIN_GATE_HEARTBEAT_SECONDS - 1} s`) }],
+    ['two and none named', 'web', [hook('a', 3600), hook('b', 3600)], '', { error: expect.stringContaining("hooks a, b: so which one the instances complete must be named (input 'lifecycle-hook-name')") }],
+    ['a name the group does not have', 'web', [hook('a', 3600)], 'c', { error: expect.stringContaining('none named "c"') }],
+    ['a group name the user data refuses', 'web api', [hook('a', 3600)], '', { error: expect.stringContaining('group name of A-Z a-z 0-9 . / _ -') }],
   ])('%s', (_name, group, hooks, wanted, expected) => {
     expect(checkGate(group, hooks, wanted)).toEqual(expected);
   });
@@ -650,5 +652,50 @@ describe('refreshTabUrl: the console-url output, in the partition of the region'
     ['us-east-1', 'web tier#1', 'https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#AutoScalingGroupDetails:id=web%20tier%231;view=instanceRefresh'],
   ])('%s %s', (region, group, url) => {
     expect(refreshTabUrl(region, group)).toBe(url);
+  });
+});
+
+describe('rollbackGateProblem', () => {
+  const specs = (...tags: Array<[string, string]>) => [{ ResourceType: 'instance' as const, Tags: tags.map(([Key, Value]) => ({ Key, Value })) }];
+  /** [case, the rollback version's tag specifications, refused]. */
+  it.each<[string, ReturnType<typeof specs> | undefined, boolean]>([
+    ['both tags for this group and hook', specs(['Name', 'web'], ['AutoScalingGroupName', 'web'], ['LifecycleHookName', 'ready']), false],
+    ['no tag specifications (a first gated deploy)', undefined, true],
+    ['no gate tags', specs(['Name', 'web']), true],
+    ['only the group tag', specs(['AutoScalingGroupName', 'web']), true],
+    ['another hook', specs(['AutoScalingGroupName', 'web'], ['LifecycleHookName', 'old']), true],
+    ['another group', specs(['AutoScalingGroupName', 'api'], ['LifecycleHookName', 'ready']), true],
+  ])('%s', (_case, tags, refused) => {
+    const problem = rollbackGateProblem('web', 'ready', 'launch template lt-1 version 3', tags);
+    if (!refused) return expect(problem).toBeUndefined();
+    expect(problem).toMatch(/^A rollback would launch launch template lt-1 version 3, whose instances lack the tags AutoScalingGroupName=web and LifecycleHookName=ready: .* auto-rollback: false/);
+  });
+
+  it('reads only the instance specification', () => {
+    expect(rollbackGateProblem('web', 'ready', 'v', [{ ResourceType: 'volume' as const, Tags: [{ Key: 'AutoScalingGroupName', Value: 'web' }, { Key: 'LifecycleHookName', Value: 'ready' }] }])).toBeDefined();
+  });
+});
+
+describe('MIN_GATE_HEARTBEAT_SECONDS', () => {
+  /** The script's default for `name`, a number. */
+  const script = readFileSync(new URL('./user-data.sh', import.meta.url), 'utf8');
+  const setting = (name: string) => Number(new RegExp(`^: "\\$\\{${name}:=(\\d+)\\}"$`, 'm').exec(script)?.[1]);
+  const timeout = (command: string) => Number(new RegExp(`timeout (\\d+) ${command}`).exec(script)?.[1]);
+
+  it("covers the user data's worst case, derived from the script's own timeouts", () => {
+    const attempts = setting('NIXOS_AWS_COMPLETE_ATTEMPTS');
+    const lastTry = 5 + 5 + 1; // a metadata token and read (--max-time 5 each) and the 1 s sleep, begun just inside the window
+    const perRun = timeout('nix --version') + setting('NIXOS_AWS_IMDS_WAIT_SECONDS') + lastTry;
+    const fetch = setting('NIXOS_AWS_FETCH_TIMEOUT_SECONDS') + Number(/timeout --kill-after=(\d+) "\$NIXOS_AWS_FETCH_TIMEOUT_SECONDS"/.exec(script)?.[1]);
+    const checks = ['nix --extra-experimental-features nix-command path-info', 'nix --extra-experimental-features nix-command show-config', 'nix --extra-experimental-features nix-command store verify'].map(timeout);
+    const install = timeout('nix-env') + Number(/timeout (\d+) "\$store_path\/bin\/switch-to-configuration" boot/.exec(script)?.[1]);
+    const report = setting('NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS') + 6 + attempts * setting('NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS') + (attempts * (attempts - 1)) / 2;
+    const derived = 2 * perRun + fetch + checks.reduce((a, b) => a + b) + install + 120 + report;
+
+    expect(checks).toEqual([120, 120, 120]);
+    expect(derived).toBe(USER_DATA_WORST_CASE_SECONDS);
+    expect(USER_DATA_WORST_CASE_SECONDS).toBe(2763);
+    expect(MIN_GATE_HEARTBEAT_SECONDS).toBeGreaterThan(USER_DATA_WORST_CASE_SECONDS);
+    expect(MIN_GATE_HEARTBEAT_SECONDS).toBeLessThanOrEqual(7200); // PutLifecycleHook's HeartbeatTimeout maximum
   });
 });

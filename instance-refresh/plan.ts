@@ -358,16 +358,12 @@ export interface VersionRequestInput {
 }
 
 /**
- * Without the gate, the gate's tags an earlier gated deploy left on the source version are dropped: an instance that
- * finds them waits on and completes a hook, which `readiness: none` must not ask of it.
+ * The source version's tags are kept whatever `readiness` is, the gate's included: on a group that still has the launch
+ * hook, those tags are what lets a new instance end its wait (dropped, every instance would wait out the heartbeat and
+ * be abandoned), and without a hook they are harmless (`user-data.sh` takes "no lifecycle action" as done).
  */
 export function versionRequest(input: VersionRequestInput): CreateLaunchTemplateVersionCommandInput {
-  const source =
-    input.gateHook === undefined
-      ? input.sourceTagSpecifications?.map((spec) =>
-          spec.ResourceType === 'instance' ? { ...spec, Tags: spec.Tags?.filter((tag) => !GATE_TAGS.includes(tag.Key ?? '')) } : spec,
-        )
-      : input.sourceTagSpecifications;
+  const source = input.sourceTagSpecifications;
   return {
     LaunchTemplateId: input.templateId,
     SourceVersion: String(input.sourceVersion),
@@ -418,12 +414,25 @@ export const GATE_TAGS: readonly string[] = [GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG]
 export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 
 /**
- * The shortest heartbeat timeout that covers a first boot with `user-data.sh`'s defaults, which never records a
- * heartbeat: instance metadata retried for up to 120 s, the closure's fetch up to 900 s, the health check up to 60 s,
- * and about 120 s for the two boots (the image's, then the kexec into the deployed system). A hook that times out
- * sooner abandons (or lets through) an instance that was still on its way.
+ * The longest `user-data.sh` with its defaults can take, from launch, before it reports CONTINUE (or ABANDON), in
+ * seconds: the bound its own timeouts set (each step may succeed just before its timeout), plus an estimate of the two
+ * boots. `plan.test.ts` derives the same sum from the script, so that a changed timeout there fails until this follows.
  */
-export const MIN_GATE_HEARTBEAT_SECONDS = 1200;
+export const USER_DATA_WORST_CASE_SECONDS =
+  2 * (30 + 120 + 11) + // each run: `nix --version`, then the instance metadata window and its last try (token and read, 5 s each, 1 s apart)
+  (900 + 10) + // the fetch, and its --kill-after
+  3 * 120 + // path-info, show-config, store verify
+  (300 + 600) + // nix-env --set, switch-to-configuration boot
+  120 + // the two boots, the image's then the deployed system's (an estimate, not a timeout)
+  (60 + 6) + // the health check and its last try
+  (5 * 15 + (1 + 2 + 3 + 4)); // CONTINUE: 5 attempts of 15 s, 1-4 s apart
+
+/**
+ * The shortest heartbeat timeout the gate takes: {@link USER_DATA_WORST_CASE_SECONDS} (2763 s) and about 4 minutes for
+ * EC2 to start the instance before its user data runs. The user data records no heartbeat, so a hook that times out
+ * sooner abandons instances that were on their way. The command the messages suggest uses 3600 s, AWS's default.
+ */
+export const MIN_GATE_HEARTBEAT_SECONDS = 3000;
 
 /** The group names `user-data.sh` accepts from the tag (it refuses, and powers off, on any other). */
 const GATE_GROUP_NAME = /^[A-Za-z0-9./_-]{1,255}$/;
@@ -432,7 +441,7 @@ const GATE_GROUP_NAME = /^[A-Za-z0-9./_-]{1,255}$/;
 export function putHookCommand(groupName: string, hookName = 'nixos-ready'): string {
   return (
     `aws autoscaling put-lifecycle-hook --auto-scaling-group-name ${groupName} --lifecycle-hook-name ${hookName} ` +
-    `--lifecycle-transition ${LAUNCHING} --heartbeat-timeout 1800 --default-result ABANDON`
+    `--lifecycle-transition ${LAUNCHING} --heartbeat-timeout 3600 --default-result ABANDON`
   );
 }
 
@@ -462,7 +471,7 @@ export function checkGate(groupName: string, hooks: readonly LifecycleHook[], wa
     return {
       error:
         `Lifecycle hook ${name} of group ${groupName} times out after ${heartbeat} s without a heartbeat, and a first boot ` +
-        `can take ${MIN_GATE_HEARTBEAT_SECONDS} s (metadata, fetch, two boots, health check). Raise it: ${putHookCommand(groupName, name)}`,
+        `can take ${MIN_GATE_HEARTBEAT_SECONDS} s (each step of the user data to its timeout, two boots, the report). Raise it: ${putHookCommand(groupName, name)}`,
     };
   }
   const others = launching.length > 1 ? ` Its other launch hooks (${names.filter((n) => n !== name).join(', ')}) must be completed by something else.` : '';
@@ -477,6 +486,29 @@ export function gateTags(groupName: string, hook: string | undefined): Tag[] {
     { key: GROUP_NAME_TAG, value: groupName },
     { key: LIFECYCLE_HOOK_TAG, value: hook },
   ];
+}
+
+/**
+ * Why the gate cannot be used with `auto-rollback` when the version a rollback launches (`rollbackTags`, its tag
+ * specifications; the source version unless the deploy moves the group to another template) lacks the gate's tags for
+ * `hook` of `groupName`; undefined when it has them. On AWS a launch hook holds every launch, a rollback's included:
+ * instances without the tags never complete it, so the rollback waits out the heartbeat and they are abandoned.
+ */
+export function rollbackGateProblem(
+  groupName: string,
+  hook: string,
+  rollbackVersion: string,
+  rollbackTags: readonly LaunchTemplateTagSpecification[] | undefined,
+): string | undefined {
+  const tags = rollbackTags?.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];
+  const has = (key: string, value: string) => tags.some((tag) => tag.Key === key && tag.Value === value);
+  if (has(GROUP_NAME_TAG, groupName) && has(LIFECYCLE_HOOK_TAG, hook)) return undefined;
+  return (
+    `A rollback would launch ${rollbackVersion}, whose instances lack the tags ${GROUP_NAME_TAG}=${groupName} and ` +
+    `${LIFECYCLE_HOOK_TAG}=${hook}: lifecycle hook ${hook} holds a rollback's launches too, and nothing would complete ` +
+    `them, so the rollback would wait out the heartbeat and fail. To switch the gate on, deploy once with ` +
+    `readiness: lifecycle-hook and auto-rollback: false; the version it makes carries the tags, and later deploys can roll back.`
+  );
 }
 
 /** An instance a lifecycle hook abandoned, as the refresh's status reason names it. */

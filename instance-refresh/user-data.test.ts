@@ -589,7 +589,7 @@ describe('the readiness gate', () => {
   ])('%s shows the hook the action asks for, one the action takes', (_name, file) => {
     const shown = /^\s*(aws autoscaling put-lifecycle-hook .*\\\n.*)$/m.exec(readFileSync(file, 'utf8'))?.[1].replace(/\s*\\\n\s*/, ' ');
     expect(shown).toBe(putHookCommand('web'));
-    const hook = { LifecycleHookName: 'nixos-ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON' };
+    const hook = { LifecycleHookName: 'nixos-ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 3600, DefaultResult: 'ABANDON' };
     expect(checkGate('web', [hook], '')).toEqual({ hook: 'nixos-ready', warning: undefined });
   });
 
@@ -919,8 +919,8 @@ describe('the readiness gate', () => {
     /**
      * Runs the bundle against a group with a launching hook; when the refresh's new instance waits in Pending:Wait,
      * serves it the instance tags of the launch template version it was launched from, and runs the user data as its
-     * two boots would (`booted`: what the first boot came up on). The sandbox's clock runs 10x: the hook's 1800 s are
-     * 3 real minutes, far more than the script needs.
+     * two boots would (`booted`: what the first boot came up on). The sandbox's clock runs 10x: the hook's 3600 s are
+     * 6 real minutes, far more than the script needs.
      */
     async function refreshWithInstance(storePath: string, booted: (path: string) => string | undefined) {
       sandbox.reset();
@@ -934,7 +934,7 @@ describe('the readiness gate', () => {
         AutoScalingGroupName: GROUP,
         LifecycleHookName: HOOK,
         LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-        HeartbeatTimeout: 1800,
+        HeartbeatTimeout: 3600,
         DefaultResult: 'ABANDON',
       });
       const step = runAction('instance-refresh', {
@@ -944,6 +944,8 @@ describe('the readiness gate', () => {
           'store-path': storePath,
           tags: `Substituters=file://${join(dir, 'cache')}\nTrustedPublicKeys=${publicKey}`,
           readiness: 'lifecycle-hook',
+          // A first gated deploy: version 1 lacks the gate tags, so a rollback could not pass the hook.
+          'auto-rollback': 'false',
           'instance-warmup': '60',
           'poll-interval-seconds': '1',
           'timeout-minutes': '5',

@@ -151,6 +151,21 @@ describe('the execution this change caused', () => {
     expect(pickExecution(listed, version, after)?.ExecutionId).toBe(expected);
   });
 
+  const counted = (id: string, seconds: number, status: string, counts: string): AssociationExecution => ({
+    ...execution(id, '5', seconds),
+    Status: status,
+    ResourceCountByStatus: counts,
+  });
+  it.each<[string, AssociationExecution[], string | undefined]>([
+    ['a launched instance\'s execution, older, loses to the fleet-wide one', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'InProgress', '{InProgress=4}')], 'e-fleet'],
+    ['a sibling: the fleet-wide one already failed, the late one still runs', [counted('e-late', 31, 'InProgress', '{InProgress=1}'), counted('e-fleet', 32, 'Failed', '{Failed=1, Success=3}')], 'e-fleet'],
+    ['a later scheduled run with as many targets loses the tie', [counted('e-fleet', 31, 'Success', '{Success=4}'), counted('e-sched', 60, 'InProgress', '{InProgress=4}')], 'e-fleet'],
+    ['none while one is Pending and uncounted', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'Pending', '{}')], undefined],
+    ['a Pending one already counted is chosen', [counted('e-late', 31, 'Success', '{Success=1}'), counted('e-fleet', 32, 'Pending', '{Pending=4}')], 'e-fleet'],
+  ])('chooses the fleet-wide execution: %s', (_case, executions, expected) => {
+    expect(pickExecution(executions, '5', at(30))?.ExecutionId).toBe(expected);
+  });
+
   it('counts the instances from the execution\'s own counts while its targets are not read', () => {
     expect(parseCounts('{Failed=1, In Progress=2, Success=3}')).toEqual({ Failed: 1, 'In Progress': 2, Success: 3 });
     expect(parseCounts(undefined)).toEqual({});
@@ -260,7 +275,9 @@ describe('decideRevert', () => {
     ['a wait that gave up counts as a failure', update, 'failed', settings('revert', 'leave'), { revert: true, to: OLD }],
     ['a timeout, on-abort revert', update, 'timeout', settings('keep', 'revert'), { revert: true, to: OLD }],
     ['a cancellation, on-abort leave', update, 'aborted', settings('revert', 'leave'), { revert: false, why: 'on-abort is leave' }],
-    ['a created association has nothing to return to', { kind: 'create' }, 'done', settings('revert', 'revert'), { revert: false, why: 'the association was created by this deploy: it had no earlier version' }],
+    ['a created association has nothing to return to: it is deleted', { kind: 'create' }, 'done', settings('revert', 'revert'), { revert: false, delete: true }],
+    ['a created association, on timeout with on-abort revert: deleted', { kind: 'create' }, 'timeout', settings('keep', 'revert'), { revert: false, delete: true }],
+    ['a created association, on-failure keep: kept', { kind: 'create' }, 'done', settings('keep', 'revert'), { revert: false, why: 'on-failure is keep' }],
     ['an association applied once still holds its settings', { kind: 'apply-once', id: ID, version: '4' }, 'timeout', settings('revert', 'revert'), { revert: false, why: 'the association was not changed by this deploy' }],
   ])('%s', (_case, plan, ending, given, expected) => {
     expect(decideRevert(plan, ending, given)).toEqual(expected);

@@ -145,8 +145,17 @@ function requestSettings(settings: AssociationSettings, region: string) {
   };
 }
 
-export function createAssociationInput(name: string, settings: AssociationSettings, region: string): CreateAssociationCommandInput {
-  return { AssociationName: name, ...requestSettings(settings, region) };
+/**
+ * CreateAssociation with `settings`, tagged `Environment=<environmentTag>` when one is given: the deploy roles may
+ * create only associations tagged with their environment (`aws:RequestTag/Environment`), and update, apply or
+ * delete only those (`aws:ResourceTag/Environment`). Tags are set on create only: UpdateAssociation takes none.
+ */
+export function createAssociationInput(name: string, settings: AssociationSettings, region: string, environmentTag = ''): CreateAssociationCommandInput {
+  return {
+    AssociationName: name,
+    ...requestSettings(settings, region),
+    ...(environmentTag ? { Tags: [{ Key: 'Environment', Value: environmentTag }] } : {}),
+  };
 }
 
 /**
@@ -187,19 +196,35 @@ export function newestCreated(executions: AssociationExecution[]): Date | undefi
   return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }
 
+/** How many instances an execution targets, by its own `ResourceCountByStatus`; 0 while SSM has not counted them. */
+const targetCount = (execution: AssociationExecution): number =>
+  Object.values(parseCounts(execution.ResourceCountByStatus)).reduce((sum, n) => sum + n, 0);
+
 /**
- * The execution the change caused: of the association version it made (or applied), created after `after` (the
- * newest execution before the change), the oldest such one (a schedule may start another one later).
+ * The execution the change caused, among `executions` of the association version it made (or applied) created after
+ * `after` (the newest execution before the change): the one with the most targets, the oldest of those on a tie.
+ *
+ * Why not simply the oldest: besides the one execution a create, an update or StartAssociationsOnce starts on every
+ * instance the targets match, State Manager starts an execution of the current version on each instance that comes
+ * to match later (an Auto Scaling launch), targeting that instance alone. One such launched between the look before
+ * the change and the change itself is older than the fleet-wide execution, and taking it would follow one new
+ * instance and never read the fleet's result. The fleet-wide one targets every matching instance, that one included,
+ * so it has the most targets; a later scheduled run of the same version has no more, and loses the tie.
+ *
+ * A just-started execution is `Pending` with no counts yet (`{}`): while any candidate is, none is chosen
+ * (`undefined`: look again), so that an instance's execution that ends quickly is not taken before the fleet-wide
+ * one is counted.
  */
 export function pickExecution(
   executions: AssociationExecution[],
   version: string,
   after: Date | undefined,
 ): AssociationExecution | undefined {
-  return executions
+  const candidates = executions
     .filter((e) => e.AssociationVersion === version && e.ExecutionId)
-    .filter((e) => after === undefined || (e.CreatedTime !== undefined && e.CreatedTime.getTime() > after.getTime()))
-    .sort((a, b) => (a.CreatedTime?.getTime() ?? 0) - (b.CreatedTime?.getTime() ?? 0))[0];
+    .filter((e) => after === undefined || (e.CreatedTime !== undefined && e.CreatedTime.getTime() > after.getTime()));
+  if (candidates.some((e) => (e.Status ?? 'Pending') === 'Pending' && targetCount(e) === 0)) return undefined;
+  return candidates.sort((a, b) => targetCount(b) - targetCount(a) || (a.CreatedTime?.getTime() ?? 0) - (b.CreatedTime?.getTime() ?? 0))[0];
 }
 
 export interface ExecutionState {
@@ -301,16 +326,22 @@ export type ExecutionEnding =
 export type RevertResult =
   | { kind: 'reverted'; storePath: string; version: string }
   | { kind: 'revert-failed'; storePath: string; error: string }
+  /** The revert was refused: someone else changed the association after this step did; `version` is theirs. */
+  | { kind: 'changed-elsewhere'; storePath: string; version: string }
+  /** The association this step created was deleted (DeleteAssociation): it had no earlier settings to return to. */
+  | { kind: 'deleted' }
+  | { kind: 'delete-failed'; error: string }
   /** Nothing to return to, or not asked to: `why` says which. */
   | { kind: 'kept'; why: string };
 
-export type RevertDecision = { revert: true; to: AssociationSettings } | { revert: false; why: string };
+export type RevertDecision = { revert: true; to: AssociationSettings } | { revert: false; delete: true } | { revert: false; delete?: false; why: string };
 
 /**
- * Whether a deploy that did not succeed returns the association to its previous settings: only an update has any
- * (a created association had none, and an unchanged one still holds them), and only when the inputs ask for it
- * (`on-failure` after a failed execution, `on-abort` after a timeout or a cancellation; SSM cannot stop an
- * execution, so returning the settings is the only abort action there is).
+ * Whether a deploy that did not succeed returns the association to its previous settings, and only when the inputs
+ * ask for it (`on-failure` after a failed execution, `on-abort` after a timeout or a cancellation; SSM cannot stop
+ * an execution, so returning the settings is the only abort action there is): an update goes back to the settings
+ * read before it; an association this step created had none, so it is deleted, or State Manager would bring every
+ * instance launched later to the failed system; an unchanged one still holds its settings.
  */
 export function decideRevert(
   plan: AssociationPlan,
@@ -322,7 +353,7 @@ export function decideRevert(
   if (!wanted) {
     return { revert: false, why: aborting ? `on-abort is ${inputs.onAbort}` : `on-failure is ${inputs.onFailure}` };
   }
-  if (plan.kind === 'create') return { revert: false, why: 'the association was created by this deploy: it had no earlier version' };
+  if (plan.kind === 'create') return { revert: false, delete: true };
   if (plan.kind === 'apply-once') return { revert: false, why: 'the association was not changed by this deploy' };
   return { revert: true, to: plan.previous };
 }
@@ -347,6 +378,12 @@ export function revertText(revert: RevertResult | undefined): string {
       return ` Deploy failed; association returned to ${revert.storePath}, version ${revert.version}.`;
     case 'revert-failed':
       return ` Returning the association to ${revert.storePath} failed: ${revert.error}.`;
+    case 'changed-elsewhere':
+      return ` Not reverted: the association was changed by someone else (version ${revert.version}); it was not returned to ${revert.storePath}.`;
+    case 'deleted':
+      return ' Deploy failed; the association this deploy created was deleted, so that instances launched later do not get the failed system.';
+    case 'delete-failed':
+      return ` Deleting the association this deploy created failed: ${revert.error}; delete it, or instances launched later get the failed system.`;
     case 'kept':
       return ` The association keeps the new settings (${revert.why}).`;
   }
@@ -392,6 +429,8 @@ export interface AssociationOutputs {
   'execution-id'?: string;
   /** The association version that returned it to its previous settings, after a failed or stopped deploy. */
   'reverted-version'?: string;
+  /** `true` when the association this step created was deleted after a failed or stopped deploy. */
+  'association-deleted'?: string;
   'console-url'?: string;
   status?: string;
   instances?: Array<{ instanceId: string; status: string; statusDetails: string; responseCode: number }>;
@@ -416,6 +455,7 @@ export function associationOutputs(
     'association-version': association.version,
     ...(state?.executionId ? { 'execution-id': state.executionId } : {}),
     ...(revert?.kind === 'reverted' ? { 'reverted-version': revert.version } : {}),
+    ...(revert?.kind === 'deleted' ? { 'association-deleted': 'true' } : {}),
     'console-url': associationUrl(region, association.id),
     ...(state?.executionId ? { status: state.status } : {}),
     instances: instances.map(({ instanceId, status, statusDetails, responseCode }) => ({ instanceId, status, statusDetails, responseCode })),

@@ -91,7 +91,7 @@ describe('associationReport', () => {
     const facts = Object.fromEntries(report.summary!.facts!.map(([label, value]) => [label, value]));
     expect(facts).toMatchObject({
       Association: { text: `nixos-web (${ID})`, href: URL },
-      Versions: '4 -> 5 (updated)',
+      Versions: '4 -> 5 -> 6 (updated, then reverted)',
       'After the failure': `returned to ${OLD_PATH}, version 6`,
       'Store path': `${OLD_PATH} -> ${STORE_PATH}`,
       Schedule: 'none (applied on change)',

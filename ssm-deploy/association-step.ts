@@ -14,6 +14,7 @@ import * as log from '../shared/log.js';
 import type { StepReport } from '../shared/step.js';
 import {
   createAssociationOnce,
+  deleteAssociation,
   findAssociation,
   newestExecutionTime,
   revertAssociation,
@@ -28,11 +29,14 @@ import {
   decideAssociationOutcome,
   decideRevert,
   desiredSettings,
+  differences,
   planAssociation,
   storePathOf,
   type AssociationOutputs,
   type AssociationPlan,
+  type AssociationSettings,
   type ExecutionEnding,
+  type FoundAssociation,
   type ExecutionState,
   type RevertResult,
 } from './association-plan.js';
@@ -100,6 +104,15 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
       // Someone (or this step's own unanswered update) changed the association since it was read: read it again.
       if ((error as Error).name !== VERSION_RACE || attempt > 1) throw error;
       log.info(`The association ${name} changed while being updated (${VERSION_RACE}); reading it again`);
+      const plan = state.plan;
+      const again = await findAssociation(ssm, name, signal);
+      if (plan.kind === 'update' && ownLostUpdate(plan, again, desired)) {
+        // The first read's settings stay what a revert returns to, and its executions what the wait looks past.
+        state.association = { id: plan.id, version: again!.version };
+        state.changing = false;
+        log.info(`The association ${name} was updated by this step's unanswered UpdateAssociation (version ${plan.version} -> ${again!.version})`);
+        break;
+      }
     }
   }
   const { id, version } = state.association;
@@ -130,13 +143,31 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
     if (decideAssociationOutcome(state.ending, { targets: state.targets, maxErrors: inputs.maxErrors }).ok) return;
   }
   const decision = decideRevert(state.plan, ending.kind, inputs);
+  const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
+  if (!decision.revert && decision.delete) {
+    state.revert = await deleteAssociation(ssm, { id, name, cause, log: log.info });
+    return;
+  }
   if (!decision.revert) {
     log.info(`The association ${name} keeps version ${version} (${decision.why})`);
     state.revert = { kind: 'kept', why: decision.why };
     return;
   }
-  const cause = ending.kind === 'aborted' ? 'cancelled' : ending.kind === 'timeout' ? 'timeout' : 'gave-up';
-  state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, region: inputs.awsRegion, cause, log: log.info });
+  state.revert = await revertAssociation(ssm, { id, name, previous: decision.to, madeVersion: version, region: inputs.awsRegion, cause, log: log.info });
+}
+
+/**
+ * Whether the association, read again after a refused resend, holds the version this step's unanswered update made:
+ * the settings it sent, exactly one version after the one the update was held to (SSM numbers versions 1, 2, ...).
+ * Another writer making the very same settings in that window is taken for this step, which is harmless: the
+ * association then holds what this step wanted, and a revert returns it to what it held before the step.
+ */
+export function ownLostUpdate(
+  plan: Extract<AssociationPlan, { kind: 'update' }>,
+  found: FoundAssociation | undefined,
+  desired: AssociationSettings,
+): boolean {
+  return found !== undefined && found.id === plan.id && Number(found.version) === Number(plan.version) + 1 && differences(found.settings, desired).length === 0;
 }
 
 /** Creates, updates or applies the association as planned; returns its ID and the version that holds `desired`. */
@@ -154,7 +185,7 @@ async function change(
       // Its own retries off: createAssociationOnce looks for what an unanswered attempt created before sending again.
       const once = clientFactory({ region: inputs.awsRegion, credentials, maxAttempts: 1, retryMode: 'standard' })(SSMClient);
       try {
-        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion), { signal, log: log.info });
+        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion, inputs.environmentTag), { signal, log: log.info });
       } finally {
         once.destroy();
       }

@@ -6,6 +6,7 @@
  */
 import {
   CreateAssociationCommand,
+  DeleteAssociationCommand,
   DescribeAssociationCommand,
   DescribeAssociationExecutionsCommand,
   DescribeAssociationExecutionTargetsCommand,
@@ -168,13 +169,13 @@ export interface ExecutionQuery {
   associationId: string;
   version: string;
   after?: Date;
-  /** Known once the execution is listed: later looks ask for it by ID. */
+  /** Known once the execution is listed (a look still chooses again, see pickExecution). */
   executionId?: string;
 }
 
 /**
- * One look at the execution the change caused: one DescribeAssociationExecutions call (filtered by its ID once known,
- * else by creation time after `after`), whose counts by status are what a look during the wait needs; then, when the
+ * One look at the execution the change caused: one DescribeAssociationExecutions call (filtered by creation time
+ * after `after`, the execution chosen among them by pickExecution), whose counts by status are what a look during the wait needs; then, when the
  * execution has ended (or `targets` is `always`), every page of DescribeAssociationExecutionTargets (50 a page): at
  * most ceil(N/50) + 1 calls for N instances, and a single call while the execution runs, so that a look stays short
  * however large the fleet and the end is seen within one poll interval. Before SSM lists the execution, the state
@@ -186,16 +187,16 @@ export async function readExecution(
   signal?: AbortSignal,
   targets: 'when-ended' | 'always' = 'when-ended',
 ): Promise<ExecutionState> {
-  const filters = query.executionId
-    ? [{ Key: 'ExecutionId' as const, Value: query.executionId, Type: 'EQUAL' as const }]
-    : query.after
-      ? [{ Key: 'CreatedTime' as const, Value: query.after.toISOString(), Type: 'GREATER_THAN' as const }]
-      : undefined;
+  // Every look chooses again among the executions since the change (see pickExecution): an instance's own execution
+  // may be listed before the fleet-wide one is counted, and must not be locked on to.
+  const filters = query.after
+    ? [{ Key: 'CreatedTime' as const, Value: query.after.toISOString(), Type: 'GREATER_THAN' as const }]
+    : undefined;
   const listed = await ssm.send(
     new DescribeAssociationExecutionsCommand({ AssociationId: query.associationId, MaxResults: PAGE_SIZE, ...(filters ? { Filters: filters } : {}) }),
     { abortSignal: signal },
   );
-  const execution: AssociationExecution | undefined = pickExecution(listed.AssociationExecutions ?? [], query.version, query.executionId ? undefined : query.after);
+  const execution: AssociationExecution | undefined = pickExecution(listed.AssociationExecutions ?? [], query.version, query.after);
   if (!execution?.ExecutionId) return { status: 'Pending', detailedStatus: '', instances: [] };
   const counted = executionState(execution, []);
   if (targets === 'when-ended' && !executionFinished(counted)) return counted;
@@ -269,20 +270,30 @@ async function lastLook(ssm: SSMClient, query: ExecutionQuery, log: (line: strin
 // ---- Returning the association to its previous settings ------------------------------------------------------------
 
 /**
- * UpdateAssociation back to `previous` (a new association version, which SSM applies to the targets at once), within
- * one abort budget (shared/abort-budget.ts: seconds after a cancellation, a minute otherwise), each hung attempt cut
- * and tried again. Logs what it did. Never throws.
+ * UpdateAssociation back to `previous` (a new association version, which SSM applies to the targets at once), held
+ * to `madeVersion`, the version this step made: SSM refuses it (`InvalidAssociationVersion`) when someone else has
+ * changed the association since, whose change is then left in place and reported (with the version it holds, from
+ * DescribeAssociation), never overwritten. Within one abort budget (shared/abort-budget.ts: seconds after a
+ * cancellation, a minute otherwise), each hung attempt cut and tried again. Logs what it did. Never throws.
  */
 export async function revertAssociation(
   ssm: SSMClient,
-  options: { id: string; name: string; previous: AssociationSettings; region: string; cause: AbortCause; log: (line: string) => void },
+  options: {
+    id: string;
+    name: string;
+    previous: AssociationSettings;
+    madeVersion: string;
+    region: string;
+    cause: AbortCause;
+    log: (line: string) => void;
+  },
 ): Promise<RevertResult> {
   const storePath = storePathOf(options.previous);
   const calls = abortCalls(abortBudgetMs(options.cause), options.log);
   try {
     const answer = await calls.call('UpdateAssociation (revert)', (signal) =>
       ssm.send(
-        new UpdateAssociationCommand(updateAssociationInput(options.id, options.name, options.previous, options.region, '$LATEST')),
+        new UpdateAssociationCommand(updateAssociationInput(options.id, options.name, options.previous, options.region, options.madeVersion)),
         { abortSignal: signal },
       ),
     );
@@ -290,8 +301,38 @@ export async function revertAssociation(
     options.log(`Deploy failed; association ${options.name} returned to ${storePath}, version ${version}`);
     return { kind: 'reverted', storePath, version };
   } catch (error) {
+    if ((error as Error).name === 'InvalidAssociationVersion') {
+      const version = await calls
+        .call('DescribeAssociation', (signal) => ssm.send(new DescribeAssociationCommand({ AssociationId: options.id }), { abortSignal: signal }))
+        .then((d) => d.AssociationDescription?.AssociationVersion ?? 'unknown')
+        .catch(() => 'unknown');
+      options.log(`Not returning the association ${options.name} to ${storePath}: it was changed by someone else (version ${version})`);
+      return { kind: 'changed-elsewhere', storePath, version };
+    }
     const message = errorMessage(error);
     options.log(`Could not return the association ${options.name} to ${storePath}: ${message}`);
     return { kind: 'revert-failed', storePath, error: message };
+  }
+}
+
+/**
+ * DeleteAssociation of the association this step created, after its first deploy failed or was stopped: with no
+ * earlier settings to return to, deleting it is what keeps State Manager from bringing instances launched later to
+ * the failed system (deleting an association changes nothing on the instances it already ran on). Within one abort
+ * budget, as revertAssociation. Logs what it did. Never throws.
+ */
+export async function deleteAssociation(
+  ssm: SSMClient,
+  options: { id: string; name: string; cause: AbortCause; log: (line: string) => void },
+): Promise<RevertResult> {
+  const calls = abortCalls(abortBudgetMs(options.cause), options.log);
+  try {
+    await calls.call('DeleteAssociation', (signal) => ssm.send(new DeleteAssociationCommand({ AssociationId: options.id }), { abortSignal: signal }));
+    options.log(`Deploy failed; deleted the association ${options.name} (${options.id}) this deploy created, so that instances launched later do not get the failed system`);
+    return { kind: 'deleted' };
+  } catch (error) {
+    const message = errorMessage(error);
+    options.log(`Could not delete the association ${options.name} (${options.id}): ${message}`);
+    return { kind: 'delete-failed', error: message };
   }
 }

@@ -37,6 +37,7 @@ describe('ssm-deploy inputs', () => {
       healthCheckTimeoutSeconds: 60,
       rollbackOnFailure: true,
       documentName: 'NixOS-Deploy',
+      environmentTag: '',
       manageDocument: true,
       maxConcurrency: '50%',
       maxErrors: '0',

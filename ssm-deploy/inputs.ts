@@ -1,4 +1,5 @@
 /** The inputs of ssm-deploy: their names, defaults and the typed object the action works with. */
+import * as core from '../shared/actions-core.js';
 import { InputError, parseInputs, shown, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
@@ -18,6 +19,7 @@ export const Input = {
   ...RoleInput,
   Mode: 'mode',
   AssociationName: 'association-name',
+  EnvironmentTag: 'environment-tag',
   Schedule: 'schedule',
   OnFailure: 'on-failure',
   OnAbort: 'on-abort',
@@ -76,6 +78,8 @@ export interface SsmDeployInputs extends RoleInputs {
   mode: (typeof MODES)[number];
   /** `''` in command mode. */
   associationName: string;
+  /** The `Environment` tag a created association gets; `''`: none. */
+  environmentTag: string;
   /** `rate(...)` or `cron(...)`; `''` for apply on change only. */
   schedule: string;
   onFailure: (typeof ON_FAILURE)[number];
@@ -157,7 +161,19 @@ function scheduleProblem(schedule: string): string | undefined {
 /** Minutes, fractions allowed as in a step's own `timeout-minutes`. */
 const MINUTES = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 
+/** Inputs of one mode only: given with the other mode, they would be ignored, so they are refused. */
+const ASSOCIATION_ONLY = [Input.AssociationName, Input.EnvironmentTag, Input.Schedule, Input.OnFailure, Input.OnAbort] as const;
+const COMMAND_ONLY = [Input.DeliveryTimeoutSeconds] as const;
+
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): SsmDeployInputs {
+  // Which inputs the step was given (not defaulted): action.yml declares no default for a mode's own inputs.
+  const given = new Set<string>();
+  const read = source ?? ((name: string) => core.getInput(name));
+  const noting: InputSource = (name) => {
+    const value = read(name);
+    if ((value ?? '').trim() !== '') given.add(name);
+    return value;
+  };
   const inputs = parseInputs(
     (read): SsmDeployInputs => ({
       ...readRoleInputs(read, { roleRequired: false }),
@@ -165,6 +181,11 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       associationName: read.string(Input.AssociationName, {
         pattern: ASSOCIATION_NAME,
         form: 'an association name of 3-128 characters from A-Z a-z 0-9 _ - .',
+      }),
+      // CreateAssociation's Tag.Value: up to 256 of letters, digits, spaces and _ . : / = + - @.
+      environmentTag: read.string(Input.EnvironmentTag, {
+        pattern: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u,
+        form: 'a tag value of 1-256 letters, digits, spaces and _ . : / = + - @',
       }),
       schedule: read.string(Input.Schedule, { pattern: SCHEDULE, form: SCHEDULE_FORM }),
       onFailure: read.oneOf(Input.OnFailure, ON_FAILURE, 'revert'),
@@ -228,10 +249,10 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       ),
       pollIntervalSeconds: read.integer(Input.PollIntervalSeconds, { min: 1, max: 300, default: 10 })!,
     }),
-    source,
+    noting,
   );
   const problems = [
-    ...crossCheck(inputs),
+    ...crossCheck(inputs, given),
     ...documentParameterProblems(DOCUMENT.parameters, documentParameters(inputs), PARAMETER_INPUT, JOINED_INPUTS),
   ];
   if (problems.length > 0) throw new InputError(problems);
@@ -239,8 +260,8 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
 }
 
 /** What no single input shows: how inputs relate, and what the reader's forms cannot say. */
-function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
-  const problems: Array<{ input: string; message: string }> = [...modeCheck(inputs)];
+function crossCheck(inputs: SsmDeployInputs, explicit: Set<string>): Array<{ input: string; message: string }> {
+  const problems: Array<{ input: string; message: string }> = [...modeCheck(inputs, explicit)];
   const given = [inputs.targets.length > 0, inputs.instanceIds.length > 0].filter(Boolean).length;
   if (given !== 1) {
     const message =
@@ -272,13 +293,17 @@ function crossCheck(inputs: SsmDeployInputs): Array<{ input: string; message: st
 }
 
 /** What association mode needs and command mode does not take. */
-function modeCheck(inputs: SsmDeployInputs): Array<{ input: string; message: string }> {
+function modeCheck(inputs: SsmDeployInputs, given: Set<string>): Array<{ input: string; message: string }> {
   if (inputs.mode === 'command') {
-    return [Input.AssociationName, Input.Schedule]
-      .filter((name) => (name === Input.AssociationName ? inputs.associationName : inputs.schedule) !== '')
-      .map((name) => ({ input: name, message: `Input '${name}' applies only with '${Input.Mode}: association'` }));
+    return ASSOCIATION_ONLY.filter((name) => given.has(name)).map((name) => ({
+      input: name,
+      message: `Input '${name}' applies only with '${Input.Mode}: association', not with '${Input.Mode}: command'`,
+    }));
   }
-  const problems: Array<{ input: string; message: string }> = [];
+  const problems: Array<{ input: string; message: string }> = COMMAND_ONLY.filter((name) => given.has(name)).map((name) => ({
+    input: name,
+    message: `Input '${name}' applies only with '${Input.Mode}: command', not with '${Input.Mode}: association'`,
+  }));
   const scheduleWhy = inputs.schedule ? scheduleProblem(inputs.schedule) : undefined;
   if (scheduleWhy) {
     problems.push({ input: Input.Schedule, message: `Input '${Input.Schedule}' must be ${SCHEDULE_FORM}: ${scheduleWhy}, got ${shown(inputs.schedule)}` });

@@ -181,14 +181,21 @@ export function associationSummary(input: AssociationSummaryInput): JobSummary {
   const documentChange = document.change && document.change !== 'unchanged' ? ` (${document.change})` : '';
   const versions = association
     ? `${input.previousVersion && input.previousVersion !== association.version ? `${input.previousVersion} -> ` : ''}${association.version}` +
-      (input.change ? ` (${CHANGES[input.change]})` : '')
+      (revert?.kind === 'reverted' ? ` -> ${revert.version}` : '') +
+      (input.change ? ` (${CHANGES[input.change]}${revert?.kind === 'reverted' ? ', then reverted' : ''})` : '')
     : undefined;
   const reverted =
     revert?.kind === 'reverted'
       ? `returned to ${revert.storePath}, version ${revert.version}`
       : revert?.kind === 'revert-failed'
         ? `returning to ${revert.storePath} failed: ${revert.error}`
-        : revert?.kind === 'kept'
+        : revert?.kind === 'deleted'
+          ? 'deleted (this deploy had created it)'
+          : revert?.kind === 'delete-failed'
+            ? `deleting it failed: ${revert.error}`
+            : revert?.kind === 'changed-elsewhere'
+          ? `not reverted: the association was changed by someone else (version ${revert.version})`
+          : revert?.kind === 'kept'
           ? `kept (${revert.why})`
           : undefined;
   const chart = timeline(instances);

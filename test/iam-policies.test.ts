@@ -20,7 +20,7 @@ import { createAssociationInput, desiredSettings } from '../ssm-deploy/associati
 import { readInputs as ssmDeployInputs } from '../ssm-deploy/inputs.js';
 import { STORE_PATH } from './actions.js';
 import { REPO_ROOT, runAction, type StepResult } from './harness/runner.js';
-import { allows, grantedActions, type PermissionPolicy } from './iam-policy.js';
+import { allows, grantedActions, type PermissionPolicy, type RequestContext } from './iam-policy.js';
 import { withClockHeld } from './sandbox-env.js';
 
 const IAM = join(REPO_ROOT, 'iam');
@@ -94,14 +94,14 @@ const REFRESH = { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'p
 const SLOW = { ...REFRESH, 'instance-warmup': '3600', 'timeout-minutes': '0.03' };
 const SSM = { targets: 'tag:Role=web\ntag:Environment=staging', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'document-name': STAGING_DOCUMENT };
 const STAGING = { environment: 'staging' };
-const ASSOCIATION = { ...SSM, mode: 'association', 'association-name': 'nixos-web-staging' };
+const ASSOCIATION = { ...SSM, mode: 'association', 'association-name': 'nixos-web-staging', 'environment-tag': 'staging' };
 const OLD_STORE_PATH = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05';
 
 /** The association as an earlier deploy of `storePath` left it, with the environment's document (its version 1). */
 function seedAssociation(storePath: string): void {
   sandbox.ssm.createDocument({ name: STAGING_DOCUMENT, content: DOCUMENT });
   const inputs = ssmDeployInputs((name) => ({ ...ASSOCIATION, 'store-path': storePath })[name] ?? '', { AWS_REGION: 'eu-central-1' });
-  const request = createAssociationInput(ASSOCIATION['association-name'], desiredSettings(inputs, { name: STAGING_DOCUMENT, version: '1' }), 'eu-central-1');
+  const request = createAssociationInput(ASSOCIATION['association-name'], desiredSettings(inputs, { name: STAGING_DOCUMENT, version: '1' }), 'eu-central-1', 'staging');
   sandbox.ssm.operations.CreateAssociation(request as unknown as Record<string, unknown>, { caller: 'someone-else', requestId: 'r', sandbox });
 }
 let flake = '';
@@ -275,6 +275,16 @@ const SCENARIOS: Scenario[] = [
     expectCall: 'ec2:DeleteSnapshot',
     exitCode: 1,
   },
+  {
+    name: 'ssm-deploy association mode fails its first deploy and deletes the association it created',
+    role: 'nixos-ssm-deploy-staging',
+    claims: STAGING,
+    seed: () => addInstances({ status: 'Failed' }),
+    action: 'ssm-deploy',
+    inputs: () => ({ ...ASSOCIATION, 'max-concurrency': '100%' }),
+    expectCall: 'ssm:DeleteAssociation',
+    exitCode: 1,
+  },
 ];
 
 /** The account and region the policies in iam/ name (the sandbox's own differ). */
@@ -390,6 +400,7 @@ describe('ssm-deploy makes the calls of its mode only', () => {
   it('association mode: the document, then State Manager, and a failed instance\'s Run Command output', () => {
     expect(operationsOf(true).filter((a) => !DOCUMENT_CALLS.includes(a))).toEqual([
       'ssm:CreateAssociation',
+      'ssm:DeleteAssociation',
       'ssm:DescribeAssociation',
       'ssm:DescribeAssociationExecutionTargets',
       'ssm:DescribeAssociationExecutions',
@@ -490,6 +501,35 @@ describe('each role is granted only what its action was seen doing or docs/secur
     ['nix-cache-writer', 'ssm:GetParameter', parameterArn('/nix/cache-signing-key')],
   ])('%s may %s %s', (role, action, resource) => {
     expect(allows(permissions(role), action, resource)).toBe(true);
+  });
+});
+
+describe('an SSM deploy role touches only associations tagged with its environment', () => {
+  const association = `${EXAMPLE_ARN}:association/8dfe3659-4309-493a-8755-0123456789ab`;
+  const tagged = (environment: string): RequestContext => ({ 'aws:ResourceTag/Environment': environment });
+  const creating = (environment?: string, keys = environment ? ['Environment'] : []): RequestContext =>
+    environment ? { 'aws:RequestTag/Environment': environment, 'aws:TagKeys': keys } : { 'aws:TagKeys': keys };
+  // Every call a deploy makes on an association; CreateAssociation is also checked on the document (unconditioned).
+  it.each<[string, string, string, RequestContext, boolean]>([
+    ['staging', 'ssm:UpdateAssociation', 'production', tagged('production'), false],
+    ['staging', 'ssm:StartAssociationsOnce', 'production', tagged('production'), false],
+    ['staging', 'ssm:DeleteAssociation', 'production', tagged('production'), false],
+    ['staging', 'ssm:UpdateAssociation', 'untagged', {}, false],
+    ['staging', 'ssm:UpdateAssociation', 'staging', tagged('staging'), true],
+    ['staging', 'ssm:StartAssociationsOnce', 'staging', tagged('staging'), true],
+    ['staging', 'ssm:DeleteAssociation', 'staging', tagged('staging'), true],
+    ['production', 'ssm:UpdateAssociation', 'staging', tagged('staging'), false],
+    ['production', 'ssm:UpdateAssociation', 'production', tagged('production'), true],
+    ['staging', 'ssm:CreateAssociation', 'a new one tagged production', creating('production'), false],
+    ['staging', 'ssm:CreateAssociation', 'a new one without a tag', creating(), false],
+    ['staging', 'ssm:CreateAssociation', 'a new one tagged staging and Owner', creating('staging', ['Environment', 'Owner']), false],
+    ['staging', 'ssm:CreateAssociation', 'a new one tagged staging', creating('staging'), true],
+    ['staging', 'ssm:AddTagsToResource', 'production, re-tagged staging', { ...creating('staging'), ...tagged('production') }, false],
+    ['production', 'ssm:CreateAssociation', 'a new one tagged production', creating('production'), true],
+    // Reading is not scoped: association IDs are not secret, and reading changes nothing.
+    ['staging', 'ssm:DescribeAssociation', 'production', tagged('production'), true],
+  ])('the %s role, %s on the association %s: %s', (environment, action, _which, context, expected) => {
+    expect(allows(permissions(`nixos-ssm-deploy-${environment}`), action, association, context)).toBe(expected);
   });
 });
 

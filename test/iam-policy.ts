@@ -1,8 +1,9 @@
 /**
  * The part of IAM's evaluation of identity policies that decides whether an action is allowed, on a resource when one
  * is named: `Action` and `NotAction` with `*` and `?` wildcards, case-insensitive; `Resource` and `NotResource` ARN
- * patterns with the same wildcards, case-sensitive; an explicit `Deny` over any `Allow`. Conditions are not
- * evaluated (a conditioned statement counts as applying): what they scope is argued in the README, not decided here.
+ * patterns with the same wildcards, case-sensitive; an explicit `Deny` over any `Allow`. Conditions are evaluated
+ * when a request context is given (see {@link RequestContext}); without one, a conditioned statement counts as
+ * applying, and what it scopes is argued in docs/security.md.
  */
 type OneOrMany<T> = T | T[];
 
@@ -40,11 +41,47 @@ function coversResource(statement: Statement, resource: string): boolean {
 }
 
 /**
- * Whether the policy allows `action` (`service:Operation`): on `resource` (an ARN) when given, else on some resource.
+ * The condition keys of a request, as IAM sees them: `aws:ResourceTag/Environment` (the resource's tag, absent when it
+ * has none), `aws:RequestTag/Environment` and `aws:TagKeys` (the tags the request sets). A key not in it is absent.
  */
-export function allows(policy: PermissionPolicy, action: string, resource?: string): boolean {
+export type RequestContext = Record<string, string | string[]>;
+
+/**
+ * Whether the statement's conditions hold in `context`, as IAM's condition operators read them: `StringEquals`
+ * (case-sensitive; an absent key fails it), `StringEqualsIfExists` (an absent key passes), `ForAllValues:StringEquals`
+ * (every value of the key among the listed; an absent key passes). Each operator and each key must hold (AND); any of
+ * a key's listed values may match (OR). Other operators are refused, so that a policy is never judged by a guess.
+ */
+function conditionsHold(statement: Statement, context: RequestContext): boolean {
+  return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+    Object.entries(keys).every(([key, wanted]) => {
+      const allowed = list(wanted);
+      const found = Object.entries(context).find(([name]) => name.toLowerCase() === key.toLowerCase())?.[1];
+      const values = found === undefined ? undefined : list(found);
+      switch (operator) {
+        case 'StringEquals':
+          return values !== undefined && values.some((v) => allowed.includes(v));
+        case 'StringEqualsIfExists':
+          return values === undefined || values.some((v) => allowed.includes(v));
+        case 'ForAllValues:StringEquals':
+          return values === undefined || values.every((v) => allowed.includes(v));
+        default:
+          throw new Error(`condition operator ${operator} is not evaluated here`);
+      }
+    }),
+  );
+}
+
+/**
+ * Whether the policy allows `action` (`service:Operation`): on `resource` (an ARN) when given, else on some resource;
+ * with `context`, only statements whose conditions hold in it apply.
+ */
+export function allows(policy: PermissionPolicy, action: string, resource?: string, context?: RequestContext): boolean {
   const applying = list(policy.Statement).filter(
-    (statement) => matches(statement, action) && (resource === undefined || coversResource(statement, resource)),
+    (statement) =>
+      matches(statement, action) &&
+      (resource === undefined || coversResource(statement, resource)) &&
+      (context === undefined || conditionsHold(statement, context)),
   );
   return !applying.some((s) => s.Effect === 'Deny') && applying.some((s) => s.Effect === 'Allow');
 }

@@ -12,6 +12,7 @@ import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/clie
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { isMutating } from '../sandbox/call-log.js';
 import { Sandbox } from '../sandbox/server.js';
+import { MIN_GATE_HEARTBEAT_SECONDS } from '../instance-refresh/plan.js';
 import { STORE_PATH } from './actions.js';
 import { runAction, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
@@ -43,7 +44,7 @@ beforeEach(() => {
 
 function putHook(name = HOOK, extra: Record<string, string> = {}): void {
   sandbox.autoscaling.operations.PutLifecycleHook(
-    { AutoScalingGroupName: 'web', LifecycleHookName: name, LifecycleTransition: LAUNCHING, HeartbeatTimeout: '1800', DefaultResult: 'ABANDON', ...extra },
+    { AutoScalingGroupName: 'web', LifecycleHookName: name, LifecycleTransition: LAUNCHING, HeartbeatTimeout: '3600', DefaultResult: 'ABANDON', ...extra },
     { caller: 'administrator', requestId: 'r', sandbox },
   );
 }
@@ -72,9 +73,10 @@ async function deployPlaying(answer: (nth: number) => Answer, inputs: Record<str
   /** Instances to answer, with the step's number of looks when they began to wait. */
   const due = new Map<string, { result: 'CONTINUE' | 'ABANDON'; looks: number }>();
   while (!ended) {
-    for (const id of waitingInstances().filter((i) => !seen.has(i))) {
+    for (const { id, version: launched } of waitingInstances().filter((i) => !seen.has(i.id))) {
       seen.add(id);
-      const result = answer(seen.size);
+      // As user-data.sh: an instance whose version lacks the gate's tags does not know the hook, and never reports.
+      const result = carriesGate(launched) ? answer(seen.size) : 'silent';
       if (result !== 'silent') due.set(id, { result, looks: looks() });
     }
     for (const [id, { result, looks: before }] of due) {
@@ -91,10 +93,18 @@ async function deployPlaying(answer: (nth: number) => Answer, inputs: Record<str
 
 const STEP_SECONDS = 20;
 
-const waitingInstances = (): string[] =>
-  (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string }>)
+/** The instances in `Pending:Wait`, with the launch template version each was launched from. */
+const waitingInstances = (): Array<{ id: string; version: number }> =>
+  (sandbox.autoscaling.describeGroup('web').Instances as Array<{ InstanceId: string; LifecycleState: string; LaunchTemplate: { Version: string } }>)
     .filter((i) => i.LifecycleState === 'Pending:Wait')
-    .map((i) => i.InstanceId);
+    .map((i) => ({ id: i.InstanceId, version: Number(i.LaunchTemplate.Version) }));
+
+/** Whether version `number`'s instances carry the tags user-data.sh reads the gate from, for group web's hook. */
+function carriesGate(number: number): boolean {
+  const specs = (version(number).data.TagSpecifications ?? []) as Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: string }> }>;
+  const tags = specs.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];
+  return tags.some((t) => t.Key === 'AutoScalingGroupName' && t.Value === 'web') && tags.some((t) => t.Key === 'LifecycleHookName' && t.Value === HOOK);
+}
 
 /** What user-data.sh sends: CompleteLifecycleAction by instance ID, as the instance's role. */
 async function complete(instanceId: string, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
@@ -124,9 +134,9 @@ const refresh = (id: string) =>
   }).InstanceRefreshes[0];
 
 describe('readiness: lifecycle-hook', () => {
-  it('deploys when every new instance reports CONTINUE, the gate on the new version', async () => {
+  it('deploys when every new instance reports CONTINUE, the gate on the new version (a first gated deploy, no rollback)', async () => {
     putHook();
-    const { result, answered } = await deployPlaying(() => 'CONTINUE');
+    const { result, answered } = await deployPlaying(() => 'CONTINUE', { 'auto-rollback': 'false' });
 
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -159,7 +169,10 @@ describe('readiness: lifecycle-hook', () => {
 
   it('fails fast when an instance reports ABANDON: rolled back, the instance and the reason named', async () => {
     putHook();
+    tagVersion1();
+    // The third and fourth instances are the rollback's, from version 1, which wait on the hook too and report.
     const { result, answered } = await deployPlaying((nth) => (nth === 2 ? 'ABANDON' : 'CONTINUE'));
+    expect(answered).toHaveLength(4);
 
     expect(result.exitCode).toBe(1);
     const abandoned = answered[1];
@@ -177,27 +190,47 @@ describe('readiness: lifecycle-hook', () => {
   });
 
   it('fails when an instance never reports: the heartbeat timeout applies DefaultResult ABANDON', async () => {
-    putHook(HOOK, { HeartbeatTimeout: '1200' });
-    const { result } = await deployPlaying(() => 'silent');
+    putHook(HOOK, { HeartbeatTimeout: String(MIN_GATE_HEARTBEAT_SECONDS) });
+    tagVersion1();
+    // The first instance never reports; the second is the rollback's, which reports.
+    const { result } = await deployPlaying((nth) => (nth === 1 ? 'silent' : 'CONTINUE'));
 
     expect(result.exitCode).toBe(1);
     expect(result.outputs['abandoned-instances']).toMatch(/^i-[0-9a-f]{17}$/);
     expect(result.outputs.status).toBe('RollbackSuccessful');
     expect(errors(result)).toEqual([expect.stringMatching(/was abandoned: Heartbeat Timeout$/)]);
-    expect(sandbox.calls.of('CompleteLifecycleAction')).toEqual([]);
-    // The refresh waited the hook's 1200 s (from its start after 5 s Pending), then rolled back.
+    expect(sandbox.calls.of('CompleteLifecycleAction').map((call) => call.params.LifecycleActionResult)).toEqual(['CONTINUE']);
+    // The refresh waited the hook's heartbeat (from its start after 5 s Pending), then rolled back.
     const details = refresh(result.outputs['instance-refresh-id']).RollbackDetails as { RollbackStartTime: Date };
     const started = new Date(sandbox.calls.of('StartInstanceRefresh')[0].at).getTime();
-    expect(details.RollbackStartTime.getTime() - started).toBe(1205_000);
+    expect(details.RollbackStartTime.getTime() - started).toBe((MIN_GATE_HEARTBEAT_SECONDS + 5) * 1000);
+  });
+
+  it("fails the rollback when the rollback's own launches never report: the hook holds them too, as on AWS", async () => {
+    putHook();
+    tagVersion1();
+    // The first instance abandons; the rollback's instance, launched from version 1, never reports.
+    const { result } = await deployPlaying((nth) => (nth === 1 ? 'ABANDON' : 'silent'));
+
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.status).toBe('RollbackFailed');
+    expect(sandbox.calls.of('CompleteLifecycleAction').map((call) => call.params.LifecycleActionResult)).toEqual(['ABANDON']);
+    const found = refresh(result.outputs['instance-refresh-id']);
+    expect(found.StatusReason).toMatch(/^The rollback failed: .*an instance the rollback launched was abandoned by lifecycle hook nixos-ready\..*Heartbeat Timeout/);
+    // It waited the hook's whole heartbeat (3600 s) after the rollback began.
+    const details = found.RollbackDetails as { RollbackStartTime: Date };
+    expect((found.EndTime as Date).getTime() - details.RollbackStartTime.getTime()).toBe(3600_000);
   });
 
   /** [case, hooks to put, inputs, the error]. */
   it.each<[string, () => void, Record<string, string>, RegExp]>([
-    ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 1800 --default-result ABANDON\nNothing was changed\.$/s],
+    ['a group without a launch hook', () => undefined, {}, /^Group web has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook.*Add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready --lifecycle-transition autoscaling:EC2_INSTANCE_LAUNCHING --heartbeat-timeout 3600 --default-result ABANDON\nNothing was changed\.$/s],
     ['a group with only a terminate hook', () => putHook('drain', { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }), {}, /has no autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hook/],
-    ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 1800/s],
+    ['a hook whose heartbeat is too short for a first boot', () => putHook(HOOK, { HeartbeatTimeout: '300' }), {}, /^Lifecycle hook nixos-ready of group web times out after 300 s .* Raise it: aws autoscaling put-lifecycle-hook --auto-scaling-group-name web --lifecycle-hook-name nixos-ready .*--heartbeat-timeout 3600/s],
     ['two launch hooks and none named', () => (putHook('a'), putHook('b')), {}, /has the autoscaling:EC2_INSTANCE_LAUNCHING lifecycle hooks a, b: so which one .* \(input 'lifecycle-hook-name'\)/],
     ['a named hook the group does not have', () => putHook(), { 'lifecycle-hook-name': 'other' }, /none named "other"/],
+    ['a first gated deploy with auto-rollback: the rollback version lacks the gate tags', () => putHook(), {}, /^A rollback would launch launch template lt-[0-9a-f]+ version 1, whose instances lack the tags AutoScalingGroupName=web and LifecycleHookName=nixos-ready: .*auto-rollback: false.*\nNothing was changed\.$/s],
+    ["a rollback version tagged for another hook", () => (putHook(), tagVersion1('old')), {}, /^A rollback would launch .* LifecycleHookName=nixos-ready:/],
   ])('refuses %s before any change, saying what to add', async (_case, seed, inputs, message) => {
     seed();
     const result = await runAction('instance-refresh', {
@@ -227,22 +260,41 @@ describe('readiness: lifecycle-hook', () => {
   });
 });
 
+/** Puts the gate's tags for hook `hook` of group `web` on template version 1, as an earlier gated deploy leaves them. */
+function tagVersion1(hook = HOOK): void {
+  const gated = sandbox.ec2.templates.get(templateId)!.versions[0].data;
+  (gated.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>)[0].Tags.push(
+    { Key: 'AutoScalingGroupName', Value: 'web' },
+    { Key: 'LifecycleHookName', Value: hook },
+  );
+}
+
 describe('readiness: none', () => {
-  it("drops an earlier gated deploy's tags, so that new instances wait on no hook", async () => {
-    const gated = sandbox.ec2.templates.get(templateId)!.versions[0].data;
-    (gated.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>)[0].Tags.push(
-      { Key: 'AutoScalingGroupName', Value: 'web' },
-      { Key: 'LifecycleHookName', Value: HOOK },
-    );
-    sandbox.clock.setSpeed(200);
-    const result = await runAction('instance-refresh', {
-      env: sandbox.env(),
-      inputs: { 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, 'poll-interval-seconds': '1', 'instance-warmup': '60' },
-    });
+  /** [case, whether the group still has the launch hook]. The instances complete the hook whenever it holds them. */
+  it.each<[string, boolean]>([
+    ['a group that still has the launch hook: the kept tags let the new instances end their wait', true],
+    ['a group whose hook was deleted: the kept tags are harmless', false],
+  ])("keeps an earlier gated deploy's tags on %s", async (_case, hook) => {
+    if (hook) putHook();
+    tagVersion1();
+    const { result, answered } = await deployPlaying(() => 'CONTINUE', { readiness: 'none' });
+
+    expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
+    expect(result.outputs.status).toBe('Successful');
+    expect(groupVersion()).toBe('2');
+    expect(answered).toHaveLength(hook ? 4 : 0);
     expect(sandbox.calls.of('DescribeLifecycleHooks')).toEqual([]);
     expect(version(2).data.TagSpecifications).toEqual([
-      { ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'NixStorePath', Value: STORE_PATH }] },
+      {
+        ResourceType: 'instance',
+        Tags: [
+          { Key: 'Name', Value: 'web' },
+          { Key: 'AutoScalingGroupName', Value: 'web' },
+          { Key: 'LifecycleHookName', Value: HOOK },
+          { Key: 'NixStorePath', Value: STORE_PATH },
+        ],
+      },
     ]);
   });
 });

@@ -4,6 +4,7 @@
  * clock runs fast, so an instance's 10-second deploy takes a fraction of a real second; the action's own poll
  * interval and timeout are real time.
  */
+import { SSMClient, UpdateAssociationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { OutcomeScript } from '../sandbox/services/ssm/ssm.js';
 import { Sandbox } from '../sandbox/server.js';
@@ -23,6 +24,7 @@ beforeEach(() => {
 });
 
 const OLD_PATH = '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-prometheus-25.05';
+const OTHER_PATH = '/nix/store/9x7m2a1k4kbcz0zd7r6ahdwvfspv1chq-nixos-system-prometheus-25.05';
 const NAME = 'nixos-prometheus';
 const BASE = { mode: 'association', 'association-name': NAME, targets: 'tag:Role=prometheus', 'store-path': STORE_PATH, 'poll-interval-seconds': '1' };
 const TAGS = { Role: 'prometheus' };
@@ -60,7 +62,7 @@ async function existing(inputs: Record<string, string> = {}): Promise<StepResult
 describe('ssm-deploy association mode: create, update, apply once', () => {
   it('creates the association pinned to the document version by number, and waits for its execution', async () => {
     const ids = addInstances(3);
-    const result = await deploy({ schedule: 'rate(1 day)', 'max-concurrency': '2', 'max-errors': '1' });
+    const result = await deploy({ schedule: 'rate(1 day)', 'max-concurrency': '2', 'max-errors': '1', 'environment-tag': 'staging' });
 
     expect(errors(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -74,10 +76,13 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
         MaxConcurrency: '2',
         MaxErrors: '1',
         ScheduleExpression: 'rate(1 day)',
+        // What the deploy roles' IAM conditions read: aws:RequestTag on create, aws:ResourceTag afterwards.
+        Tags: [{ Key: 'Environment', Value: 'staging' }],
       },
     ]);
     expect(sandbox.calls.of('SendCommand')).toHaveLength(0);
     const id = result.outputs['association-id'];
+    expect(sandbox.ssm.associations.store.find(id).tags).toEqual({ Environment: 'staging' });
     expect(result.outputs).toMatchObject({
       'association-version': '1',
       'execution-id': executionsOf(id)[0].executionId,
@@ -131,6 +136,30 @@ describe('ssm-deploy association mode: create, update, apply once', () => {
     expect(again.summary).toContain('2 (unchanged, applied once)');
   });
 
+  it('applying once follows the fleet-wide execution, not a launched instance\'s that started while its call was out', async () => {
+    addInstances(3);
+    // All at once: with MaxErrors 0, SSM stops what has not started when the first instance fails.
+    const first = await existing({ 'store-path': OLD_PATH, 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), { status: 'Failed', responseCode: 3 });
+    sandbox.faults.add({ kind: 'latency', service: 'ssm', operation: 'StartAssociationsOnce', count: 1, latencyMs: 3000 });
+    const running = deploy({ 'store-path': OLD_PATH, 'max-concurrency': '100%' });
+    // The request is held before it is carried out: an instance launched now runs the association on its own first.
+    while (!sandbox.faults.taken.some((f) => f.operation === 'StartAssociationsOnce')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [late] = addInstances(1, undefined, 9);
+    const result = await running;
+
+    expect(executionsOf(id).map((e) => e.trigger)).toEqual(['create', 'instance', 'once']);
+    const [, own, once] = executionsOf(id);
+    expect(sandbox.ssm.command(own.commandId).resolvedInstanceIds).toEqual([late]);
+    expect(result.outputs['execution-id']).toBe(once.executionId);
+    expect(result.exitCode).toBe(1);
+    // The fleet's result, read: the failure on instance 2 (the late one, busy with its own run, may be cut short too).
+    expect(errors(result)).toEqual([expect.stringContaining(`${instanceId(2)} Failed (exit 3: not rolled back)`)]);
+    expect(Number(result.outputs['failed-count'])).toBeGreaterThanOrEqual(1);
+    expect(instancesOf(result).map((i) => i.instanceId).sort()).toEqual([instanceId(1), instanceId(2), instanceId(3), late]);
+  });
+
   it('brings an instance launched after the deploy to the same system, without a deploy', async () => {
     addInstances(2);
     const result = await deploy();
@@ -182,7 +211,8 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(errors(result)).toEqual([expect.stringContaining(message)]);
     expect(errors(result)[0]).toContain(`${instanceId(2)} Failed (exit 2: rolled back to the previous generation)`);
     expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
-    expect(params('UpdateAssociation')[1]).toMatchObject({ AssociationId: id, AssociationVersion: '$LATEST', DocumentVersion: '1' });
+    // Held to the version this step made, so that a change made meanwhile by someone else is refused, not overwritten.
+    expect(params('UpdateAssociation')[1]).toMatchObject({ AssociationId: id, AssociationVersion: '2', DocumentVersion: '1' });
     expect(result.outputs).toMatchObject({ 'association-version': '2', 'reverted-version': '3', 'failed-count': '1', 'succeeded-count': '2' });
     expect(instancesOf(result).find((i) => i.instanceId === instanceId(2))).toMatchObject({ status: 'Failed', responseCode: 2 });
     // The failed instance's output, read from the Run Command invocation the execution ran as.
@@ -190,8 +220,44 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(result.logLines).toContain('health check failed: prometheus.service');
     expect(result.logLines).toContain(`Deploy failed; association ${NAME} returned to ${OLD_PATH}, version 3`);
     expect(result.summary).toContain(`returned to ${OLD_PATH}, version 3`);
+    expect(result.summary).toContain('1 -&gt; 2 -&gt; 3 (updated, then reverted)');
     const latest = sandbox.ssm.associations.store.find(id).versions.at(-1)!;
     expect(latest.parameters?.storePath).toEqual([OLD_PATH]);
+  });
+
+  it('does not overwrite a change someone else made meanwhile: the revert, held to its own version, is refused and reported', async () => {
+    addInstances(3);
+    const first = await existing({ 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), failing(2));
+    // The clock stands still until the other writer's update is in: the step's execution cannot end before it.
+    sandbox.clock.setSpeed(0);
+    const running = deploy({ 'max-concurrency': '100%' });
+    const store = sandbox.ssm.associations.store;
+    while (store.find(id).versions.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = new SSMClient({
+      endpoint: sandbox.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: sandbox.env().AWS_ACCESS_KEY_ID, secretAccessKey: sandbox.env().AWS_SECRET_ACCESS_KEY },
+    });
+    const theirs = await other.send(
+      new UpdateAssociationCommand({ AssociationId: id, Name: 'NixOS-Deploy', DocumentVersion: '1', Parameters: { storePath: [OTHER_PATH] }, Targets: [{ Key: 'tag:Role', Values: ['prometheus'] }] }),
+    );
+    other.destroy();
+    expect(theirs.AssociationDescription?.AssociationVersion).toBe('3');
+    sandbox.clock.setSpeed(SPEED);
+    const result = await running;
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('Not reverted: the association was changed by someone else (version 3)')]);
+    expect(sandbox.calls.of('UpdateAssociation').map((c) => [c.params.AssociationVersion, c.errorCode ?? 'ok'])).toEqual([
+      ['1', 'ok'],
+      [undefined, 'ok'],
+      ['2', 'InvalidAssociationVersion'],
+    ]);
+    expect(store.find(id).versions.at(-1)!.parameters?.storePath).toEqual([OTHER_PATH]);
+    expect(result.outputs['reverted-version']).toBeUndefined();
+    expect(result.summary).toContain('not reverted: the association was changed by someone else (version 3)');
   });
 
   it('on-failure: keep leaves the new settings, and says so', async () => {
@@ -209,12 +275,30 @@ describe('ssm-deploy association mode after a failed deploy', () => {
     expect(latest.parameters?.storePath).toEqual([STORE_PATH]);
   });
 
-  it('a created association has nothing to return to: it is kept, and the step says why', async () => {
+  it('a failed first deploy deletes the association it created, so that later instances do not get the failed system', async () => {
     addInstances(2, failing);
     const result = await deploy();
     expect(result.exitCode).toBe(1);
-    expect(errors(result)).toEqual([expect.stringContaining('it had no earlier version')]);
+    expect(errors(result)).toEqual([expect.stringContaining('Deploy failed; the association this deploy created was deleted')]);
     expect(sandbox.calls.of('UpdateAssociation')).toHaveLength(0);
+    const id = result.outputs['association-id'];
+    expect(params('DeleteAssociation')).toEqual([{ AssociationId: id }]);
+    expect(sandbox.ssm.associations.store.size).toBe(0);
+    expect(result.outputs['association-deleted']).toBe('true');
+    expect(result.logLines).toContain(`Deploy failed; deleted the association ${NAME} (${id}) this deploy created, so that instances launched later do not get the failed system`);
+    expect(result.summary).toContain('deleted (this deploy had created it)');
+    // An instance launched afterwards runs nothing.
+    addInstances(1, undefined, 9);
+    expect(sandbox.ssm.commands).toHaveLength(1);
+  });
+
+  it('a first deploy that fails with on-failure: keep keeps the association it created', async () => {
+    addInstances(2, failing);
+    const result = await deploy({ 'on-failure': 'keep' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('The association keeps the new settings (on-failure is keep).')]);
+    expect(sandbox.calls.of('DeleteAssociation')).toHaveLength(0);
+    expect(sandbox.ssm.associations.store.size).toBe(1);
   });
 });
 
@@ -233,6 +317,16 @@ describe('ssm-deploy association mode stopped: on-abort', () => {
     ]);
     expect(storePaths('UpdateAssociation')).toEqual([STORE_PATH, OLD_PATH]);
     expect(result.summary).toContain('timed out');
+  });
+
+  it('a first deploy that times out deletes the association it created (on-abort: revert)', async () => {
+    addInstances(1, () => long);
+    const result = await deploy({ 'execution-timeout-seconds': '172800', 'timeout-minutes': '0.05' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining('did not end within 3 seconds. 0 of 1 instances had succeeded. Deploy failed; the association this deploy created was deleted')]);
+    expect(params('DeleteAssociation')).toEqual([{ AssociationId: result.outputs['association-id'] }]);
+    expect(sandbox.ssm.associations.store.size).toBe(0);
+    expect(result.outputs['association-deleted']).toBe('true');
   });
 
   it('on timeout with on-abort: leave, leaves it', async () => {
@@ -330,8 +424,33 @@ describe('ssm-deploy association mode under load and faults', () => {
     expect(sandbox.calls.of('UpdateAssociation').map((c) => [c.params.AssociationVersion, c.errorCode ?? 'ok'])).toContainEqual(['1', 'InvalidAssociationVersion']);
     expect(sandbox.ssm.associations.store.find(id).versions.map((v) => v.version)).toEqual([1, 2]);
     expect(result.logLines).toContain(`The association ${NAME} changed while being updated (InvalidAssociationVersion); reading it again`);
-    expect(params('StartAssociationsOnce')).toEqual([{ AssociationIds: [id] }]);
+    expect(result.logLines).toContain(`The association ${NAME} was updated by this step's unanswered UpdateAssociation (version 1 -> 2)`);
+    // The update's own execution is the one followed: nothing is applied a second time.
+    expect(sandbox.calls.of('StartAssociationsOnce')).toHaveLength(0);
     expect(result.outputs).toMatchObject({ 'association-version': '2', 'succeeded-count': '2' });
+    expect(result.outputs['execution-id']).toBe(executionsOf(id).find((e) => e.trigger === 'update')?.executionId);
+    expect(result.summary).toContain('1 -&gt; 2 (updated)');
+  }, 60_000);
+
+  it('an UpdateAssociation whose answer was lost, then a failure: the revert returns to the settings read before the update', async () => {
+    addInstances(3);
+    const first = await existing({ 'max-concurrency': '100%' });
+    const id = first.outputs['association-id'];
+    sandbox.ssm.setOutcome(instanceId(2), { status: 'Failed', responseCode: 2, stdout: 'health check failed', durationSeconds: 5 });
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ssm', operation: 'UpdateAssociation', count: 1 });
+    const result = await deploy({ 'max-concurrency': '100%' }, { timeoutMs: 55_000, env: { [TEST_TIMEOUT_VARIABLE]: '1000' } });
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([expect.stringContaining(`Deploy failed; association returned to ${OLD_PATH}, version 3.`)]);
+    expect(sandbox.ssm.associations.store.find(id).versions.map((v) => [v.version, v.parameters?.storePath?.[0]])).toEqual([
+      [1, OLD_PATH],
+      [2, STORE_PATH],
+      [3, OLD_PATH],
+    ]);
+    expect(params('UpdateAssociation').at(-1)).toMatchObject({ AssociationVersion: '2' });
+    expect(result.outputs).toMatchObject({ 'association-version': '2', 'reverted-version': '3', 'failed-count': '1' });
+    expect(result.summary).toContain('1 -&gt; 2 -&gt; 3 (updated, then reverted)');
+    expect(result.summary).toContain(`${OLD_PATH} -&gt; ${STORE_PATH}`);
   }, 60_000);
 
   it('makes its calls as role-to-assume, exporting nothing and printing no secret', async () => {
@@ -361,6 +480,14 @@ describe('ssm-deploy association mode refuses bad inputs before any call', () =>
     [{ 'on-abort': 'cancel' }, 'on-abort', 'must be one of revert, leave'],
     [{ 'cloudwatch-log-group': '/nixos/deploy' }, 'cloudwatch-log-group', 'output goes to S3 only'],
     [{ mode: 'command', schedule: 'rate(1 day)' }, 'schedule', "applies only with 'mode: association'"],
+    // A mode's own inputs given with the other mode would be ignored: refused, naming the input and the mode.
+    [{ 'delivery-timeout-seconds': '900' }, 'delivery-timeout-seconds', "applies only with 'mode: command', not with 'mode: association'"],
+    [{ 'delivery-timeout-seconds': '600' }, 'delivery-timeout-seconds', "applies only with 'mode: command'"],
+    [{ mode: 'command', 'association-name': '' , 'on-failure': 'keep' }, 'on-failure', "applies only with 'mode: association', not with 'mode: command'"],
+    [{ mode: 'command', 'association-name': '', 'on-failure': 'revert' }, 'on-failure', "applies only with 'mode: association'"],
+    [{ mode: 'command', 'association-name': '', 'environment-tag': 'staging' }, 'environment-tag', "applies only with 'mode: association', not with 'mode: command'"],
+    [{ 'environment-tag': 'staging;prod' }, 'environment-tag', 'a tag value of 1-256'],
+    [{ mode: 'command', 'association-name': '', 'on-abort': 'leave' }, 'on-abort', "applies only with 'mode: association', not with 'mode: command'"],
   ];
 
   it.each(BAD)('%j fails naming %s, before any call', async (inputs, input, form) => {

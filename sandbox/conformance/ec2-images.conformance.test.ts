@@ -15,6 +15,8 @@ describe('EC2 snapshots and images through the AWS CLI', () => {
   beforeEach(() => {
     record();
     sandbox.reset();
+    // Time moves only when a test pushes it: a busy machine must not turn a pending image available between calls.
+    sandbox.clock.setSpeed(0);
   });
   const record = () => sandbox.calls.all().forEach((c) => c.status === 200 && seen.add(c.operation));
   const imageSeed = (snapshotId: string) => ({

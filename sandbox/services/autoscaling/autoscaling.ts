@@ -335,7 +335,9 @@ export class AutoScalingService implements Service {
     if (!active || !gate || active.state.batchLaunchMs === undefined) return [];
     const { refresh, state } = active;
     const launchMs = state.batchLaunchMs!;
-    return state.slots.flatMap((slot, index) => {
+    return state.slots.flatMap((slot, i) => {
+      // A rollback's instance has its own lifecycle action, after the replacements'.
+      const index = slot.generation === 2 ? state.slots.length + i : i;
       const replacement = refresh.plan.replacements![index];
       const named =
         by.token !== undefined ? replacement.tokens[hook] === by.token : by.instanceId === undefined || replacement.instanceId === by.instanceId;
@@ -372,14 +374,14 @@ export class AutoScalingService implements Service {
         restoration: launch(current.template, current.version, old.availabilityZone),
       };
     });
-    // Launching hooks as they are now hold every replacement; the instances a rollback launches do not wait (a
-    // simplification: on AWS they would).
+    // Launching hooks as they are now hold every launch: the replacements, and the instances a rollback launches
+    // (after them in `replacements`, slot n + i for slot i's restoration).
     const hooks = [...group.hooks.values()].filter((hook) => hook.transition === LAUNCHING);
     const plan: RefreshPlan = {
       ...refreshPlan(group, prefs, positions.length, now),
       hooks: hooks.map(gateHook),
-      replacements: slots.map((slot) => ({
-        instanceId: slot.replacement.id,
+      replacements: [...slots.map((slot) => slot.replacement), ...slots.map((slot) => slot.restoration)].map((instance) => ({
+        instanceId: instance.id,
         tokens: Object.fromEntries(hooks.map((hook) => [hook.name, randomUUID()])),
       })),
     };

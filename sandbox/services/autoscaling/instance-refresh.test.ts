@@ -184,6 +184,9 @@ describe('refreshStateAt with a launching lifecycle hook', () => {
     replacements: [
       { instanceId: 'i-a', tokens: { ready: 'token-a' } },
       { instanceId: 'i-b', tokens: { ready: 'token-b' } },
+      // The instances a rollback launches, slot i's at 2 + i.
+      { instanceId: 'i-ra', tokens: { ready: 'token-ra' } },
+      { instanceId: 'i-rb', tokens: { ready: 'token-rb' } },
     ],
   });
   const W = 'waiting';
@@ -210,7 +213,12 @@ describe('refreshStateAt with a launching lifecycle hook', () => {
     ['heartbeat timeout applies CONTINUE', hooked('CONTINUE'), [], [], 300, { status: 'InProgress', slots: [L, O] }],
     ['a heartbeat keeps it waiting', hooked(), [beat(0, 250)], [], 500, { status: 'InProgress', slots: [W, O], launch: 0 }],
     ['... until it times out', hooked(), [beat(0, 250)], [], 550, { status: 'Failed', slots: [T, O], end: 550 }],
-    ['ABANDON of the second rolls back with AutoRollback', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON')], [], 170, { status: 'RollbackInProgress', slots: [RL, T], reason: /i-b/ }],
+    ['ABANDON of the second rolls back with AutoRollback: the rollback\'s launch waits on the hook too', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON')], [], 170, { status: 'RollbackInProgress', slots: [W, T], reason: /i-b/, launch: 170 }],
+    ['... its CONTINUE starts its warmup', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON'), done(2, 200)], [], 200, { status: 'RollbackInProgress', slots: [RL, T] }],
+    ['... then the next rollback launch waits', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON'), done(2, 200)], [], 260, { status: 'RollbackInProgress', slots: [R, W], launch: 260 }],
+    ['... both continued: rolled back', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON'), done(2, 200), done(3, 300)], [], 360, { status: 'RollbackSuccessful', slots: [R, R], end: 360 }],
+    ['a rollback launch nobody completes: RollbackFailed at its heartbeat timeout', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON')], [], 470, { status: 'RollbackFailed', slots: [N, T], end: 470, reason: /^The rollback failed: .*instance the rollback launched was abandoned by lifecycle hook ready\. Launching a new EC2 instance: i-ra\. .*token token-ra was abandoned: Heartbeat Timeout/ }],
+    ['a rollback launch that reports ABANDON: RollbackFailed at once', hooked('ABANDON', true), [done(0, 100), done(1, 170, 'ABANDON'), done(2, 180, 'ABANDON')], [], 180, { status: 'RollbackFailed', slots: [N, T], end: 180, reason: /i-ra\..*ABANDON Result/ }],
     ['cancel while waiting: cancelling until the action ends', hooked(), [], cancelAt(50), 100, { status: 'Cancelling', slots: [W, O], launch: 0 }],
     ['... CONTINUE, warmup, then cancelled', hooked(), [done(0, 100)], cancelAt(50), 160, { status: 'Cancelled', slots: [N, O], end: 160 }],
     ['... ABANDON: cancelled at once, nothing replaced', hooked(), [done(0, 100, 'ABANDON')], cancelAt(50), 100, { status: 'Cancelled', slots: [O, O], end: 100 }],

@@ -8,7 +8,8 @@
  * its last replacement, and a failure (scripted at a percentage) either fails it or, with AutoRollback, rolls
  * the replaced instances back in batches of the same size. With launching lifecycle hooks, each replacement waits in
  * `Pending:Wait` until its actions end (`lifecycle-hooks.ts`): its warmup starts then, and an ABANDON fails the
- * refresh at once.
+ * refresh at once. The instances a rollback launches wait on the hooks too (on AWS a launch hook holds every launch),
+ * and one abandoned fails the rollback (RollbackFailed).
  */
 import { resolveLaunch, abandonedLaunchReason, type ActionEvent, type GateHook, type Resolution } from './lifecycle-hooks.js';
 
@@ -110,6 +111,8 @@ const RESTORED: SlotState = { generation: 2, lifecycle: 'InService', health: 'He
 const RESTORING: SlotState = { generation: 2, lifecycle: 'Pending', health: 'Healthy' };
 const WAITING: SlotState = { generation: 1, lifecycle: 'Pending:Wait', health: 'Healthy' };
 const ABANDONED: SlotState = { generation: 1, lifecycle: 'Terminating', health: 'Unhealthy' };
+const RESTORE_WAITING: SlotState = { generation: 2, lifecycle: 'Pending:Wait', health: 'Healthy' };
+const RESTORE_ABANDONED: SlotState = { generation: 2, lifecycle: 'Terminating', health: 'Unhealthy' };
 
 export const WAITING_FOR_HOOKS_REASON = 'Waiting for instances to complete lifecycle actions before continuing.';
 
@@ -250,15 +253,18 @@ class Timeline {
    * The batch of `count` replacements from slot `first`, launched at `launchMs`: without hooks it warms up at once;
    * with them each waits in Pending:Wait, and the batch warms up after its last CONTINUE or fails at its first ABANDON.
    */
-  private gate(launchMs: number, first: number, count: number): BatchGate {
+  private gate(launchMs: number, first: number, count: number, restoring = false): BatchGate {
     const hooks = this.plan.hooks ?? [];
-    if (hooks.length === 0) return { launchMs, endMs: launchMs + this.plan.warmupMs, launching: [[count, LAUNCHING]] };
-    const ends = Array.from({ length: count }, (_, i) => resolveLaunch(hooks, first + i, launchMs, this.events, this.nowMs));
+    const [pending, waiting, abandoned] = restoring ? [RESTORING, RESTORE_WAITING, RESTORE_ABANDONED] : [LAUNCHING, WAITING, ABANDONED];
+    if (hooks.length === 0) return { launchMs, endMs: launchMs + this.plan.warmupMs, launching: [[count, pending]] };
+    // A rollback's launches have their own lifecycle actions, keyed after the replacements'.
+    const key = restoring ? this.toReplace : 0;
+    const ends = Array.from({ length: count }, (_, i) => resolveLaunch(hooks, key + first + i, launchMs, this.events, this.nowMs));
     const abandons = ends
       .map((resolution, i) => ({ slot: first + i, resolution }))
       .filter((a): a is { slot: number; resolution: Resolution } => a.resolution?.result === 'ABANDON')
       .sort((a, b) => a.resolution.atMs - b.resolution.atMs);
-    const launching = ends.map((r): Segment => [1, r === undefined ? WAITING : r.result === 'ABANDON' ? ABANDONED : LAUNCHING]);
+    const launching = ends.map((r): Segment => [1, r === undefined ? waiting : r.result === 'ABANDON' ? abandoned : pending]);
     if (abandons.length > 0) return { launchMs, endMs: abandons[0].resolution.atMs, abandon: abandons[0], launching };
     if (ends.some((r) => r === undefined)) return { launchMs, endMs: Infinity, launching };
     return { launchMs, endMs: Math.max(...ends.map((r) => r!.atMs)) + this.plan.warmupMs, launching };
@@ -267,7 +273,8 @@ class Timeline {
   private abandonReason({ slot, resolution }: { slot: number; resolution: Resolution }): string {
     const replacement = this.plan.replacements?.[slot];
     const launch = abandonedLaunchReason(replacement?.instanceId ?? 'unknown', replacement?.tokens[resolution.hook] ?? 'unknown', resolution);
-    return `The instance refresh failed because a replacement instance was abandoned by lifecycle hook ${resolution.hook}. ${launch}`;
+    const which = slot >= this.toReplace ? 'an instance the rollback launched' : 'a replacement instance';
+    return `The instance refresh failed because ${which} was abandoned by lifecycle hook ${resolution.hook}. ${launch}`;
   }
 
   /** A batch failed (its health checks by default) at `atMs`: the refresh fails, or rolls back with AutoRollback. */
@@ -335,14 +342,20 @@ class Timeline {
     let restored = 0;
     while (restored < units) {
       const batch = Math.min(plan.batchSize, units - restored);
-      const end = t + plan.warmupMs;
+      // On AWS a launch hook holds a rollback's launches as it holds the replacements.
+      const gate = this.gate(t, restored, batch, true);
+      const end = gate.endMs;
       const request = this.interruption(end, ['cancel']);
       if (request) {
         const cancelEnd = request.atMs + (outcome.cancelMs ?? end - request.atMs);
-        if (this.nowMs < cancelEnd) return state('Cancelling', 'Replacing instances before cancelling.', restored, batch);
+        if (this.nowMs < cancelEnd) return withGate(state('Cancelling', 'Replacing instances before cancelling.', restored, batch, undefined, gate.launching), gate);
         return state('Cancelled', 'The rollback was cancelled.', restored + batch, 0, cancelEnd);
       }
-      if (this.nowMs < end) return state('RollbackInProgress', reason, restored, batch);
+      if (this.nowMs < end) return withGate(state('RollbackInProgress', reason, restored, batch, undefined, gate.launching), gate);
+      if (gate.abandon) {
+        const abandoned = this.abandonReason({ slot: this.toReplace + gate.abandon.slot, resolution: gate.abandon.resolution });
+        return state('RollbackFailed', `The rollback failed: ${abandoned} ${reason}`, restored, 0, end);
+      }
       if (restored + batch === units && outcome.rollbackOutcome === 'failure') {
         return state('RollbackFailed', `The rollback failed: ${batch} instance(s) could not be replaced. ${reason}`, restored, 0, end);
       }
@@ -361,7 +374,7 @@ class Timeline {
       instancesToUpdateOnRollback: this.toReplace - replaced,
     };
     const units = replaced + others[0];
-    return (status: RefreshStatus, statusReason: string, restored: number, restoring: number, endMs?: number): RefreshState => ({
+    return (status: RefreshStatus, statusReason: string, restored: number, restoring: number, endMs?: number, launching?: Segment[]): RefreshState => ({
       status,
       statusReason,
       percentageComplete: this.percent(Math.max(0, replaced - restored)),
@@ -370,7 +383,7 @@ class Timeline {
       rollback: details,
       slots: this.layout([
         [restored, RESTORED],
-        [restoring, RESTORING],
+        ...(launching ?? [[restoring, RESTORING] as Segment]),
         [replaced - restored - restoring, REPLACED],
         [units - Math.max(replaced, restored + restoring), others[1]],
       ]),
@@ -378,7 +391,7 @@ class Timeline {
   }
 }
 
-const waits = (gate: BatchGate): boolean => gate.launching.some(([, state]) => state === WAITING);
+const waits = (gate: BatchGate): boolean => gate.launching.some(([, state]) => state.lifecycle === 'Pending:Wait');
 
 /** A state while `gate`'s batch runs: with its launch time while an instance of it waits on a hook. */
 const withGate = (state: RefreshState, gate: BatchGate): RefreshState =>

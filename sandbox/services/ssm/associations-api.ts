@@ -72,7 +72,10 @@ export class AssociationsApi {
   private create(request: Request): unknown {
     checkNewAssociation(request, this.store.all(), this.isManaged);
     const version = associationVersion(request, this.runtime.documents, 1, new Date(this.runtime.nowMs()));
-    return this.describe(this.store.add(version));
+    const association = this.store.add(version);
+    const tags = (request.Tags as Array<{ Key: string; Value: string }> | undefined) ?? [];
+    if (tags.length > 0) association.tags = Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
+    return this.describe(association);
   }
 
   /** `AssociationVersion`, when given, must name the latest version (or `$LATEST`): it guards concurrent updates. */

@@ -70,6 +70,8 @@ export interface AssociationRecord {
   executions: AssociationExecutionRecord[];
   /** Schedule ticks are worked out up to this time. */
   scheduledThroughMs: number;
+  /** CreateAssociation's `Tags` (UpdateAssociation takes none): what `aws:ResourceTag/<key>` reads. */
+  tags?: Record<string, string>;
 }
 
 /** What a run of an association hands Run Command. */
