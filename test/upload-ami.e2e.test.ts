@@ -3,8 +3,9 @@
  * real HTTP. The images are real ext4 file systems made by `mkfs.ext4 -d` from real files (so some 512 KiB blocks
  * are zero and most are not), put in the real Nix store with `nix-store --add` the way `nix build` leaves an
  * Amazon image (`<out>/nixos.raw`, `<out>/nix-support/image-info.json`), and read back block by block with
- * ListSnapshotBlocks and GetSnapshotBlock. The sandbox clock runs fast: snapshots complete and images become
- * available within a fraction of a second.
+ * ListSnapshotBlocks and GetSnapshotBlock. The sandbox clock runs at wall speed, so EBS's snapshot timeout (an
+ * hour after the last write) and the role's session never pass however slow the machine is; instead, snapshots
+ * complete, images become available and copies finish after fractions of a second.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,8 +19,7 @@ import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
 import { runAction, type StepOptions, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
 
-const SPEED = 1000;
-const sandbox = new Sandbox({ speed: SPEED });
+const sandbox = new Sandbox();
 const work = mkdtempSync(join(tmpdir(), 'upload-ami-e2e-'));
 beforeAll(() => sandbox.start());
 afterAll(async () => {
@@ -28,7 +28,9 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sandbox.reset();
-  sandbox.clock.setSpeed(SPEED);
+  sandbox.ebs.snapshots.completionDelayMs = 200;
+  sandbox.images.registerDelayMs = 200;
+  sandbox.images.copyDelayMs = 400;
 });
 
 const BLOCK = 524_288;
@@ -352,9 +354,7 @@ describe('throttling and failures', () => {
     expect(result.summary).toContain('(deleted)');
   });
 
-  // Real time in the sandbox: at the fast clock, EBS's own snapshot timeout (10 minutes at least) would pass first.
   it('deletes the snapshot when cancelled mid-upload (SIGINT), within the runner\'s grace', async () => {
-    sandbox.clock.setSpeed(1);
     sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 400, count: 10_000 });
     const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '2' }, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ started/ } });
 
@@ -369,7 +369,6 @@ describe('throttling and failures', () => {
   });
 
   it('deletes the snapshot when timeout-minutes pass mid-upload', async () => {
-    sandbox.clock.setSpeed(1);
     sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 400, count: 10_000 });
     const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '2', 'timeout-minutes': '0.05' });
 
@@ -475,8 +474,6 @@ function writeInfo(fields: Record<string, string>): string {
 }
 
 it('makes its calls as role-to-assume, exporting nothing', async () => {
-  // The role's session lasts an hour of sandbox time: at 100x, 36 s, longer than the upload and the copy.
-  sandbox.clock.setSpeed(100);
   const roleArn = sandbox.sts.addRole({ name: 'image-upload', trustPolicy: githubTrustPolicy(sandbox.accountId, { sub: 'repo:octo-org/*' }) });
   const result = await upload({ 'image-info': bios.info, 'role-to-assume': roleArn, 'copy-to-regions': 'eu-west-1' });
   expect(errors(result)).toEqual([]);
