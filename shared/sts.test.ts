@@ -54,7 +54,7 @@ describe('stsEndpoint', () => {
   it.each<[string, NodeJS.ProcessEnv, string]>([
     ['AWS_ENDPOINT_URL_STS before AWS_ENDPOINT_URL', { AWS_ENDPOINT_URL_STS: 'https://vpce-1.sts.example/', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }, 'https://vpce-1.sts.example/'],
     ['AWS_ENDPOINT_URL alone', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, 'http://127.0.0.1:4566/'],
-    ['a path kept', { AWS_ENDPOINT_URL_STS: 'http://proxy.example/sts' }, 'http://proxy.example/sts'],
+    ['a path kept, with the SDK\'s trailing slash', { AWS_ENDPOINT_URL_STS: 'http://proxy.example/sts' }, 'http://proxy.example/sts/'],
     ['an empty one ignored', { AWS_ENDPOINT_URL_STS: '', AWS_ENDPOINT_URL: 'http://localhost:1234' }, 'http://localhost:1234/'],
     ['both ignored by AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, 'https://sts.eu-west-1.amazonaws.com/'],
     ['an empty setting read as unset', { AWS_USE_FIPS_ENDPOINT: '', AWS_USE_DUALSTACK_ENDPOINT: '' }, 'https://sts.eu-west-1.amazonaws.com/'],
@@ -187,6 +187,9 @@ describe('stsEndpoint with the SDK client\'s region and config handling', () => 
     ['an unreadable config file (a directory) as none', 'eu-west-1', () => ({ AWS_CONFIG_FILE: folder }), 'https://sts.eu-west-1.amazonaws.com/'],
     ['an unreadable config file under AWS_ENDPOINT_URL', 'eu-west-1', () => ({ AWS_CONFIG_FILE: folder, AWS_ENDPOINT_URL: 'http://variable.example' }), 'http://variable.example/'],
     ['a config file the SDK cannot parse as none', 'eu-west-1', () => ({ AWS_CONFIG_FILE: file('[profile __proto__]\nendpoint_url = http://proto.example') }), 'https://sts.eu-west-1.amazonaws.com/'],
+    ['a path in AWS_ENDPOINT_URL_STS: the request goes to path/', 'eu-west-1', () => ({ AWS_ENDPOINT_URL_STS: 'http://proxy.example/sts' }), 'http://proxy.example/sts/'],
+    ['a path ending in / kept as it is', 'eu-west-1', () => ({ AWS_ENDPOINT_URL: 'http://proxy.example/a/b/' }), 'http://proxy.example/a/b/'],
+    ["a path in the profile's endpoint_url", 'eu-west-1', () => ({ AWS_CONFIG_FILE: file('[default]\nendpoint_url = http://gateway.example/aws/sts') }), 'http://gateway.example/aws/sts/'],
     ['no files at all', 'eu-west-1', () => ({ AWS_CONFIG_FILE: join(folder, 'missing'), AWS_SHARED_CREDENTIALS_FILE: join(folder, 'missing') }), 'https://sts.eu-west-1.amazonaws.com/'],
   ])('%s: as the SDK client', async (_case, region, makeEnv, expected) => {
     const env = makeEnv();

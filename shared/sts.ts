@@ -204,7 +204,10 @@ export function stsEndpoint(givenRegion: string, env: NodeJS.ProcessEnv = proces
     if (dualStack) throw new Error('Invalid Configuration: Dualstack and custom endpoint are not supported');
     const [where, value] = configured;
     try {
-      return new URL(value!);
+      const url = new URL(value!);
+      // The SDK joins the operation's path `/` onto the endpoint's: a request to `https://host/p` goes to `/p/`.
+      if (!url.pathname.endsWith('/')) url.pathname += '/';
+      return url;
     } catch {
       throw new Error(`${where} must be a URL such as https://sts.example.com, got ${JSON.stringify(value)}`);
     }
