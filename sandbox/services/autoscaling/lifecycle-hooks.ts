@@ -159,7 +159,9 @@ export function resolveLaunch(
 
 /**
  * The words of an abandoned launch, as Auto Scaling's scaling activity gives them ("Instance failed to complete
- * user's Lifecycle Action: Lifecycle Action with token ... was abandoned: ...").
+ * user's Lifecycle Action: Lifecycle Action with token ... was abandoned: ..."). The description and the first two
+ * causes are quoted from AWS's knowledge-center article "lifecycle-actions-code-deploy" (DescribeScalingActivities
+ * output); the global-timeout wording follows their form and is not quoted from AWS.
  */
 export function abandonedLaunchReason(instanceId: string, token: string, resolution: Resolution): string {
   const why = {
