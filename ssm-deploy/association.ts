@@ -40,7 +40,7 @@ import {
   type FoundAssociation,
   type RevertResult,
 } from './association-plan.js';
-import { PAGE_SIZE, SEND_RETRY } from './aws.js';
+import { PAGE_SIZE, pollOptions, SEND_RETRY, type WaitOptions } from './aws.js';
 
 // ---- Finding the association ---------------------------------------------------------------------------------------
 
@@ -218,36 +218,19 @@ export async function readExecution(
   return executionState(execution, read);
 }
 
-export interface ExecutionWaitOptions {
-  intervalMs: number;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  log: (line: string) => void;
-  /** Told each state read, as it is read: what the step reports if it is ended before the wait returns. */
-  onState?: (state: ExecutionState) => void;
-}
-
 /**
  * Follows the execution through the shared poller until it ends, the wait times out, the run is cancelled or the wait
  * loses sight of it. SSM has no call that stops an association's execution: what a stopped wait does about the
  * association is the caller's (see decideRevert). Never throws for SSM's failures.
  */
-export async function waitForExecution(ssm: SSMClient, query: ExecutionQuery, options: ExecutionWaitOptions): Promise<ExecutionEnding> {
+export async function waitForExecution(ssm: SSMClient, query: ExecutionQuery, options: WaitOptions<ExecutionState>): Promise<ExecutionEnding> {
   const current = { ...query };
-  const waited = await poll<ExecutionState>({
-    check: async (signal) => {
-      const state = await readExecution(ssm, current, signal);
-      if (state.executionId) current.executionId = state.executionId;
-      options.onState?.(state);
-      return state;
-    },
-    done: executionFinished,
-    describe: describeExecution,
-    intervalMs: options.intervalMs,
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-  });
+  const read = async (signal: AbortSignal) => {
+    const state = await readExecution(ssm, current, signal);
+    if (state.executionId) current.executionId = state.executionId;
+    return state;
+  };
+  const waited = await poll(pollOptions(options, read, { done: executionFinished, describe: describeExecution }));
   if (waited.outcome === 'done') return { kind: 'done', state: waited.value };
   if (waited.outcome === 'aborted') return { kind: 'aborted', state: waited.last };
   // Nothing is coming to kill the step: one more look, with every target, for the report (within the abort's budget).
