@@ -241,6 +241,47 @@ export interface SendApi {
 
 /** Like the SDK's own (5 attempts), with room for a look between them. */
 export const SEND_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000, budgetMs: 60_000 };
+
+/** Whether the last attempt of {@link sendUnlessSent} went unanswered: AWS may have acted on it. */
+export interface SendTrack {
+  unanswered: boolean;
+}
+
+/**
+ * The retry loop of a call that creates something and takes no client token (SendCommand, CreateAssociation), so
+ * that it creates it once: `send` is tried up to {@link SEND_RETRY} while it fails transiently (shared/transient.ts),
+ * and after an attempt that got no answer (any error but AWS's refusal: a timeout, a dropped connection, a 5xx),
+ * `look` (which logs what it found) is asked before the resend for what that attempt may have created; what it
+ * finds is returned instead. `track.unanswered` tells the caller, once this throws, whether the last attempt was
+ * unanswered. Each retry is logged as `<operation> attempt N failed (...); retrying in M ms`.
+ */
+export function sendUnlessSent<T>(
+  operation: string,
+  calls: { send: () => Promise<T>; look: () => Promise<T | undefined> },
+  options: { signal?: AbortSignal; log: (line: string) => void },
+  track: SendTrack = { unanswered: false },
+): Promise<T> {
+  return retry(
+    async () => {
+      if (track.unanswered) {
+        const found = await calls.look();
+        if (found !== undefined) return found;
+      }
+      try {
+        return await calls.send();
+      } catch (error) {
+        track.unanswered = !isRefusal(error);
+        throw error;
+      }
+    },
+    {
+      ...SEND_RETRY,
+      isRetryable: isTransientError,
+      signal: options.signal,
+      onRetry: (error, attempt, delayMs) => options.log(`${operation} attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`),
+    },
+  );
+}
 const CLOCK_SKEW_MS = 60_000;
 
 /**
@@ -256,36 +297,21 @@ export async function sendCommandOnce(
   options: { region: string; signal?: AbortSignal; log: (line: string) => void },
 ): Promise<Command> {
   const since = new Date(Date.now() - CLOCK_SKEW_MS).toISOString();
-  let unanswered = false;
+  const track: SendTrack = { unanswered: false };
+  const send = async () => {
+    const sent = (await ssm.send(new SendCommandCommand(request), { abortSignal: options.signal })) as { Command?: Command };
+    if (!sent.Command?.CommandId) throw new Error('SendCommand answered without a command ID');
+    return sent.Command;
+  };
+  const look = async () => {
+    const found = await findSentCommand(ssm, request, since, options.signal);
+    if (found) options.log(`The unanswered SendCommand had created the command ${found.CommandId}: following it, not sending again.`);
+    return found;
+  };
   try {
-    return await retry(
-      async () => {
-        if (unanswered) {
-          const found = await findSentCommand(ssm, request, since, options.signal);
-          if (found) {
-            options.log(`The unanswered SendCommand had created the command ${found.CommandId}: following it, not sending again.`);
-            return found;
-          }
-        }
-        try {
-          const sent = (await ssm.send(new SendCommandCommand(request), { abortSignal: options.signal })) as { Command?: Command };
-          if (!sent.Command?.CommandId) throw new Error('SendCommand answered without a command ID');
-          return sent.Command;
-        } catch (error) {
-          unanswered = !isRefusal(error);
-          throw error;
-        }
-      },
-      {
-        ...SEND_RETRY,
-        isRetryable: isTransientError,
-        signal: options.signal,
-        onRetry: (error, attempt, delayMs) =>
-          options.log(`SendCommand attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`),
-      },
-    );
+    return await sendUnlessSent('SendCommand', { send, look }, options, track);
   } catch (error) {
-    if (!unanswered) throw new Error(explainSendFailure(error, options.region), { cause: error });
+    if (!track.unanswered) throw new Error(explainSendFailure(error, options.region), { cause: error });
     const found = await lastLook(ssm, request, since, options);
     if (found) return found;
     throw new SendUnknownError(explainSendFailure(options.signal?.aborted ? options.signal.reason : error, options.region, true), {
