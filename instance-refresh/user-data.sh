@@ -238,8 +238,7 @@ read -r -a unit_list <<<"$NIXOS_AWS_HEALTH_CHECK_UNITS"
 url=$NIXOS_AWS_HEALTH_CHECK_URL
 health_timeout=$NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS
 
-# health_check and http_ok are ssm-deploy/nixos-deploy.sh's, word for word (user-data.test.ts holds them equal), so
-# that the gate and an in-place deploy pass the same instance alike.
+# >>> shared/health.sh: health_check and http_ok, copied by npm run build; edit them there, not here
 # Passes once every unit is active and the URL answers 2xx, each within the timeout.
 health_check() {
   local deadline=$((SECONDS + health_timeout)) unit
@@ -280,6 +279,7 @@ http_ok() {
   )
   [[ $status =~ ^HTTP/1[.][01]\ 2[0-9][0-9] ]]
 }
+# <<< shared/health.sh
 
 # Reads the readiness gate's tags. Neither: no gate (readiness `none`). Both, each matching its pattern: sets GROUP
 # and HOOK, so that from here on every failure abandons the lifecycle action. Anything else fails (and powers off

@@ -1,14 +1,12 @@
 /**
- * The ssm-deploy step in association mode, in order: make sure the document holds this action's content; find the
- * association by name; create it, update it (a new version) or apply it once, as association-plan.ts decides;
- * follow the execution that change caused on every instance; show what failed instances printed; and, when the
- * deploy failed or was stopped, return the association to its previous settings if the inputs ask for it. Then one
- * report, made by {@link associationReport} from what the step learned.
+ * The ssm-deploy step in association mode, in order: make sure the document holds this action's content (main.ts
+ * opens both modes alike, with aws.ts's openDeploy); find the association by name; create it, update it (a new
+ * version) or apply it once, as association-plan.ts decides; follow the execution that change caused on every
+ * instance; show what failed instances printed; and, when the deploy failed or was stopped, return the association
+ * to its previous settings if the inputs ask for it. Then one report, made by {@link associationReport} from what
+ * the step learned.
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { actionClients } from '../shared/action-clients.js';
 import { consoleUrl } from '../shared/console-url.js';
-import { clientFactory } from '../shared/aws-clients.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
 import type { StepReport } from '../shared/step.js';
@@ -40,8 +38,7 @@ import {
   type ExecutionState,
   type RevertResult,
 } from './association-plan.js';
-import { prepareDocument, showFailedOutput, type ReadyDocument } from './aws.js';
-import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
+import { showFailedOutput, waitOptions, type OpenedDeploy, type ReadyDocument } from './aws.js';
 import type { SsmDeployInputs } from './inputs.js';
 import { hasEnded, succeeded, type Outcome } from './plan.js';
 import { associationSummary } from './summary.js';
@@ -66,27 +63,13 @@ export interface AssociationState {
 /** UpdateAssociation's refusal when the association has a newer version than the one the plan was made from. */
 const VERSION_RACE = 'InvalidAssociationVersion';
 
-export async function deployAssociation(inputs: SsmDeployInputs, state: AssociationState, signal: AbortSignal): Promise<void> {
-  try {
-    await steps(inputs, state, signal);
-  } catch (error) {
-    if (signal.aborted) state.cancelled = errorMessage(signal.reason);
-    throw error;
-  }
-}
-
-async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: AbortSignal): Promise<void> {
-  const { clients, assumed } = await actionClients(inputs, { signal });
-  const ssm = clients(SSMClient);
-  state.document = await prepareDocument(ssm, {
-    name: inputs.documentName,
-    content: DOCUMENT_CONTENT,
-    hash: DOCUMENT_HASH,
-    manage: inputs.manageDocument,
-    signal,
-    log: log.info,
-  });
-  const desired = desiredSettings(inputs, state.document);
+/**
+ * Association mode's steps, after main.ts opened the deploy (the clients, and the document in `state.document`):
+ * records in `state` what it learns, as it learns it. Throws what the calls throw.
+ */
+export async function deployAssociation(inputs: SsmDeployInputs, state: AssociationState, opened: OpenedDeploy, signal: AbortSignal): Promise<void> {
+  const { ssm, document } = opened;
+  const desired = desiredSettings(inputs, document);
   const name = inputs.associationName;
 
   let after: Date | undefined;
@@ -97,7 +80,7 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
     signal.throwIfAborted();
     try {
       state.changing = true;
-      state.association = await change(ssm, inputs, state.plan, desired, assumed?.credentials, signal);
+      state.association = await change(opened, inputs, state.plan, desired, signal);
       state.changing = false;
       break;
     } catch (error) {
@@ -120,15 +103,13 @@ async function steps(inputs: SsmDeployInputs, state: AssociationState, signal: A
   if (!inputs.wait) return;
 
   const query = { associationId: id, version, after };
-  const ending = await waitForExecution(ssm, query, {
-    intervalMs: inputs.pollIntervalSeconds * 1000,
-    timeoutMs: inputs.timeoutMinutes * 60_000,
-    signal,
-    log: log.info,
-    onState: (execution) => {
+  const ending = await waitForExecution(
+    ssm,
+    query,
+    waitOptions<ExecutionState>(inputs, signal, log.info, (execution) => {
       state.execution = execution;
-    },
-  });
+    }),
+  );
   state.ending = ending;
   if (ending.state) state.execution = ending.state;
 
@@ -172,23 +153,19 @@ export function ownLostUpdate(
 
 /** Creates, updates or applies the association as planned; returns its ID and the version that holds `desired`. */
 async function change(
-  ssm: SSMClient,
+  opened: OpenedDeploy,
   inputs: SsmDeployInputs,
   plan: AssociationPlan,
   desired: ReturnType<typeof desiredSettings>,
-  credentials: Parameters<typeof clientFactory>[0]['credentials'],
   signal: AbortSignal,
 ): Promise<{ id: string; version: string }> {
+  const { ssm } = opened;
   const name = inputs.associationName;
   switch (plan.kind) {
     case 'create': {
       // Its own retries off: createAssociationOnce looks for what an unanswered attempt created before sending again.
-      const once = clientFactory({ region: inputs.awsRegion, credentials, maxAttempts: 1, retryMode: 'standard' })(SSMClient);
-      try {
-        return await createAssociationOnce(once, createAssociationInput(name, desired, inputs.awsRegion, inputs.environmentTag), { signal, log: log.info });
-      } finally {
-        once.destroy();
-      }
+      const input = createAssociationInput(name, desired, inputs.awsRegion, inputs.environmentTag);
+      return opened.once((once) => createAssociationOnce(once, input, { signal, log: log.info }));
     }
     case 'update': {
       log.info(`The association ${name} differs in ${plan.changed.join(', ')}`);

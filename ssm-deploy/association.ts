@@ -21,10 +21,8 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { abortBudgetMs, abortCalls, type AbortCause } from '../shared/abort-budget.js';
-import { errorMessage, isRefusal } from '../shared/errors.js';
+import { errorMessage } from '../shared/errors.js';
 import { poll } from '../shared/poller.js';
-import { retry } from '../shared/retry.js';
-import { isTransientError } from '../shared/transient.js';
 import {
   describeExecution,
   executionFinished,
@@ -40,7 +38,7 @@ import {
   type FoundAssociation,
   type RevertResult,
 } from './association-plan.js';
-import { PAGE_SIZE, SEND_RETRY } from './aws.js';
+import { PAGE_SIZE, pollOptions, sendUnlessSent, type WaitOptions } from './aws.js';
 
 // ---- Finding the association ---------------------------------------------------------------------------------------
 
@@ -106,37 +104,22 @@ export async function createAssociationOnce(
   request: CreateAssociationCommandInput,
   options: { signal?: AbortSignal; log: (line: string) => void },
 ): Promise<{ id: string; version: string }> {
-  let unanswered = false;
   const name = request.AssociationName ?? '';
-  return retry(
-    async () => {
-      if (unanswered) {
-        const [found] = await listByName(ssm as Pick<SSMClient, 'send'>, name, options.signal);
-        if (found?.AssociationId) {
-          options.log(`The unanswered CreateAssociation had created the association ${found.AssociationId}: not creating it again.`);
-          return { id: found.AssociationId, version: found.AssociationVersion ?? '1' };
-        }
-      }
-      try {
-        const created = (await ssm.send(new CreateAssociationCommand(request), { abortSignal: options.signal })) as {
-          AssociationDescription?: AssociationDescription;
-        };
-        const id = created.AssociationDescription?.AssociationId;
-        if (!id) throw new Error('CreateAssociation answered without an association ID');
-        return { id, version: created.AssociationDescription?.AssociationVersion ?? '1' };
-      } catch (error) {
-        unanswered = !isRefusal(error);
-        throw error;
-      }
-    },
-    {
-      ...SEND_RETRY,
-      isRetryable: isTransientError,
-      signal: options.signal,
-      onRetry: (error, attempt, delayMs) =>
-        options.log(`CreateAssociation attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`),
-    },
-  );
+  const send = async () => {
+    const created = (await ssm.send(new CreateAssociationCommand(request), { abortSignal: options.signal })) as {
+      AssociationDescription?: AssociationDescription;
+    };
+    const id = created.AssociationDescription?.AssociationId;
+    if (!id) throw new Error('CreateAssociation answered without an association ID');
+    return { id, version: created.AssociationDescription?.AssociationVersion ?? '1' };
+  };
+  const look = async () => {
+    const [found] = await listByName(ssm as Pick<SSMClient, 'send'>, name, options.signal);
+    if (!found?.AssociationId) return undefined;
+    options.log(`The unanswered CreateAssociation had created the association ${found.AssociationId}: not creating it again.`);
+    return { id: found.AssociationId, version: found.AssociationVersion ?? '1' };
+  };
+  return sendUnlessSent('CreateAssociation', { send, look }, options);
 }
 
 /**
@@ -218,36 +201,19 @@ export async function readExecution(
   return executionState(execution, read);
 }
 
-export interface ExecutionWaitOptions {
-  intervalMs: number;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  log: (line: string) => void;
-  /** Told each state read, as it is read: what the step reports if it is ended before the wait returns. */
-  onState?: (state: ExecutionState) => void;
-}
-
 /**
  * Follows the execution through the shared poller until it ends, the wait times out, the run is cancelled or the wait
  * loses sight of it. SSM has no call that stops an association's execution: what a stopped wait does about the
  * association is the caller's (see decideRevert). Never throws for SSM's failures.
  */
-export async function waitForExecution(ssm: SSMClient, query: ExecutionQuery, options: ExecutionWaitOptions): Promise<ExecutionEnding> {
+export async function waitForExecution(ssm: SSMClient, query: ExecutionQuery, options: WaitOptions<ExecutionState>): Promise<ExecutionEnding> {
   const current = { ...query };
-  const waited = await poll<ExecutionState>({
-    check: async (signal) => {
-      const state = await readExecution(ssm, current, signal);
-      if (state.executionId) current.executionId = state.executionId;
-      options.onState?.(state);
-      return state;
-    },
-    done: executionFinished,
-    describe: describeExecution,
-    intervalMs: options.intervalMs,
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-  });
+  const read = async (signal: AbortSignal) => {
+    const state = await readExecution(ssm, current, signal);
+    if (state.executionId) current.executionId = state.executionId;
+    return state;
+  };
+  const waited = await poll(pollOptions(options, read, { done: executionFinished, describe: describeExecution }));
   if (waited.outcome === 'done') return { kind: 'done', state: waited.value };
   if (waited.outcome === 'aborted') return { kind: 'aborted', state: waited.last };
   // Nothing is coming to kill the step: one more look, with every target, for the report (within the abort's budget).

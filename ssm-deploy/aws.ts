@@ -1,7 +1,8 @@
 /**
- * Every Systems Manager call of a deploy: making sure the document holds this action's content, sending the command
- * exactly once, reading it, following it until it ends (cancelling it when the wait stops first), and showing what
- * failed instances printed. Each returns what it learned; the decisions are in plan.ts, the order in main.ts.
+ * Every Systems Manager call of a deploy: opening it in either mode (its clients and the document), making sure the
+ * document holds this action's content, sending the command exactly once, reading it, following it until it ends
+ * (cancelling it when the wait stops first), and showing what failed instances printed. Each returns what it
+ * learned; the decisions are in plan.ts, the order in main.ts.
  */
 import {
   CancelCommandCommand,
@@ -17,16 +18,18 @@ import {
   type CommandInvocation,
   type DocumentDescription,
   type SendCommandCommandInput,
-  type SSMClient,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
 import { abortBudgetMs, abortCalls, type AbortCalls, type AbortCause } from '../shared/abort-budget.js';
-import { attemptTimeouts } from '../shared/aws-clients.js';
+import { actionClients } from '../shared/action-clients.js';
+import { attemptTimeouts, clientFactory } from '../shared/aws-clients.js';
 import { errorMessage, isRefusal } from '../shared/errors.js';
 import { showUntrusted } from '../shared/log.js';
-import { poll } from '../shared/poller.js';
+import { poll, type PollOptions } from '../shared/poller.js';
 import { AttemptTimeoutError, retry } from '../shared/retry.js';
 import { isTransientError } from '../shared/transient.js';
-import { DEPLOY_STEP } from './document.js';
+import { DEPLOY_STEP, DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
+import type { SsmDeployInputs } from './inputs.js';
 import {
   describeInstance,
   describeState,
@@ -42,6 +45,49 @@ import {
   type FoundDocument,
   type InstanceResult,
 } from './plan.js';
+
+// ---- Opening a deploy: its clients and its document, alike in both modes -------------------------------------------
+
+/** What a deploy in either mode starts from. */
+export interface OpenedDeploy {
+  /** Systems Manager with the step's credentials and the SDK's retries. */
+  ssm: SSMClient;
+  /** The document version that holds this action's content. */
+  document: ReadyDocument;
+  /**
+   * Runs `use` with a Systems Manager client of the same credentials whose SDK retries are off, destroyed after: for
+   * the calls that look for what an unanswered attempt did before sending again (sendCommandOnce,
+   * association.ts's createAssociationOnce).
+   */
+  once<T>(use: (ssm: SSMClient) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The start of a deploy in either mode: the clients (with `role-to-assume`, the role assumed in-process from the
+ * job's OIDC token, shared/action-clients.ts), then the document made to hold this action's content as its default
+ * version ({@link prepareDocument}). Throws what either throws.
+ */
+export async function openDeploy(inputs: SsmDeployInputs, signal: AbortSignal, log: (line: string) => void): Promise<OpenedDeploy> {
+  const { clients, assumed } = await actionClients(inputs, { signal });
+  const ssm = clients(SSMClient);
+  const document = await prepareDocument(ssm, {
+    name: inputs.documentName,
+    content: DOCUMENT_CONTENT,
+    hash: DOCUMENT_HASH,
+    manage: inputs.manageDocument,
+    signal,
+    log,
+  });
+  const once = async <T>(use: (ssm: SSMClient) => Promise<T>): Promise<T> => {
+    const client = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(SSMClient);
+    try {
+      return await use(client);
+    } finally {
+      client.destroy();
+    }
+  };
+  return { ssm, document, once };
+}
 
 // ---- The document: created, given a version and made default, or left as it is (plan.ts: planDocument) ------------
 
@@ -195,6 +241,47 @@ export interface SendApi {
 
 /** Like the SDK's own (5 attempts), with room for a look between them. */
 export const SEND_RETRY = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 4_000, budgetMs: 60_000 };
+
+/** Whether the last attempt of {@link sendUnlessSent} went unanswered: AWS may have acted on it. */
+export interface SendTrack {
+  unanswered: boolean;
+}
+
+/**
+ * The retry loop of a call that creates something and takes no client token (SendCommand, CreateAssociation), so
+ * that it creates it once: `send` is tried up to {@link SEND_RETRY} while it fails transiently (shared/transient.ts),
+ * and after an attempt that got no answer (any error but AWS's refusal: a timeout, a dropped connection, a 5xx),
+ * `look` (which logs what it found) is asked before the resend for what that attempt may have created; what it
+ * finds is returned instead. `track.unanswered` tells the caller, once this throws, whether the last attempt was
+ * unanswered. Each retry is logged as `<operation> attempt N failed (...); retrying in M ms`.
+ */
+export function sendUnlessSent<T>(
+  operation: string,
+  calls: { send: () => Promise<T>; look: () => Promise<T | undefined> },
+  options: { signal?: AbortSignal; log: (line: string) => void },
+  track: SendTrack = { unanswered: false },
+): Promise<T> {
+  return retry(
+    async () => {
+      if (track.unanswered) {
+        const found = await calls.look();
+        if (found !== undefined) return found;
+      }
+      try {
+        return await calls.send();
+      } catch (error) {
+        track.unanswered = !isRefusal(error);
+        throw error;
+      }
+    },
+    {
+      ...SEND_RETRY,
+      isRetryable: isTransientError,
+      signal: options.signal,
+      onRetry: (error, attempt, delayMs) => options.log(`${operation} attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`),
+    },
+  );
+}
 const CLOCK_SKEW_MS = 60_000;
 
 /**
@@ -210,36 +297,21 @@ export async function sendCommandOnce(
   options: { region: string; signal?: AbortSignal; log: (line: string) => void },
 ): Promise<Command> {
   const since = new Date(Date.now() - CLOCK_SKEW_MS).toISOString();
-  let unanswered = false;
+  const track: SendTrack = { unanswered: false };
+  const send = async () => {
+    const sent = (await ssm.send(new SendCommandCommand(request), { abortSignal: options.signal })) as { Command?: Command };
+    if (!sent.Command?.CommandId) throw new Error('SendCommand answered without a command ID');
+    return sent.Command;
+  };
+  const look = async () => {
+    const found = await findSentCommand(ssm, request, since, options.signal);
+    if (found) options.log(`The unanswered SendCommand had created the command ${found.CommandId}: following it, not sending again.`);
+    return found;
+  };
   try {
-    return await retry(
-      async () => {
-        if (unanswered) {
-          const found = await findSentCommand(ssm, request, since, options.signal);
-          if (found) {
-            options.log(`The unanswered SendCommand had created the command ${found.CommandId}: following it, not sending again.`);
-            return found;
-          }
-        }
-        try {
-          const sent = (await ssm.send(new SendCommandCommand(request), { abortSignal: options.signal })) as { Command?: Command };
-          if (!sent.Command?.CommandId) throw new Error('SendCommand answered without a command ID');
-          return sent.Command;
-        } catch (error) {
-          unanswered = !isRefusal(error);
-          throw error;
-        }
-      },
-      {
-        ...SEND_RETRY,
-        isRetryable: isTransientError,
-        signal: options.signal,
-        onRetry: (error, attempt, delayMs) =>
-          options.log(`SendCommand attempt ${attempt} failed (${errorMessage(error)}); retrying in ${delayMs} ms`),
-      },
-    );
+    return await sendUnlessSent('SendCommand', { send, look }, options, track);
   } catch (error) {
-    if (!unanswered) throw new Error(explainSendFailure(error, options.region), { cause: error });
+    if (!track.unanswered) throw new Error(explainSendFailure(error, options.region), { cause: error });
     const found = await lastLook(ssm, request, since, options);
     if (found) return found;
     throw new SendUnknownError(explainSendFailure(options.signal?.aborted ? options.signal.reason : error, options.region, true), {
@@ -351,13 +423,52 @@ function toResult(invocation: CommandInvocation): InstanceResult {
 
 // ---- Waiting for the command ---------------------------------------------------------------------------------------
 
-export interface WaitOptions {
+/** How a wait of either mode polls (waitForCommand, and association.ts's waitForExecution), for states `S`. */
+export interface WaitOptions<S> {
   intervalMs: number;
   timeoutMs: number;
   signal?: AbortSignal;
   log: (line: string) => void;
   /** Told each state read, as it is read: what the step reports if it is ended before the wait returns. */
-  onState?: (state: CommandState) => void;
+  onState?: (state: S) => void;
+}
+
+/**
+ * The wait options the inputs ask for: a look every `poll-interval-seconds`, for at most `timeout-minutes` (both
+ * already checked by inputs.ts), ended early by `signal`; each state read goes to `onState`.
+ */
+export function waitOptions<S>(
+  inputs: Pick<SsmDeployInputs, 'pollIntervalSeconds' | 'timeoutMinutes'>,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  onState: (state: S) => void,
+): WaitOptions<S> {
+  return { intervalMs: inputs.pollIntervalSeconds * 1000, timeoutMs: inputs.timeoutMinutes * 60_000, signal, log, onState };
+}
+
+/**
+ * The shared poller's options for a wait that reads its state with `read` (one look, cut by the signal it is given):
+ * each state read is told to `options.onState` before `done` judges it, so that a wait ended by a cancellation or a
+ * hung check still leaves the step the last state it saw.
+ */
+export function pollOptions<S>(
+  options: WaitOptions<S>,
+  read: (signal: AbortSignal) => Promise<S>,
+  judge: { done: (state: S) => boolean; describe: (state: S) => string },
+): PollOptions<S> {
+  return {
+    check: async (signal) => {
+      const state = await read(signal);
+      options.onState?.(state);
+      return state;
+    },
+    done: judge.done,
+    describe: judge.describe,
+    intervalMs: options.intervalMs,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    log: options.log,
+  };
 }
 
 /**
@@ -366,20 +477,9 @@ export interface WaitOptions {
  * the step ends, so that no instance goes on switching after the workflow said it stopped.
  * Never throws for SSM's failures: they end the wait as `failed`, with the command cancelled.
  */
-export async function waitForCommand(ssm: SSMClient, commandId: string, options: WaitOptions): Promise<Ending> {
-  const waited = await poll<CommandState>({
-    check: async (signal) => {
-      const state = await readCommand(ssm, commandId, { signal });
-      options.onState?.(state);
-      return state;
-    },
-    done: isFinished,
-    describe: describeState,
-    intervalMs: options.intervalMs,
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-  });
+export async function waitForCommand(ssm: SSMClient, commandId: string, options: WaitOptions<CommandState>): Promise<Ending> {
+  const read = (signal: AbortSignal) => readCommand(ssm, commandId, { signal });
+  const waited = await poll(pollOptions(options, read, { done: isFinished, describe: describeState }));
   if (waited.outcome === 'done') {
     const state = await withDetails(ssm, waited.value, options);
     options.onState?.(state);
@@ -422,7 +522,7 @@ export async function stopCommand(
 }
 
 /** The ended command again, with exit codes and times for the report; the plain state if that read fails. */
-async function withDetails(ssm: SSMClient, state: CommandState, options: WaitOptions): Promise<CommandState> {
+async function withDetails(ssm: SSMClient, state: CommandState, options: WaitOptions<CommandState>): Promise<CommandState> {
   try {
     return await readCommand(ssm, state.commandId, { signal: options.signal, details: true });
   } catch (error) {

@@ -5,22 +5,21 @@
  * instance deployed. runStep (shared/step.ts) writes that report on every exit path, cancellation included.
  * Association mode (`mode: association`) is association-step.ts, on the same runStep.
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { actionClients } from '../shared/action-clients.js';
-import { clientFactory } from '../shared/aws-clients.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
 import { runStep, type StepReport } from '../shared/step.js';
 import {
-  prepareDocument,
+  openDeploy,
   sendCommandOnce,
   SendUnknownError,
   showFailedOutput,
   stopCommand,
   waitForCommand,
+  waitOptions,
+  type OpenedDeploy,
   type ReadyDocument,
 } from './aws.js';
-import { DOCUMENT_CONTENT, DOCUMENT_HASH } from './document.js';
+import { DOCUMENT_HASH } from './document.js';
 import { readInputs, type SsmDeployInputs } from './inputs.js';
 import {
   decideOutcome,
@@ -68,48 +67,37 @@ export function run(): Promise<void> {
       const targets = targetsText(inputs);
       return { inputs, targets, ...(inputs.mode === 'association' ? { association: { inputs, targets } } : {}) };
     },
-    body: (inputs, state, signal) =>
-      state.association ? deployAssociation(inputs, state.association, signal) : deploy(inputs, state, signal),
+    body: (inputs, state, signal) => deploy(inputs, state, signal),
     report: (state, error) => (state.association ? associationReport(state.association, error) : report(state, error)),
   });
 }
 
+/**
+ * Both modes' steps, opened alike: the clients and the document (openDeploy), then the mode's own steps. What is
+ * learned goes to the mode's state, which also records a cancellation: an SDK call cut by it throws its own
+ * `AbortError: Request aborted`, and the cancellation is the news.
+ */
 async function deploy(inputs: SsmDeployInputs, state: DeployState, signal: AbortSignal): Promise<void> {
+  const learned = state.association ?? state;
   try {
-    await steps(inputs, state, signal);
+    const opened = await openDeploy(inputs, signal, log.info);
+    learned.document = opened.document;
+    await (state.association ? deployAssociation(inputs, state.association, opened, signal) : commandSteps(inputs, state, opened, signal));
   } catch (error) {
-    // An SDK call cut by the cancellation throws its own `AbortError: Request aborted`: the cancellation is the news.
-    if (signal.aborted) state.cancelled = errorMessage(signal.reason);
+    if (signal.aborted) learned.cancelled = errorMessage(signal.reason);
     throw error;
   }
 }
 
-async function steps(inputs: SsmDeployInputs, state: DeployState, signal: AbortSignal): Promise<void> {
-  const { clients, assumed } = await actionClients(inputs, { signal });
-  const ssm = clients(SSMClient);
-  state.document = await prepareDocument(ssm, {
-    name: inputs.documentName,
-    content: DOCUMENT_CONTENT,
-    hash: DOCUMENT_HASH,
-    manage: inputs.manageDocument,
-    signal,
-    log: log.info,
-  });
-
+async function commandSteps(inputs: SsmDeployInputs, state: DeployState, opened: OpenedDeploy, signal: AbortSignal): Promise<void> {
+  const { ssm, document } = opened;
   // A cancellation that came before the send must not read as one whose answer is unknown: nothing went out.
   signal.throwIfAborted();
-  const request = sendCommandInput(inputs, { ...state.document, hash: DOCUMENT_HASH }, runContext(process.env));
+  const request = sendCommandInput(inputs, { ...document, hash: DOCUMENT_HASH }, runContext(process.env));
   // Its own retries off: sendCommandOnce looks for a command an unanswered attempt created before sending again.
-  const sendOnce = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(
-    SSMClient,
-  );
-  try {
-    const sent = await sendCommandOnce(sendOnce, request, { region: inputs.awsRegion, signal, log: log.info });
-    state.commandId = sent.CommandId ?? '';
-    state.sentStatus = sent.Status ?? 'Pending';
-  } finally {
-    sendOnce.destroy();
-  }
+  const sent = await opened.once((once) => sendCommandOnce(once, request, { region: inputs.awsRegion, signal, log: log.info }));
+  state.commandId = sent.CommandId ?? '';
+  state.sentStatus = sent.Status ?? 'Pending';
   log.info(`Sent the command ${state.commandId} to ${state.targets}: ${commandUrl(inputs.awsRegion, state.commandId)}`);
   if (signal.aborted) {
     // Cancelled while the send's answer was unknown, and the look found the command: the abort action is due.
@@ -120,15 +108,13 @@ async function steps(inputs: SsmDeployInputs, state: DeployState, signal: AbortS
   }
   if (!inputs.wait) return;
 
-  const ending = await waitForCommand(ssm, state.commandId, {
-    intervalMs: inputs.pollIntervalSeconds * 1000,
-    timeoutMs: inputs.timeoutMinutes * 60_000,
-    signal,
-    log: log.info,
-    onState: (command) => {
+  const ending = await waitForCommand(
+    ssm,
+    state.commandId,
+    waitOptions<CommandState>(inputs, signal, log.info, (command) => {
       state.command = command;
-    },
-  });
+    }),
+  );
   state.ending = ending;
   if (ending.state) state.command = ending.state;
   // After a cancellation the runner kills the step within seconds: no time to fetch outputs, only to report; after

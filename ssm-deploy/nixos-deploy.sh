@@ -144,6 +144,7 @@ fail_deploy() {
   die 2 "Rolled back to $previous."
 }
 
+# >>> shared/health.sh: health_check and http_ok, copied by npm run build; edit them there, not here
 # Passes once every unit is active and the URL answers 2xx, each within the timeout.
 health_check() {
   local deadline=$((SECONDS + health_timeout)) unit
@@ -184,6 +185,7 @@ http_ok() {
   )
   [[ $status =~ ^HTTP/1[.][01]\ 2[0-9][0-9] ]]
 }
+# <<< shared/health.sh
 
 booted=$(readlink -f /run/booted-system 2>/dev/null || true)
 
