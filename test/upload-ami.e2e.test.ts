@@ -16,7 +16,7 @@ import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
-import { runAction, type StepOptions, type StepResult } from './harness/runner.js';
+import { runAction, type JobOptions, type StepOptions, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
 
 const sandbox = new Sandbox();
@@ -83,7 +83,7 @@ beforeAll(() => {
   bios = buildImage('bios', 'legacy-bios', 16);
 }, 240_000);
 
-function upload(inputs: Record<string, string>, options: StepOptions = {}): Promise<StepResult> {
+function upload(inputs: Record<string, string>, options: StepOptions & JobOptions = {}): Promise<StepResult> {
   return runAction('upload-ami', { env: sandbox.env(), inputs, timeoutMs: 120_000, ...options });
 }
 
@@ -376,6 +376,96 @@ describe('throttling and failures', () => {
     expect(errors(result)[0]).toMatch(/^timeout-minutes \(0\.05\) passed\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
     expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
     await heldCallsAnswered();
+  });
+});
+
+/**
+ * A snapshot CompleteSnapshot sealed holds the whole file: a cancellation keeps it, and a re-run registers it
+ * without writing a block, whether it finds it by its NixStoreFile tag (a new attempt) or StartSnapshot gives it
+ * back for the same ClientToken (the same attempt). Sealed snapshots stay pending until the test lowers the
+ * sandbox's completion delay, so no step races the machine's speed.
+ */
+describe('a sealed snapshot', () => {
+  const HOLD = 3_600_000;
+  const snapshotState = (id: string) => sandbox.ebs.snapshots.stateOf(sandbox.ebs.snapshots.inRegion(sandbox.region).find((s) => s.id === id)!);
+  async function until(what: () => boolean): Promise<void> {
+    while (!what()) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  /** A first run cancelled (SIGINT) right after CompleteSnapshot, while the snapshot is still pending. */
+  async function cancelledAfterSeal(inputs: Record<string, string>): Promise<string> {
+    sandbox.ebs.snapshots.completionDelayMs = HOLD;
+    const first = await upload(inputs, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ sealed/ } });
+    expect(first.exitCode).toBe(1);
+    const [snapshotId] = sandbox.calls.of('CompleteSnapshot').map((c) => c.params.SnapshotId as string);
+    expect(errors(first)).toEqual([`The run was cancelled. Snapshot ${snapshotId} was kept: a re-run registers it without uploading.`]);
+    expect(first.outputs['snapshot-id']).toBe(snapshotId);
+    return snapshotId;
+  }
+
+  it('is kept when the run is cancelled after CompleteSnapshot, and a new attempt registers it without uploading', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(snapshotState(snapshotId)).toBe('pending');
+
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': bios.info }, { run: { runAttempt: '2' } });
+
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toEqual({
+      'image-id': expect.stringMatching(/^ami-/),
+      'snapshot-id': snapshotId,
+      images: expect.any(String),
+      'uploaded-bytes': '0',
+    });
+    expect(sandbox.calls.of('StartSnapshot')).toEqual([]);
+    expect(sandbox.calls.of('PutSnapshotBlock')).toEqual([]);
+    expect(image(again.outputs['image-id']).mappings[0]).toMatchObject({ Ebs: { SnapshotId: snapshotId } });
+    expect(again.stdout).toContain(`Snapshot ${snapshotId} (1 GiB) of ${bios.raw} is reused (an earlier run uploaded it)`);
+    expect(again.summary).toContain(`0 B: snapshot ${snapshotId} (1 GiB) was reused (an earlier run uploaded it)`);
+    expect(again.summary).not.toMatch(/in 0 blocks/);
+    expect((await readBack(snapshotId, bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('is waited for, not deleted, when a re-run of the same attempt gets it back still pending from StartSnapshot', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    sandbox.calls.clear();
+    const second = upload({ 'image-info': bios.info });
+    // The re-run's writes are refused (the snapshot is sealed); only then may the snapshot complete.
+    await until(() => sandbox.calls.of('PutSnapshotBlock').some((c) => c.errorCode !== undefined));
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    const again = await second;
+
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'snapshot-id': snapshotId, 'uploaded-bytes': '0' });
+    expect(again.outputs['skipped-blocks']).toBeUndefined();
+    expect(sandbox.calls.of('StartSnapshot')).toHaveLength(1);
+    expect(sandbox.calls.of('CompleteSnapshot')).toEqual([]);
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(again.stdout).toMatch(new RegExp(`Snapshot ${snapshotId} takes no more blocks .*waiting for it to complete`));
+    expect(again.summary).toContain(`0 B: snapshot ${snapshotId} (1 GiB) was reused (StartSnapshot returned it sealed`);
+    expect((await readBack(snapshotId, bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('is registered without a write when a re-run of the same attempt gets it back completed (a file outside the store)', async () => {
+    const outside = join(work, 'outside-sealed.raw');
+    writeFileSync(outside, bios.bytes);
+    const inputs = { image: outside, 'boot-mode': 'legacy-bios', architecture: 'x86_64', 'image-name': 'outside-sealed' };
+    sandbox.ebs.snapshots.completionDelayMs = HOLD;
+    const first = await upload(inputs, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ sealed/ } });
+    const [snapshotId] = sandbox.calls.of('CompleteSnapshot').map((c) => c.params.SnapshotId as string);
+    expect(errors(first)[0]).toBe(`The run was cancelled. Snapshot ${snapshotId} was kept: a re-run of this attempt registers it without uploading (a file outside the store is not looked up otherwise).`);
+
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.calls.clear();
+    const again = await upload(inputs);
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'snapshot-id': snapshotId, 'uploaded-bytes': '0' });
+    expect(sandbox.calls.of('PutSnapshotBlock')).toEqual([]);
+    expect(again.stdout).toContain('StartSnapshot returned it completed');
+    expect(image(again.outputs['image-id']).mappings[0]).toMatchObject({ Ebs: { SnapshotId: snapshotId } });
   });
 });
 

@@ -10,6 +10,7 @@ import {
   deprecateAt,
   diskFormat,
   IMAGE_NAME,
+  isSealedError,
   isThrottling,
   isZeroBlock,
   linearChecksum,
@@ -18,6 +19,8 @@ import {
   registerImageRequest,
   resourceTags,
   reuseProblem,
+  snapshotFate,
+  startedSnapshotAction,
   storePathOf,
   volumeGiB,
 } from './plan.js';
@@ -253,5 +256,42 @@ describe('registerImageRequest', () => {
 
   it('deprecates to the minute', () => {
     expect(deprecateAt(new Date('2026-11-29T16:26:33.123Z'), 90).toISOString()).toBe('2027-02-27T16:26:00.000Z');
+  });
+});
+
+describe('a snapshot StartSnapshot gives back, and what a failure leaves', () => {
+  it.each<[string | undefined, string]>([
+    ['pending', 'write'],
+    [undefined, 'write'],
+    ['completed', 'reuse'],
+    ['error', 'refuse'],
+  ])('StartSnapshot status %s: %s', (status, action) => {
+    expect(startedSnapshotAction(status).action).toBe(action);
+  });
+
+  it('refuses an errored snapshot saying what to do', () => {
+    expect(startedSnapshotAction('error')).toEqual({ action: 'refuse', reason: expect.stringMatching(/ended in error: re-run the job as a new attempt/) });
+  });
+
+  const ebs = (name: string, Reason?: string) => Object.assign(new Error('x'), { name, Reason });
+  it.each<[string, unknown, boolean]>([
+    ['a sealed snapshot', { cause: ebs('ValidationException', 'INVALID_SNAPSHOT_ID') }, true],
+    ['a bad block', { cause: ebs('ValidationException', 'INVALID_BLOCK') }, false],
+    ['a validation error with no reason', { cause: ebs('ValidationException') }, false],
+    ['a missing snapshot', { cause: ebs('ResourceNotFoundException', 'SNAPSHOT_NOT_FOUND') }, false],
+    ['an error with no cause', ebs('ValidationException', 'INVALID_SNAPSHOT_ID'), false],
+    ['nothing', undefined, false],
+  ])('isSealedError: %s -> %s', (_case, error, sealed) => {
+    expect(isSealedError(error)).toBe(sealed);
+  });
+
+  it.each<[string, Parameters<typeof snapshotFate>[0], string]>([
+    ['no snapshot', {}, 'none'],
+    ['an earlier run\'s', { snapshotId: 'snap-1', snapshotReused: true }, 'not-ours'],
+    ['an earlier run\'s, sealed', { snapshotId: 'snap-1', snapshotReused: true, snapshotSealed: true }, 'not-ours'],
+    ['ours, sealed', { snapshotId: 'snap-1', snapshotSealed: true }, 'keep'],
+    ['ours, being written', { snapshotId: 'snap-1' }, 'delete'],
+  ])('snapshotFate: %s -> %s', (_case, state, fate) => {
+    expect(snapshotFate(state)).toBe(fate);
   });
 });

@@ -253,6 +253,44 @@ export function reuseProblem(image: ExistingImage, file: string | undefined, req
   return differ.length > 0 ? `it was registered with other settings: ${differ.join(', ')}` : undefined;
 }
 
+/**
+ * What to do with the snapshot StartSnapshot answered. A repeated `ClientToken` (a re-run of the same attempt, or a
+ * retry after CompleteSnapshot) gets the snapshot of the first call back, in whatever state it is now: EBS returns
+ * "the result of the original request" (Ensure idempotency in StartSnapshot API requests). `pending` is written to
+ * (a sealed one then refuses the blocks, see {@link isSealedError}); `completed` holds this file already (the token
+ * names the file, its size and the image name) and is registered without writing; `error` cannot be used.
+ */
+export function startedSnapshotAction(status: string | undefined): { action: 'write' | 'reuse' } | { action: 'refuse'; reason: string } {
+  if (status === 'completed') return { action: 'reuse' };
+  if (status === 'error') {
+    return { action: 'refuse', reason: 'StartSnapshot answered with a snapshot of an earlier try of this run that ended in error: re-run the job as a new attempt, which starts a new snapshot' };
+  }
+  return { action: 'write' };
+}
+
+/**
+ * Whether a failed PutSnapshotBlock (the error upload.ts throws, with EBS's as its `cause`) says the snapshot takes
+ * no more blocks: a `ValidationException` with `Reason: INVALID_SNAPSHOT_ID`, what EBS answers for a snapshot that
+ * is no longer pending or that CompleteSnapshot sealed. Then the snapshot is an earlier try's, sealed or dead, and is
+ * waited for rather than deleted.
+ */
+export function isSealedError(error: unknown): boolean {
+  const cause = (error as { cause?: { name?: string; Reason?: string } } | undefined)?.cause;
+  return cause?.name === 'ValidationException' && cause.Reason === 'INVALID_SNAPSHOT_ID';
+}
+
+/**
+ * What becomes of the snapshot when the run fails, times out or is cancelled: a snapshot an earlier run made is
+ * not this run's to delete; one that CompleteSnapshot sealed holds the whole file and is kept (content-addressed by
+ * its `NixStoreFile` tag, a re-run registers it without uploading); only one this run started and did not seal is
+ * deleted.
+ */
+export function snapshotFate(s: { snapshotId?: string; snapshotReused?: boolean; snapshotSealed?: boolean }): 'none' | 'not-ours' | 'keep' | 'delete' {
+  if (!s.snapshotId) return 'none';
+  if (s.snapshotReused) return 'not-ours';
+  return s.snapshotSealed ? 'keep' : 'delete';
+}
+
 /** `DeprecateAt` for `days` from `now`: EC2 takes whole minutes (seconds are rounded), at most ten years ahead. */
 export function deprecateAt(now: Date, days: number): Date {
   const at = new Date(now.getTime() + days * 86_400_000);
