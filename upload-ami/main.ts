@@ -33,6 +33,7 @@ import {
   BLOCK_SIZE,
   STORE_FILE_TAG,
   clientToken,
+  copyRegionClashes,
   deprecateAt,
   isSealedError,
   linearChecksum,
@@ -148,12 +149,20 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
     const file = inputs.storePath ? inputs.source.file : undefined;
     const existing = await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, signal));
     const taken = pick(existing) ?? existing[0];
-    const problem = taken ? reuseProblem(taken, file, wanted('')) : undefined;
+    const problem = taken ? reuseProblem(taken, file, wanted(''), inputs.soleDisk) : undefined;
     if (taken && problem) {
       throw new Error(
         `An image named ${JSON.stringify(inputs.imageName)} (${taken.ImageId}) exists in ${inputs.awsRegion}, but ${problem}: ` +
           'AMI names are unique per region: set another image-name, or deregister it.',
       );
+    }
+    // ---- the name in every copy region, before any upload: a clash there would be found only after registering ----
+    if (inputs.copyToRegions.length > 0) {
+      const found = await phase(state, 'Look in the copy regions', () =>
+        Promise.all(inputs.copyToRegions.map(async (region) => ({ region, image: pick(await findImages(ec2In(region), inputs.imageName, signal)) }))),
+      );
+      const clashes = copyRegionClashes(inputs.imageName, found, file, wanted(''), inputs.soleDisk);
+      if (clashes.length > 0) throw new Error(`${clashes.join(' ')} AMI names are unique per region: set another image-name, or deregister it.`);
     }
     let imageId = pick(existing)?.ImageId;
     if (imageId) {
@@ -212,8 +221,8 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
           inputs.copyToRegions.map(async (region) => {
             const target = ec2In(region);
             const named = pick(await findImages(target, inputs.imageName, signal));
-            const found = named && file && named.Tags?.some((t) => t.Key === STORE_FILE_TAG && t.Value === file) ? named : undefined;
-            const problem = named ? reuseProblem(named, file, wanted(source)) : undefined;
+            const problem = named ? reuseProblem(named, file, wanted(source), inputs.soleDisk) : undefined;
+            const found = named && !problem ? named : undefined;
             // A copy keeps the source's settings but not its snapshot: only the file and the settings tell.
             if (named && problem) {
               throw new Error(`an image named ${JSON.stringify(inputs.imageName)} (${named.ImageId}) exists there, but ${problem}: set another image-name, or deregister it`);
