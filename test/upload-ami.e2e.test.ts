@@ -474,6 +474,20 @@ describe('a sealed snapshot', () => {
     expect((await readBack(snapshotId, bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
   });
 
+  it('is kept, not deleted, when registering it fails in the run that reused it', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.faults.add({ kind: 'throttle', code: 'InvalidParameterValue', message: 'Refused', service: 'ec2', operation: 'RegisterImage', count: 10 });
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': bios.info }, { run: { runAttempt: '2' } });
+
+    expect(again.exitCode).toBe(1);
+    expect(errors(again)[0]).toMatch(new RegExp(`Refused\\. Snapshot ${snapshotId}, reused, was kept: a re-run registers it without uploading\\.$`));
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(snapshotState(snapshotId)).toBe('completed');
+  });
+
   it('is waited for, not deleted, when a re-run of the same attempt gets it back still pending from StartSnapshot', async () => {
     const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
     sandbox.calls.clear();

@@ -2,8 +2,8 @@
  * The upload-ami step: an image already registered for this store path and name is output as is; otherwise the raw
  * image is written to a new EBS snapshot with the EBS direct APIs (zero blocks skipped), the snapshot is registered
  * as an AMI, deprecated when asked, and copied to other regions. On a failure, timeout or cancellation before
- * CompleteSnapshot, the snapshot is deleted; after it, it is kept for a re-run; the report says what was left. The steps record what they learn in
- * the state; `report` alone makes the outputs, the summary and the failure from it.
+ * CompleteSnapshot, the snapshot is deleted; after it, it is kept for a re-run; the report says what was left. The
+ * steps record what they learn in the state; `report` alone makes the outputs, the summary and the failure from it.
  */
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client, type Image } from '@aws-sdk/client-ec2';
@@ -376,7 +376,8 @@ async function cleanUp(state: UploadState, ec2: EC2Client, cause: AbortCause): P
   const images = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`);
   const imageText = images.length > 0 ? `Images left: ${images.join(', ')}.` : '';
   const fate = snapshotFate(state);
-  if (fate === 'none' || fate === 'not-ours') return imageText || 'Nothing was left.';
+  if (fate === 'none') return imageText || 'Nothing was left.';
+  if (fate === 'not-ours') return imageText || `Snapshot ${state.snapshotId}, reused, was kept: a re-run registers it without uploading.`;
   if (fate === 'keep') {
     if (images.length > 0) return imageText;
     const rerun = state.storePath ? 'a re-run registers it without uploading' : 'a re-run of this attempt registers it without uploading (a file outside the store is not looked up otherwise)';
