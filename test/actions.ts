@@ -41,6 +41,7 @@ export const ACTIONS: ActionCase[] = [
   {
     action: 'upload-ami',
     readInputs: uploadAmi,
-    valid: { 'image-info': 'upload-ami/fixtures/image/nix-support/image-info.json' },
+    // The fixture lies outside the Nix store here, where image-name is required.
+    valid: { 'image-info': 'upload-ami/fixtures/image/nix-support/image-info.json', 'image-name': 'nixos-fixture' },
   },
 ];

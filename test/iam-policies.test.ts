@@ -109,6 +109,14 @@ let cache = '';
 /** upload-ami's fixture image, added to the Nix store as `nix build` leaves an Amazon image. */
 let amiInfo = '';
 const UPLOAD = () => ({ 'image-info': amiInfo, 'copy-to-regions': 'eu-west-1', 'deprecate-after-days': '30' });
+/** The same disk as a raw file outside the Nix store, which the action tags `ImageFile` instead of `NixStorePath`. */
+const UPLOAD_OUTSIDE = () => ({
+  image: join(REPO_ROOT, 'upload-ami/fixtures/image/disk.raw'),
+  'boot-mode': 'uefi',
+  architecture: 'x86_64',
+  'image-name': 'outside-the-store',
+  'deprecate-after-days': '30',
+});
 
 const SCENARIOS: Scenario[] = [
   {
@@ -276,6 +284,26 @@ const SCENARIOS: Scenario[] = [
     exitCode: 1,
   },
   {
+    name: 'upload-ami uploads and deprecates a raw file outside the Nix store',
+    role: 'nixos-image-upload',
+    claims: { event_name: 'schedule' },
+    seed: () => undefined,
+    action: 'upload-ami',
+    inputs: UPLOAD_OUTSIDE,
+    expectCall: 'ec2:EnableImageDeprecation',
+    exitCode: 0,
+  },
+  {
+    name: 'upload-ami deletes the snapshot of a file outside the Nix store when a block write is refused',
+    role: 'nixos-image-upload',
+    claims: { event_name: 'schedule' },
+    seed: () => sandbox.faults.add({ kind: 'throttle', code: 'ValidationException', service: 'ebs', operation: 'PutSnapshotBlock', count: 1 }),
+    action: 'upload-ami',
+    inputs: UPLOAD_OUTSIDE,
+    expectCall: 'ec2:DeleteSnapshot',
+    exitCode: 1,
+  },
+  {
     name: 'ssm-deploy association mode fails its first deploy and deletes the association it created',
     role: 'nixos-ssm-deploy-staging',
     claims: STAGING,
@@ -310,6 +338,35 @@ interface Call {
   /** `service:Operation` */
   action: string;
   resource?: string;
+  /** The tag condition keys IAM would see, where the role's policy scopes the call by tags. */
+  context?: RequestContext;
+}
+
+/**
+ * upload-ami's calls as IAM sees their tags: StartSnapshot's request tags (`aws:RequestTag/*`, `aws:TagKeys`), and the
+ * tags of the snapshot (the one StartSnapshot made in this run) or image a later call acts on (`aws:ResourceTag/*`).
+ */
+function uploadTagContext(call: CallRecord, all: CallRecord[]): RequestContext {
+  type Tags = Record<string, string>;
+  const tagsOf = (list: unknown): Tags => Object.fromEntries(((list ?? []) as Array<{ Key: string; Value: string }>).map((t) => [t.Key, t.Value]));
+  const keyed = (prefix: string, tags: Tags) => Object.fromEntries(Object.entries(tags).map(([key, value]) => [`${prefix}${key}`, value]));
+  switch (call.operation) {
+    case 'StartSnapshot': {
+      const tags = tagsOf(call.params.Tags);
+      return { ...keyed('aws:RequestTag/', tags), 'aws:TagKeys': Object.keys(tags) };
+    }
+    case 'PutSnapshotBlock':
+    case 'CompleteSnapshot':
+    case 'DeleteSnapshot': {
+      const starts = all.filter((c) => c.operation === 'StartSnapshot' && c.errorCode === undefined);
+      if (starts.length !== 1) throw new Error(`expected one StartSnapshot, saw ${starts.length}`);
+      return keyed('aws:ResourceTag/', tagsOf(starts[0].params.Tags));
+    }
+    case 'EnableImageDeprecation':
+      return keyed('aws:ResourceTag/', Object.fromEntries(sandbox.images.images.get(String(call.params.ImageId))?.tags ?? []));
+    default:
+      return {};
+  }
 }
 
 interface Outcome {
@@ -347,10 +404,12 @@ beforeAll(async () => {
     const hold = scenario.holdClockUntil;
     const result = hold ? await withClockHeld(sandbox, () => sandbox.calls.of(hold).length > 0, step) : await step();
     const session = `arn:aws:sts::${sandbox.accountId}:assumed-role/${scenario.role}/`;
-    const calls = sandbox.calls
-      .all()
-      .filter((call) => call.caller.startsWith(session))
-      .map((call) => ({ action: `${call.service}:${call.operation}`, resource: resourceOf(call) }));
+    const made = sandbox.calls.all().filter((call) => call.caller.startsWith(session));
+    const calls = made.map((call) => ({
+      action: `${call.service}:${call.operation}`,
+      resource: resourceOf(call),
+      context: scenario.action === 'upload-ami' ? uploadTagContext(call, made) : undefined,
+    }));
     outcomes.set(scenario.name, { result, calls });
     const role = seen.get(scenario.role) ?? new Set<string>();
     calls.forEach((call) => role.add(call.action));
@@ -372,7 +431,7 @@ describe('each action, run as its role, is allowed every call it makes', () => {
     // The trust policy let the job in: the action's AWS calls were made as the role.
     if (scenario.expectCall) expect(calls.map((call) => call.action)).toContain(scenario.expectCall);
     const policy = permissions(scenario.role);
-    expect(calls.filter((call) => !allows(policy, call.action, call.resource))).toEqual([]);
+    expect(calls.filter((call) => !allows(policy, call.action, call.resource, call.context))).toEqual([]);
   });
 });
 

@@ -49,7 +49,9 @@ export type RequestContext = Record<string, string | string[]>;
 /**
  * Whether the statement's conditions hold in `context`, as IAM's condition operators read them: `StringEquals`
  * (case-sensitive; an absent key fails it), `StringEqualsIfExists` (an absent key passes), `ForAllValues:StringEquals`
- * (every value of the key among the listed; an absent key passes). Each operator and each key must hold (AND); any of
+ * (every value of the key among the listed; an absent key passes), `ForAnyValue:StringEquals` (some value of the key
+ * among the listed; an absent key fails it), `Null` (`"true"`: the key is absent; `"false"`: it is present). Each
+ * operator and each key must hold (AND); any of
  * a key's listed values may match (OR). Other operators are refused, so that a policy is never judged by a guess.
  */
 function conditionsHold(statement: Statement, context: RequestContext): boolean {
@@ -65,6 +67,10 @@ function conditionsHold(statement: Statement, context: RequestContext): boolean 
           return values === undefined || values.some((v) => allowed.includes(v));
         case 'ForAllValues:StringEquals':
           return values === undefined || values.every((v) => allowed.includes(v));
+        case 'ForAnyValue:StringEquals':
+          return values !== undefined && values.some((v) => allowed.includes(v));
+        case 'Null':
+          return allowed.includes(String(values === undefined));
         default:
           throw new Error(`condition operator ${operator} is not evaluated here`);
       }

@@ -11,6 +11,7 @@ import { readInputs as assumeRoleInputs } from '../assume-role/inputs.js';
 import { readInputs as buildAndPushInputs } from '../build-and-push/inputs.js';
 import { readInputs as instanceRefreshInputs } from '../instance-refresh/inputs.js';
 import { readInputs as ssmDeployInputs } from '../ssm-deploy/inputs.js';
+import { readInputs as uploadAmiInputs } from '../upload-ami/inputs.js';
 import type { ModeledService } from '../sandbox/models/models.js';
 import { validateRequest } from '../sandbox/models/validate.js';
 import { Sandbox } from '../sandbox/server.js';
@@ -56,6 +57,8 @@ const UNITS_4096 = [...Array<string>(16).fill(UNIT_240), `${'u'.repeat(104)}.ser
 const PUBLIC_KEY = `cache-1:${'A'.repeat(43)}=`;
 /** 20 characters, the most SendCommand's OutputS3Region takes. */
 const REGION_20 = 'abcd-efghijklmnopq-1';
+/** upload-ami's fixture disk, a raw file outside the Nix store (so `image-name` is required), as `image` names it. */
+const AMI_DISK = { image: `${REPO_ROOT}/upload-ami/fixtures/image/disk.raw`, 'boot-mode': 'uefi', architecture: 'x86_64', 'image-name': 'nixos-sweep' };
 
 describe('assume-role: accepted edges reach STS and are accepted', () => {
   let roleArn: string;
@@ -223,6 +226,21 @@ describe('instance-refresh: accepted edges reach Auto Scaling and EC2 and are ac
   });
 });
 
+describe('upload-ami: accepted edges reach EBS and EC2 and are accepted', () => {
+  it('a 128-character image name, a 255-character description, a 127-character tag key and a 255-character value, 48 tags, io2, ten years', async () => {
+    const tags = [`${'k'.repeat(127)}=${'v'.repeat(255)}`, ...Array.from({ length: 47 }, (_, i) => `k${i}=v`)].join('\n');
+    const result = await runAction('upload-ami', {
+      env: sandbox.env(),
+      inputs: { ...AMI_DISK, 'image-name': 'n'.repeat(128), description: 'd'.repeat(255), tags, 'volume-type': 'io2', 'deprecate-after-days': '3650' },
+    });
+    expect(errors(result)).toEqual([]);
+    expect(refusedByModel()).toEqual([]);
+    expect(sandbox.calls.of('StartSnapshot')[0].params.Tags).toHaveLength(49);
+    expect(sandbox.calls.of('RegisterImage')).toHaveLength(1);
+    expect(sandbox.calls.of('EnableImageDeprecation')).toHaveLength(1);
+  });
+});
+
 describe('refused forms fail the step before any call', () => {
   it.each<[string, string, Record<string, string>, string]>([
     ['assume-role', 'a policy with ☃ (STS takes Latin-1 only)', { 'inline-session-policy': '{"Statement":[{"Sid":"☃"}]}' }, "Input 'inline-session-policy'"],
@@ -249,9 +267,31 @@ describe('refused forms fail the step before any call', () => {
     ['instance-refresh', 'a region of 21 characters', { 'auto-scaling-group-name': 'web', 'aws-region': `${REGION_20.slice(0, -2)}x-1` }, "Input 'aws-region'"],
     ['instance-refresh', 'a group name of 256 characters', { 'auto-scaling-group-name': 'g'.repeat(256) }, "Input 'auto-scaling-group-name'"],
     ['instance-refresh', 'an alarm name of 256 characters', { 'auto-scaling-group-name': 'web', alarms: 'a'.repeat(256) }, "Input 'alarms'"],
+    ['upload-ami', 'an image name of 129 characters', { ...AMI_DISK, 'image-name': 'n'.repeat(129) }, "Input 'image-name'"],
+    ['upload-ami', 'an image name with a colon', { ...AMI_DISK, 'image-name': 'nixos:25.05' }, "Input 'image-name'"],
+    ['upload-ami', 'no image name for a file outside the store', { ...AMI_DISK, 'image-name': '' }, "Input 'image-name'"],
+    ['upload-ami', 'a description of 256 characters', { ...AMI_DISK, description: 'd'.repeat(256) }, "Input 'description'"],
+    ['upload-ami', 'a tag key of 128 characters (StartSnapshot takes 127)', { ...AMI_DISK, tags: `${'k'.repeat(128)}=v` }, "Input 'tags'"],
+    ['upload-ami', 'a tag value of 256 characters (StartSnapshot takes 255)', { ...AMI_DISK, tags: `Team=${'v'.repeat(256)}` }, "Input 'tags'"],
+    ['upload-ami', 'an aws: tag', { ...AMI_DISK, tags: 'aws:team=x' }, "Input 'tags'"],
+    ['upload-ami', 'the ImageFile tag the action sets itself', { ...AMI_DISK, tags: 'ImageFile=/tmp/x' }, "Input 'tags'"],
+    ['upload-ami', '49 tags (51 with the action\'s own)', { ...AMI_DISK, tags: Array.from({ length: 49 }, (_, i) => `k${i}=v`).join('\n') }, "Input 'tags'"],
+    ['upload-ami', 'a copy to its own region', { ...AMI_DISK, 'copy-to-regions': 'us-east-1' }, "Input 'copy-to-regions'"],
+    ['upload-ami', 'a copy region that is no region', { ...AMI_DISK, 'copy-to-regions': 'Ireland' }, "Input 'copy-to-regions'"],
+    ['upload-ami', 'deprecate-after-days 0', { ...AMI_DISK, 'deprecate-after-days': '0' }, "Input 'deprecate-after-days'"],
+    ['upload-ami', 'deprecate-after-days 3651 (ten years is the most)', { ...AMI_DISK, 'deprecate-after-days': '3651' }, "Input 'deprecate-after-days'"],
+    ['upload-ami', 'tpm-support on legacy BIOS', { ...AMI_DISK, 'boot-mode': 'legacy-bios', 'tpm-support': 'true' }, "Input 'tpm-support'"],
+    ['upload-ami', 'a boot mode EC2 registers but NixOS images do not have', { ...AMI_DISK, 'boot-mode': 'uefi-preferred' }, "Input 'boot-mode'"],
+    ['upload-ami', 'an architecture EC2 does not boot NixOS on', { ...AMI_DISK, architecture: 'i386' }, "Input 'architecture'"],
+    ['upload-ami', 'an HDD root volume', { ...AMI_DISK, 'volume-type': 'st1' }, "Input 'volume-type'"],
+    ['upload-ami', 'upload-concurrency 0', { ...AMI_DISK, 'upload-concurrency': '0' }, "Input 'upload-concurrency'"],
+    ['upload-ami', 'upload-concurrency 257', { ...AMI_DISK, 'upload-concurrency': '257' }, "Input 'upload-concurrency'"],
+    ['upload-ami', 'timeout-minutes 0', { ...AMI_DISK, 'timeout-minutes': '0' }, "Input 'timeout-minutes'"],
+    ['upload-ami', 'timeout-minutes 7201', { ...AMI_DISK, 'timeout-minutes': '7201' }, "Input 'timeout-minutes'"],
   ])('%s: %s', async (action, _case, inputs, message) => {
     const roleInputs: Record<string, string> = action === 'assume-role' ? { 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy' } : {};
-    const result = await runAction(action, { env: sandbox.env(), inputs: { 'store-path': STORE_PATH, ...roleInputs, ...inputs } });
+    const common: Record<string, string> = action === 'upload-ami' ? {} : { 'store-path': STORE_PATH };
+    const result = await runAction(action, { env: sandbox.env(), inputs: { ...common, ...roleInputs, ...inputs } });
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([expect.stringContaining(message)]);
     expect(sandbox.calls.all()).toEqual([]);
@@ -276,6 +316,8 @@ describe('each input is as strict as its API member, no stricter without a reaso
       instanceRefreshInputs((name) => ({ 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...values })[name] ?? '', { AWS_REGION: 'us-east-1' }),
     'build-and-push': (values: Record<string, string>) =>
       buildAndPushInputs((name) => ({ installable: '.#web', 'store-uri': 'file:///tmp/cache', sign: 'true', ...values })[name] ?? '', { AWS_REGION: 'us-east-1' }),
+
+    'upload-ami': (values: Record<string, string>) => uploadAmiInputs((name) => ({ ...AMI_DISK, ...values } as Record<string, string>)[name] ?? '', { AWS_REGION: 'us-east-1' }),
   };
   type Edge = {
     action: keyof typeof inputsOf;
@@ -304,6 +346,7 @@ describe('each input is as strict as its API member, no stricter without a reaso
     'CreateAssociation',
     { Name: 'NixOS-Deploy', DocumentVersion: '1', Targets: [{ Key: 'tag:Role', Values: ['web'] }], ...extra },
   ];
+  const startSnapshot = (extra: Record<string, unknown>): [ModeledService, string, Record<string, unknown>] => ['ebs', 'StartSnapshot', { VolumeSize: 1, ...extra }];
   const ASSOCIATION_MODE = { mode: 'association', 'association-name': 'nixos-web' };
   const minified = (policy: string) => JSON.stringify(JSON.parse(policy));
   const edges: Edge[] = [
@@ -364,6 +407,14 @@ describe('each input is as strict as its API member, no stricter without a reaso
       accepted: `arn:aws:ssm:us-east-1:123456789012:parameter/${'k'.repeat(2048 - 45)}`,
       refused: `arn:aws:ssm:us-east-1:123456789012:parameter/${'k'.repeat(2048 - 44)}`,
       request: (v) => ['ssm', 'GetParameter', { Name: v }],
+    },
+    { action: 'upload-ami', input: 'tags', accepted: `${'k'.repeat(127)}=v`, refused: `${'k'.repeat(128)}=v`, request: (v) => startSnapshot({ Tags: [{ Key: v.split('=')[0], Value: 'v' }] }) },
+    { action: 'upload-ami', input: 'tags', accepted: `Team=${'v'.repeat(255)}`, refused: `Team=${'v'.repeat(256)}`, request: (v) => startSnapshot({ Tags: [{ Key: 'Team', Value: v.slice(5) }] }) },
+    { action: 'upload-ami', input: 'description', accepted: 'd'.repeat(255), refused: 'd'.repeat(256), request: (v) => startSnapshot({ Description: v }) },
+    { action: 'upload-ami', input: 'image-name', accepted: 'n'.repeat(128), refused: 'n'.repeat(129), request: (v) => ['ec2', 'RegisterImage', { Name: v }] },
+    {
+      action: 'upload-ami', input: 'volume-type', accepted: 'io2', refused: 'st1', request: (v) => ['ec2', 'RegisterImage', { Name: 'nixos', BlockDeviceMapping: [{ DeviceName: '/dev/xvda', Ebs: { VolumeType: v } }] }],
+      stricter: 'st1 and sc1 (HDD) volumes cannot be boot volumes, though the model lists them',
     },
   ];
 

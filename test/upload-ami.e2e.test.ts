@@ -16,7 +16,7 @@ import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Sandbox } from '../sandbox/server.js';
 import { githubTrustPolicy } from '../sandbox/services/sts/sts.js';
-import { runAction, type StepOptions, type StepResult } from './harness/runner.js';
+import { runAction, type JobOptions, type StepOptions, type StepResult } from './harness/runner.js';
 import { assertNoSecrets } from './harness/secrets.js';
 
 const sandbox = new Sandbox();
@@ -83,7 +83,7 @@ beforeAll(() => {
   bios = buildImage('bios', 'legacy-bios', 16);
 }, 240_000);
 
-function upload(inputs: Record<string, string>, options: StepOptions = {}): Promise<StepResult> {
+function upload(inputs: Record<string, string>, options: StepOptions & JobOptions = {}): Promise<StepResult> {
   return runAction('upload-ami', { env: sandbox.env(), inputs, timeoutMs: 120_000, ...options });
 }
 
@@ -204,6 +204,18 @@ describe('an image from nix build', () => {
     expect((await readBack(result.outputs['snapshot-id'], bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
   });
 
+  it('reuses an image tagged NixStorePath only (registered before NixStoreFile) when its store path holds this disk alone', async () => {
+    const first = await upload({ 'image-info': uefi.info });
+    expect(errors(first)).toEqual([]);
+    image(first.outputs['image-id']).tags.delete('NixStoreFile');
+
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': uefi.info });
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'image-id': first.outputs['image-id'], 'uploaded-bytes': '0' });
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
+  });
+
   it('registers with NitroTPM when asked', async () => {
     const result = await upload({ 'image-info': uefi.info, 'tpm-support': 'true', 'image-name': 'nixos-tpm' });
     expect(errors(result)).toEqual([]);
@@ -238,16 +250,28 @@ describe('two disks in one store path', () => {
   const uefiInputs = () => ({ image: pair.uefi, 'boot-mode': 'uefi', architecture: 'x86_64' });
   const biosInputs = () => ({ image: pair.bios, 'boot-mode': 'legacy-bios', architecture: 'x86_64' });
 
-  it('refuses, before any upload, the other disk under the name the first one took', async () => {
+  it('names each disk apart by default (no image-info.json names a default disk), so the second needs no image-name', async () => {
     const first = await upload(uefiInputs());
     expect(errors(first)).toEqual([]);
+    const hash = pair.storePath.slice(11, 43);
+    expect(image(first.outputs['image-id'])).toMatchObject({ name: `nixos-x86_64-linux-${hash}-uefi.raw` });
     expect(image(first.outputs['image-id']).tags.get('NixStoreFile')).toBe(pair.uefi);
 
-    sandbox.calls.clear();
     const second = await upload(biosInputs());
+    expect(errors(second)).toEqual([]);
+    expect(image(second.outputs['image-id'])).toMatchObject({ name: `nixos-x86_64-linux-${hash}-bios.raw`, bootMode: 'legacy-bios' });
+    expect(second.outputs['snapshot-id']).not.toBe(first.outputs['snapshot-id']);
+  });
+
+  it('refuses, before any upload, the other disk under the name the first one took', async () => {
+    const first = await upload({ ...uefiInputs(), 'image-name': 'one-name' });
+    expect(errors(first)).toEqual([]);
+
+    sandbox.calls.clear();
+    const second = await upload({ ...biosInputs(), 'image-name': 'one-name' });
     expect(second.exitCode).toBe(1);
     expect(errors(second).join('\n')).toMatch(
-      new RegExp(`image named "nixos-x86_64-linux-${pair.storePath.slice(11, 43)}" \\(${first.outputs['image-id']}\\) exists .* holds "${pair.uefi}", not "${pair.bios}".*set another image-name`),
+      new RegExp(`image named "one-name" \\(${first.outputs['image-id']}\\) exists .* holds "${pair.uefi}", not "${pair.bios}".*set another image-name`),
     );
     expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
     expect(second.outputs['image-id']).toBeUndefined();
@@ -266,16 +290,38 @@ describe('two disks in one store path', () => {
     expect(sandbox.calls.of('StartSnapshot')).toHaveLength(2);
   });
 
-  it('refuses a copy to a region where the name holds the other disk, and copies nothing there', async () => {
-    const there = await upload({ ...biosInputs(), 'image-name': 'shared-name', 'aws-region': 'eu-west-1' });
-    expect(errors(there)).toEqual([]);
+  it.each<[string, Record<string, string>, Record<string, string>, (pair: { uefi: string; bios: string }) => RegExp]>([
+    ['holds the other disk', { image: 'bios', 'boot-mode': 'legacy-bios' }, {}, (p) => new RegExp(`but it holds "${p.bios}", not "${p.uefi}"`)],
+    ['holds this disk registered with NitroTPM', { image: 'uefi', 'tpm-support': 'true' }, {}, () => /other settings: tpm-support true \(asked false\)/],
+  ])('refuses, before any upload, a copy region where the name %s', async (_case, there, here, message) => {
+    const file = there.image === 'bios' ? pair.bios : pair.uefi;
+    const taken = await upload({ ...uefiInputs(), ...there, image: file, 'image-name': 'shared-name', 'aws-region': 'eu-west-1' });
+    expect(errors(taken)).toEqual([]);
 
-    const result = await upload({ ...uefiInputs(), 'image-name': 'shared-name', 'copy-to-regions': 'eu-west-1' });
+    sandbox.calls.clear();
+    const result = await upload({ ...uefiInputs(), ...here, 'image-name': 'shared-name', 'copy-to-regions': 'eu-west-1, eu-central-1' });
     expect(result.exitCode).toBe(1);
-    expect(errors(result).join('\n')).toMatch(
-      new RegExp(`eu-west-1: an image named "shared-name" \\(${there.outputs['image-id']}\\) exists there, but it holds "${pair.bios}", not "${pair.uefi}"`),
+    const [error] = errors(result);
+    expect(error).toMatch(new RegExp(`^An image named "shared-name" \\(${taken.outputs['image-id']}\\) exists in copy region eu-west-1, but `));
+    expect(error).toMatch(message(pair));
+    expect(error).toMatch(/AMI names are unique per region: set another image-name, or deregister it\. Nothing was left\.$/);
+    // Looked up in the primary region and in both copy regions, and nothing else: no snapshot, no image.
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages', 'ec2:DescribeImages', 'ec2:DescribeImages']);
+    expect(result.outputs['image-id']).toBeUndefined();
+  });
+
+  it('refuses a re-run under the name of an image tagged NixStorePath only (before NixStoreFile): the path holds two disks', async () => {
+    const first = await upload({ ...uefiInputs(), 'image-name': 'legacy-two' });
+    expect(errors(first)).toEqual([]);
+    image(first.outputs['image-id']).tags.delete('NixStoreFile');
+
+    sandbox.calls.clear();
+    const again = await upload({ ...uefiInputs(), 'image-name': 'legacy-two' });
+    expect(again.exitCode).toBe(1);
+    expect(errors(again).join('\n')).toMatch(
+      new RegExp(`tagged NixStorePath=${pair.storePath} only .*holds more than one disk file.*tag it NixStoreFile=${pair.uefi}`),
     );
-    expect(sandbox.calls.of('CopyImage')).toEqual([]);
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
@@ -380,6 +426,112 @@ describe('throttling and failures', () => {
 });
 
 /**
+ * A snapshot CompleteSnapshot sealed holds the whole file: a cancellation keeps it, and a re-run registers it
+ * without writing a block, whether it finds it by its NixStoreFile tag (a new attempt) or StartSnapshot gives it
+ * back for the same ClientToken (the same attempt). Sealed snapshots stay pending until the test lowers the
+ * sandbox's completion delay, so no step races the machine's speed.
+ */
+describe('a sealed snapshot', () => {
+  const HOLD = 3_600_000;
+  const snapshotState = (id: string) => sandbox.ebs.snapshots.stateOf(sandbox.ebs.snapshots.inRegion(sandbox.region).find((s) => s.id === id)!);
+  async function until(what: () => boolean): Promise<void> {
+    while (!what()) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  /** A first run cancelled (SIGINT) right after CompleteSnapshot, while the snapshot is still pending. */
+  async function cancelledAfterSeal(inputs: Record<string, string>): Promise<string> {
+    sandbox.ebs.snapshots.completionDelayMs = HOLD;
+    const first = await upload(inputs, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ sealed/ } });
+    expect(first.exitCode).toBe(1);
+    const [snapshotId] = sandbox.calls.of('CompleteSnapshot').map((c) => c.params.SnapshotId as string);
+    expect(errors(first)).toEqual([`The run was cancelled. Snapshot ${snapshotId} was kept: a re-run registers it without uploading.`]);
+    expect(first.outputs['snapshot-id']).toBe(snapshotId);
+    return snapshotId;
+  }
+
+  it('is kept when the run is cancelled after CompleteSnapshot, and a new attempt registers it without uploading', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(snapshotState(snapshotId)).toBe('pending');
+
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': bios.info }, { run: { runAttempt: '2' } });
+
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toEqual({
+      'image-id': expect.stringMatching(/^ami-/),
+      'snapshot-id': snapshotId,
+      images: expect.any(String),
+      'uploaded-bytes': '0',
+    });
+    expect(sandbox.calls.of('StartSnapshot')).toEqual([]);
+    expect(sandbox.calls.of('PutSnapshotBlock')).toEqual([]);
+    expect(image(again.outputs['image-id']).mappings[0]).toMatchObject({ Ebs: { SnapshotId: snapshotId } });
+    expect(again.stdout).toContain(`Snapshot ${snapshotId} (1 GiB) of ${bios.raw} is reused (an earlier run uploaded it)`);
+    expect(again.summary).toContain(`0 B: snapshot ${snapshotId} (1 GiB) was reused (an earlier run uploaded it)`);
+    expect(again.summary).not.toMatch(/in 0 blocks/);
+    expect((await readBack(snapshotId, bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('is kept, not deleted, when registering it fails in the run that reused it', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.faults.add({ kind: 'throttle', code: 'InvalidParameterValue', message: 'Refused', service: 'ec2', operation: 'RegisterImage', count: 10 });
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': bios.info }, { run: { runAttempt: '2' } });
+
+    expect(again.exitCode).toBe(1);
+    expect(errors(again)[0]).toMatch(new RegExp(`Refused\\. Snapshot ${snapshotId}, reused, was kept: a re-run registers it without uploading\\.$`));
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(snapshotState(snapshotId)).toBe('completed');
+  });
+
+  it('is waited for, not deleted, when a re-run of the same attempt gets it back still pending from StartSnapshot', async () => {
+    const snapshotId = await cancelledAfterSeal({ 'image-info': bios.info });
+    sandbox.calls.clear();
+    const second = upload({ 'image-info': bios.info });
+    // The re-run's writes are refused (the snapshot is sealed); only then may the snapshot complete.
+    await until(() => sandbox.calls.of('PutSnapshotBlock').some((c) => c.errorCode !== undefined));
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    const again = await second;
+
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'snapshot-id': snapshotId, 'uploaded-bytes': '0' });
+    expect(again.outputs['skipped-blocks']).toBeUndefined();
+    expect(sandbox.calls.of('StartSnapshot')).toHaveLength(1);
+    expect(sandbox.calls.of('CompleteSnapshot')).toEqual([]);
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(again.stdout).toMatch(new RegExp(`Snapshot ${snapshotId} takes no more blocks .*waiting for it to complete`));
+    expect(again.summary).toContain(`0 B: snapshot ${snapshotId} (1 GiB) was reused (StartSnapshot returned it sealed`);
+    expect((await readBack(snapshotId, bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('is registered without a write when a re-run of the same attempt gets it back completed (a file outside the store)', async () => {
+    const outside = join(work, 'outside-sealed.raw');
+    writeFileSync(outside, bios.bytes);
+    const inputs = { image: outside, 'boot-mode': 'legacy-bios', architecture: 'x86_64', 'image-name': 'outside-sealed' };
+    sandbox.ebs.snapshots.completionDelayMs = HOLD;
+    const first = await upload(inputs, { signal: { name: 'SIGINT', afterLine: /Snapshot snap-\w+ sealed/ } });
+    const [snapshotId] = sandbox.calls.of('CompleteSnapshot').map((c) => c.params.SnapshotId as string);
+    expect(errors(first)[0]).toBe(`The run was cancelled. Snapshot ${snapshotId} was kept: a re-run of this attempt registers it without uploading (a file outside the store is not looked up otherwise).`);
+
+    sandbox.ebs.snapshots.completionDelayMs = 200;
+    await until(() => snapshotState(snapshotId) === 'completed');
+    sandbox.calls.clear();
+    const again = await upload(inputs);
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'snapshot-id': snapshotId, 'uploaded-bytes': '0' });
+    expect(sandbox.calls.of('PutSnapshotBlock')).toEqual([]);
+    expect(again.stdout).toContain('StartSnapshot returned it completed');
+    expect(image(again.outputs['image-id']).mappings[0]).toMatchObject({ Ebs: { SnapshotId: snapshotId } });
+    // A file outside the store is tagged by its path alone: the tag the image-upload role accepts instead of NixStorePath.
+    expect(Object.fromEntries(image(again.outputs['image-id']).tags)).toEqual({ ImageFile: outside });
+  });
+});
+
+/**
  * The action's own peak resident memory, from `/proc/self/status` at exit: VmHWM is the high-water mark of the
  * process's own address space, which exec starts afresh. Not `process.resourceUsage().maxRSS` (getrusage's
  * ru_maxrss): Linux keeps it across fork and exec, so a child reports at least its parent's RSS at spawn time,
@@ -443,6 +595,7 @@ describe('inputs', () => {
     writeFileSync(qcow, Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.alloc(4092)]));
     mkdirSync(join(work, 'vhd/nix-support'), { recursive: true });
     writeFileSync(join(work, 'vhd/nixos.vhd'), Buffer.alloc(4096));
+    writeFileSync(join(work, 'outside.raw'), Buffer.alloc(BLOCK, 1));
     vhdInfo = join(work, 'vhd/nix-support/image-info.json');
     writeFileSync(vhdInfo, JSON.stringify({ label: '25.05', boot_mode: 'uefi', system: 'x86_64-linux', file: 'nixos.vhd' }));
   });
@@ -456,6 +609,7 @@ describe('inputs', () => {
     ['an image-info.json of aarch64 that says legacy BIOS', () => ({ 'image-info': writeInfo({ system: 'aarch64-linux', boot_mode: 'legacy-bios' }) }), /arm64 instances boot only with UEFI/],
     ['a bad copy region', () => ({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, Ireland' }), /'copy-to-regions'/],
     ['a bad role', () => ({ 'image-info': uefi.info, 'role-to-assume': 'arn:aws:iam::1:role/x' }), /'role-to-assume'/],
+    ['a file outside the store without image-name', () => ({ image: join(work, 'outside.raw'), 'boot-mode': 'uefi', architecture: 'x86_64' }), /'image-name' is required for a disk file outside the Nix store/],
   ])('refuses %s with no call', async (_case, inputs, message) => {
     const result = await upload(inputs());
     expect(result.exitCode).toBe(1);

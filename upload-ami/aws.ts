@@ -58,7 +58,7 @@ export async function startSnapshot(
   ebs: EBSClient,
   request: { volumeGiB: number; description: string; tags: Array<{ Key: string; Value: string }>; clientToken: string; timeoutMinutes: number },
   signal?: AbortSignal,
-): Promise<{ snapshotId: string; blockSize: number }> {
+): Promise<{ snapshotId: string; blockSize: number; status?: string; volumeGiB?: number }> {
   const answer = await ebs.send(
     new StartSnapshotCommand({
       VolumeSize: request.volumeGiB,
@@ -72,7 +72,7 @@ export async function startSnapshot(
     { abortSignal: signal },
   );
   if (!answer.SnapshotId) throw new Error('StartSnapshot answered without a SnapshotId.');
-  return { snapshotId: answer.SnapshotId, blockSize: answer.BlockSize ?? 0 };
+  return { snapshotId: answer.SnapshotId, blockSize: answer.BlockSize ?? 0, status: answer.Status, volumeGiB: answer.VolumeSize };
 }
 
 export async function putBlock(

@@ -25,14 +25,15 @@ const failure = (values: Record<string, string>): string => inputErrorOf(() => r
 
 describe('upload-ami inputs', () => {
   it('reads image-info.json and applies the defaults', () => {
-    expect(read({ 'image-info': info() })).toEqual({
+    expect(read({ 'image-info': info(), 'image-name': 'web' })).toEqual({
       roleToAssume: '',
       awsRegion: 'eu-central-1',
       audience: 'sts.amazonaws.com',
       source: { file: RAW, bootMode: 'uefi', architecture: 'x86_64', label: '25.05', system: 'x86_64-linux' },
       imageBytes: 4096,
       storePath: undefined,
-      imageName: 'nixos-25.05-x86_64-linux',
+      soleDisk: false,
+      imageName: 'web',
       description: '',
       tags: [],
       copyToRegions: [],
@@ -46,7 +47,7 @@ describe('upload-ami inputs', () => {
 
   it('takes a relative path from the workspace, a relative disk file from the output, a symlinked file', () => {
     symlinkSync(RAW, join(dir, 'out/link.raw'));
-    const inputs = read({ 'image-info': relativeInfo(), 'copy-to-regions': 'eu-west-1, us-east-1' });
+    const inputs = read({ 'image-info': relativeInfo(), 'copy-to-regions': 'eu-west-1, us-east-1', 'image-name': 'web' });
     expect(inputs.source.file).toBe(RAW);
     expect(inputs.copyToRegions).toEqual(['eu-west-1', 'us-east-1']);
   });
@@ -68,6 +69,9 @@ describe('upload-ami inputs', () => {
     ['a folder as disk file', { image: dir, 'boot-mode': 'uefi', architecture: 'x86_64' }, /not a regular file/],
     ['TPM on legacy BIOS', { image: RAW, 'boot-mode': 'legacy-bios', architecture: 'x86_64', 'tpm-support': 'true' }, /'tpm-support' cannot be true/],
     ['a bad image name', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'image-name': 'a:b' }, /'image-name' must be an EC2 image name/],
+    ['a raw file outside the store without a name', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64' }, /'image-name' is required for a disk file outside the Nix store \(".*disk\.raw"\)/],
+    ['image-info.json outside the store without a name', { 'image-info': info() }, /'image-name' is required for a disk file outside the Nix store/],
+    ['the ImageFile tag', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'image-name': 'web', tags: 'ImageFile=x' }, /'tags' must not set ImageFile/],
     ['an HDD root volume', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'volume-type': 'st1' }, /'volume-type' must be one of gp3/],
     ['too much concurrency', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'upload-concurrency': '1000' }, /'upload-concurrency' must be an integer 1-256/],
     ['no timeout', { image: RAW, 'boot-mode': 'uefi', architecture: 'x86_64', 'timeout-minutes': '0' }, /'timeout-minutes' must be more than 0/],

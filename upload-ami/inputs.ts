@@ -2,8 +2,8 @@
  * The inputs of upload-ami, and the image they name, checked before any AWS call: the image-info.json (or the raw
  * file with its boot mode and architecture), that the file exists and is raw, and its size.
  */
-import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, parseInputs, type InputSource } from '../shared/inputs.js';
 import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
@@ -15,6 +15,7 @@ import {
   defaultImageName,
   diskFormat,
   GIB,
+  IMAGE_FILE_TAG,
   IMAGE_NAME,
   IMAGE_NAME_FORM,
   MAX_VOLUME_GIB,
@@ -50,6 +51,8 @@ export interface UploadAmiInputs extends RoleInputs {
   imageBytes: number;
   /** The store path the image file lies in; undefined for a file outside the Nix store (then nothing is reused). */
   storePath?: string;
+  /** The store path holds no file but the image file (nix-support/ aside): an image tagged with the path alone is this file's. */
+  soleDisk: boolean;
   imageName: string;
   description: string;
   tags: Array<{ key: string; value: string }>;
@@ -63,9 +66,13 @@ export interface UploadAmiInputs extends RoleInputs {
 
 /** EC2's image description: at most 255 characters. */
 const DESCRIPTION_MAX = 255;
-/** EC2 tag keys: 1-128 characters, not `aws:`; values at most 256. A snapshot or image holds at most 50 tags. */
+/**
+ * Tag keys: 1-127 characters, not `aws:`; values at most 255: StartSnapshot's `TagKey` and `TagValue` (EBS's model),
+ * a character under EC2's 128 and 256, take the same tags as the image. A snapshot or image holds at most 50 tags.
+ */
 const MAX_TAGS = 50;
-const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/iu;
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,127}$/iu;
+const TAG_VALUE_MAX = 255;
 const REGION = /^(?=.{3,20}$)[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
 /** The longest a self-hosted runner's job may run (five days). */
 const MAX_TIMEOUT_MINUTES = 7200;
@@ -90,7 +97,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
         pattern: new RegExp(`^.{1,${DESCRIPTION_MAX}}$`),
         form: `at most ${DESCRIPTION_MAX} characters on one line`,
       }),
-      tags: r.keyValues(Input.Tags, { keyPattern: TAG_KEY, form: 'Key=Value, the key 1-128 of letters, digits, spaces and _ . : / = + - @, not aws:' }),
+      tags: r.keyValues(Input.Tags, { keyPattern: TAG_KEY, form: 'Key=Value, the key 1-127 of letters, digits, spaces and _ . : / = + - @, not aws:' }),
       copyToRegions: r.list(Input.CopyToRegions, { separator: 'comma-or-lines', pattern: REGION, form: 'an AWS region such as eu-central-1' }),
       deprecateAfterDays: r.integer(Input.DeprecateAfterDays, { min: 1, max: MAX_DEPRECATE_DAYS }),
       tpmSupport: r.boolean(Input.TpmSupport, false),
@@ -108,10 +115,10 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   }
   if (read.tags.length + 2 > MAX_TAGS) reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG} and ${STORE_FILE_TAG} that is over EC2's ${MAX_TAGS}`);
   for (const { key, value } of read.tags) {
-    for (const own of [STORE_PATH_TAG, STORE_FILE_TAG]) {
+    for (const own of [STORE_PATH_TAG, STORE_FILE_TAG, IMAGE_FILE_TAG]) {
       if (key === own) reject(Input.Tags, `must not set ${own}: the action tags the image's store path and file itself`);
     }
-    if (value.length > 256) reject(Input.Tags, `value of ${JSON.stringify(key)} is over EC2's 256 characters`);
+    if (value.length > TAG_VALUE_MAX) reject(Input.Tags, `value of ${JSON.stringify(key)} is over StartSnapshot's ${TAG_VALUE_MAX} characters`);
   }
   const region = resolveRegion(read.awsRegion, env);
   if (read.copyToRegions.includes(region)) reject(Input.CopyToRegions, `must not name the upload's own region ${region}`);
@@ -122,6 +129,17 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
     const problem = bootProblem(image.source.bootMode, image.source.architecture, true);
     if (problem) reject(Input.TpmSupport, `cannot be true here: ${problem}`);
   }
+  if (image && !image.storePath && !read.imageName) {
+    // Hashing a file outside the store for a name would read it twice; its path, size or time are not its content.
+    reject(
+      Input.ImageName,
+      `is required for a disk file outside the Nix store (${JSON.stringify(image.source.file)}): nothing names its content, so ` +
+        'there is no default name that differs per image; name it, e.g. after the build that made it',
+    );
+  }
+  if (image && image.source.file.length > TAG_VALUE_MAX) {
+    reject(image.input, `names a disk file whose path is over ${TAG_VALUE_MAX} characters, StartSnapshot's limit for the tag that names it: ${JSON.stringify(image.source.file)}`);
+  }
   if (problems.length > 0 || !image) throw new InputError(problems);
   const { awsRegion: _given, imageInfo: _info, image: _image, bootMode: _boot, architecture: _arch, ...rest } = read;
   return {
@@ -130,7 +148,8 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
     source: image.source,
     imageBytes: image.bytes,
     storePath: image.storePath,
-    imageName: read.imageName || defaultImageName(image.source, image.storePath),
+    soleDisk: image.storePath !== undefined && soleFile(image.storePath, image.source.file),
+    imageName: read.imageName || defaultImageName(image.source, image.storePath!, image.disk),
   };
 }
 
@@ -141,7 +160,7 @@ function readImage(
   read: { imageInfo: string; image: string; bootMode: string; architecture: string },
   reject: Reject,
   env: NodeJS.ProcessEnv,
-): { source: ImageSource; bytes: number; storePath?: string } | undefined {
+): { source: ImageSource; bytes: number; storePath?: string; disk?: string; input: string } | undefined {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const absolute = (path: string, base: string) => (isAbsolute(path) ? path : resolve(base, path));
   if (read.imageInfo && read.image) {
@@ -230,7 +249,42 @@ function readImage(
   }
   // The store path of what was given (the JSON's output, or the file's), so that a `result` symlink counts too.
   const storePath = storePathOf(file);
-  return { source: { ...source, file }, bytes, storePath };
+  const disk = storePath && input === Input.Image && !isDefaultDisk(storePath, file) ? file.slice(storePath.length + 1) : undefined;
+  return { source: { ...source, file }, bytes, storePath, disk, input };
+}
+
+/**
+ * Whether `file` is the disk its store path's own nix-support/image-info.json names (the build's default disk),
+ * so that its default image name needs no disk part. A store path without a readable one has no default disk.
+ */
+function isDefaultDisk(storePath: string, file: string): boolean {
+  try {
+    const info = parseImageInfo(readFileSync(`${storePath}/nix-support/image-info.json`, 'utf8')).info;
+    return info !== undefined && realpathSync(isAbsolute(info.file) ? info.file : resolve(storePath, info.file)) === file;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `file` is the only regular file of `storePath` outside its nix-support/ (where nixpkgs' image builds keep
+ * image-info.json and hydra-build-products). The walk stops at the second file found, so a large path costs little.
+ */
+function soleFile(storePath: string, file: string): boolean {
+  const found: string[] = [];
+  const walk = (path: string): void => {
+    if (found.length > 1) return;
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(path)) if (!(path === storePath && entry === 'nix-support')) walk(join(path, entry));
+    } else if (stat.isFile()) found.push(path);
+  };
+  try {
+    walk(storePath);
+  } catch {
+    return false;
+  }
+  return found.length === 1 && found[0] === file;
 }
 
 /** The first and last 512 bytes of a file: where disk formats keep their magic. */

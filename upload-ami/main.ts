@@ -1,9 +1,9 @@
 /**
  * The upload-ami step: an image already registered for this store path and name is output as is; otherwise the raw
  * image is written to a new EBS snapshot with the EBS direct APIs (zero blocks skipped), the snapshot is registered
- * as an AMI, deprecated when asked, and copied to other regions. On a failure, timeout or cancellation before the
- * snapshot is complete, the snapshot is deleted; the report says what was left. The steps record what they learn in
- * the state; `report` alone makes the outputs, the summary and the failure from it.
+ * as an AMI, deprecated when asked, and copied to other regions. On a failure, timeout or cancellation before
+ * CompleteSnapshot, the snapshot is deleted; after it, it is kept for a re-run; the report says what was left. The
+ * steps record what they learn in the state; `report` alone makes the outputs, the summary and the failure from it.
  */
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client, type Image } from '@aws-sdk/client-ec2';
@@ -28,7 +28,22 @@ import {
   waitForSnapshot,
 } from './aws.js';
 import { readInputs, type UploadAmiInputs } from './inputs.js';
-import { blockCount, BLOCK_SIZE, STORE_FILE_TAG, clientToken, deprecateAt, linearChecksum, registerImageRequest, resourceTags, reuseProblem, volumeGiB } from './plan.js';
+import {
+  blockCount,
+  BLOCK_SIZE,
+  STORE_FILE_TAG,
+  clientToken,
+  copyRegionClashes,
+  deprecateAt,
+  isSealedError,
+  linearChecksum,
+  registerImageRequest,
+  resourceTags,
+  reuseProblem,
+  snapshotFate,
+  startedSnapshotAction,
+  volumeGiB,
+} from './plan.js';
 import { uploadSummary, type UploadState } from './summary.js';
 import { uploadBlocks } from './upload.js';
 
@@ -76,7 +91,7 @@ export function report(state: UploadState, error: unknown): StepReport<Outputs> 
       'image-id': primary,
       'snapshot-id': state.snapshotDeleted ? undefined : state.snapshotId,
       images: Object.keys(state.images).length > 0 ? state.images : undefined,
-      'uploaded-bytes': state.upload?.sentBytes ?? (state.reused ? 0 : undefined),
+      'uploaded-bytes': state.upload?.sentBytes ?? (state.reused || state.snapshotReused ? 0 : undefined),
       'skipped-blocks': state.upload?.skipped,
     },
     summary: uploadSummary(state, text),
@@ -134,12 +149,20 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
     const file = inputs.storePath ? inputs.source.file : undefined;
     const existing = await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, signal));
     const taken = pick(existing) ?? existing[0];
-    const problem = taken ? reuseProblem(taken, file, wanted('')) : undefined;
+    const problem = taken ? reuseProblem(taken, file, wanted(''), inputs.soleDisk) : undefined;
     if (taken && problem) {
       throw new Error(
         `An image named ${JSON.stringify(inputs.imageName)} (${taken.ImageId}) exists in ${inputs.awsRegion}, but ${problem}: ` +
           'AMI names are unique per region: set another image-name, or deregister it.',
       );
+    }
+    // ---- the name in every copy region, before any upload: a clash there would be found only after registering ----
+    if (inputs.copyToRegions.length > 0) {
+      const found = await phase(state, 'Look in the copy regions', () =>
+        Promise.all(inputs.copyToRegions.map(async (region) => ({ region, image: pick(await findImages(ec2In(region), inputs.imageName, signal)) }))),
+      );
+      const clashes = copyRegionClashes(inputs.imageName, found, file, wanted(''), inputs.soleDisk);
+      if (clashes.length > 0) throw new Error(`${clashes.join(' ')} AMI names are unique per region: set another image-name, or deregister it.`);
     }
     let imageId = pick(existing)?.ImageId;
     if (imageId) {
@@ -153,21 +176,19 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       // ---- a completed snapshot of this store path (an earlier run failed after it), else an upload ----
       const snapshot = file ? await findSnapshot(ec2, file, signal) : undefined;
       if (snapshot?.SnapshotId) {
-        state.snapshotId = snapshot.SnapshotId;
-        state.snapshotReused = true;
-        state.snapshotCompleted = true;
-        state.upload = { read: 0, total: state.totalBlocks, sent: 0, skipped: 0, sentBytes: 0, throttled: 0, lowestConcurrency: inputs.uploadConcurrency };
-        log.info(`Snapshot ${snapshot.SnapshotId} of ${inputs.storePath} was uploaded by an earlier run: registering it.`);
+        reuseSnapshot(state, snapshot, 'an earlier run uploaded it');
       } else {
-        await phase(state, 'Upload', () => uploadSnapshot(inputs, state, ebs, tags, run, signal));
-        await phase(state, 'Snapshot completes', async () => {
-          const result = await waitForSnapshot(ec2, state.snapshotId!, remaining(), signal);
-          if (result.outcome !== 'done') throw unfinished(result, `snapshot ${state.snapshotId} to complete`, inputs);
-          if (result.value?.State !== 'completed') {
-            throw new Error(`Snapshot ${state.snapshotId} ended ${result.value?.State ?? 'deleted'}${result.value?.StateMessage ? `: ${result.value.StateMessage}` : ''}.`);
-          }
-          state.snapshotCompleted = true;
-        });
+        await phase(state, 'Upload', () => uploadSnapshot(inputs, state, ebs, ec2, tags, run, remaining, signal));
+        if (!state.snapshotReused) {
+          await phase(state, 'Snapshot completes', async () => {
+            const result = await waitForSnapshot(ec2, state.snapshotId!, remaining(), signal);
+            if (result.outcome !== 'done') throw unfinished(result, `snapshot ${state.snapshotId} to complete`, inputs);
+            if (result.value?.State !== 'completed') {
+              throw new Error(`Snapshot ${state.snapshotId} ended ${result.value?.State ?? 'deleted'}${result.value?.StateMessage ? `: ${result.value.StateMessage}` : ''}.`);
+            }
+            state.snapshotCompleted = true;
+          });
+        }
       }
 
       // ---- register, tag, wait ----
@@ -200,8 +221,8 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
           inputs.copyToRegions.map(async (region) => {
             const target = ec2In(region);
             const named = pick(await findImages(target, inputs.imageName, signal));
-            const found = named && file && named.Tags?.some((t) => t.Key === STORE_FILE_TAG && t.Value === file) ? named : undefined;
-            const problem = named ? reuseProblem(named, file, wanted(source)) : undefined;
+            const problem = named ? reuseProblem(named, file, wanted(source), inputs.soleDisk) : undefined;
+            const found = named && !problem ? named : undefined;
             // A copy keeps the source's settings but not its snapshot: only the file and the settings tell.
             if (named && problem) {
               throw new Error(`an image named ${JSON.stringify(inputs.imageName)} (${named.ImageId}) exists there, but ${problem}: set another image-name, or deregister it`);
@@ -231,9 +252,11 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       });
     }
     const regions = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`).join(', ');
-    state.outcome = state.reused && !state.upload
+    state.outcome = state.reused
       ? `Image ${regions} of ${inputs.storePath} existed already: nothing was uploaded.`
-      : `Registered ${regions}.`;
+      : state.reusedSnapshot
+        ? `Registered ${regions} from snapshot ${state.reusedSnapshot.id}, reused (${state.reusedSnapshot.why}): nothing was uploaded.`
+        : `Registered ${regions}.`;
   } catch (error) {
     const cause: AbortCause = cancel.aborted ? 'cancelled' : timer.signal.aborted ? 'timeout' : 'gave-up';
     const left = await cleanUp(state, ec2, cause);
@@ -256,15 +279,28 @@ function pick(images: Image[]): Image | undefined {
   return images.find((i) => i.State === 'available') ?? images.find((i) => i.State === 'pending');
 }
 
+/** Records a completed snapshot this run did not write as the one to register, and says so. */
+function reuseSnapshot(state: UploadState, snapshot: { SnapshotId?: string; VolumeSize?: number }, why: string): void {
+  state.snapshotId = snapshot.SnapshotId;
+  state.snapshotReused = true;
+  state.snapshotCompleted = true;
+  state.reusedSnapshot = { id: snapshot.SnapshotId!, volumeGiB: snapshot.VolumeSize, why };
+  // What this run sent (nothing that counts): the report speaks of the reused snapshot, not of an upload of 0 blocks.
+  state.upload = undefined;
+  log.info(`Snapshot ${snapshot.SnapshotId}${snapshot.VolumeSize ? ` (${snapshot.VolumeSize} GiB)` : ''} of ${state.file} is reused (${why}): registering it without uploading.`);
+}
+
 async function uploadSnapshot(
   inputs: UploadAmiInputs,
   state: UploadState,
   ebs: EBSClient,
+  ec2: EC2Client,
   tags: Array<{ Key: string; Value: string }>,
   run: string,
+  remaining: () => number,
   signal: AbortSignal,
 ): Promise<void> {
-  const { snapshotId, blockSize } = await startSnapshot(
+  const started = await startSnapshot(
     ebs,
     {
       volumeGiB: volumeGiB(inputs.imageBytes),
@@ -276,20 +312,45 @@ async function uploadSnapshot(
     },
     signal,
   );
+  const { snapshotId, blockSize } = started;
   state.snapshotId = snapshotId;
+  const decision = startedSnapshotAction(started.status);
+  if (decision.action === 'refuse') throw new Error(`Snapshot ${snapshotId}: ${decision.reason}.`);
+  if (decision.action === 'reuse') {
+    reuseSnapshot(state, { SnapshotId: snapshotId, VolumeSize: started.volumeGiB }, 'StartSnapshot returned it completed: an earlier try of this run, with the same ClientToken, uploaded it');
+    return;
+  }
   if (blockSize && blockSize !== BLOCK_SIZE) throw new Error(`Snapshot ${snapshotId} has blocks of ${blockSize} bytes; this action writes ${BLOCK_SIZE}.`);
   log.info(`Snapshot ${snapshotId} started (${volumeGiB(inputs.imageBytes)} GiB); writing ${state.totalBlocks} blocks of ${inputs.source.file}, ${inputs.uploadConcurrency} at a time.`);
-  const result = await uploadBlocks({
-    file: inputs.source.file,
-    imageBytes: inputs.imageBytes,
-    concurrency: inputs.uploadConcurrency,
-    putBlock: (block, attempt) => putBlock(ebs, snapshotId, block, attempt),
-    signal,
-    log: log.info,
-    onProgress: (progress) => (state.upload = progress),
-  });
+  let result: Awaited<ReturnType<typeof uploadBlocks>>;
+  try {
+    result = await uploadBlocks({
+      file: inputs.source.file,
+      imageBytes: inputs.imageBytes,
+      concurrency: inputs.uploadConcurrency,
+      putBlock: (block, attempt) => putBlock(ebs, snapshotId, block, attempt),
+      signal,
+      log: log.info,
+      onProgress: (progress) => (state.upload = progress),
+    });
+  } catch (error) {
+    if (!isSealedError(error)) throw error;
+    // StartSnapshot gave back a snapshot an earlier try of this run sealed (or that expired): waited for, not deleted.
+    log.info(`Snapshot ${snapshotId} takes no more blocks (${errorMessage(error)}): an earlier try of this run sealed it; waiting for it to complete.`);
+    state.snapshotSealed = true;
+    const waited = await waitForSnapshot(ec2, snapshotId, remaining(), signal);
+    if (waited.outcome !== 'done') throw unfinished(waited, `snapshot ${snapshotId} to complete`, inputs);
+    if (waited.value?.State !== 'completed') {
+      state.snapshotSealed = false;
+      throw error;
+    }
+    reuseSnapshot(state, waited.value, 'StartSnapshot returned it sealed: an earlier try of this run, with the same ClientToken, uploaded it');
+    return;
+  }
   state.upload = result;
   const status = await completeSnapshot(ebs, snapshotId, result.sent, linearChecksum(result.digests), signal);
+  // From here the snapshot holds the whole file: a cancellation or timeout keeps it for a re-run.
+  state.snapshotSealed = true;
   log.info(`Snapshot ${snapshotId} sealed (${status ?? 'pending'}): ${result.sent} blocks written, ${result.skipped} all-zero skipped.`);
 }
 
@@ -308,15 +369,19 @@ function unfinished(result: { outcome: string; error?: unknown; reason?: unknown
 }
 
 /**
- * After a failure: a snapshot this run started and did not complete is deleted (within the abort budget); a
- * completed one is kept for a re-run. Returns what was left, in one sentence.
+ * After a failure: a snapshot this run started and did not seal is deleted (within the abort budget); a sealed one
+ * is kept for a re-run (see plan.ts's `snapshotFate`). Returns what was left, in one sentence.
  */
 async function cleanUp(state: UploadState, ec2: EC2Client, cause: AbortCause): Promise<string> {
   const images = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`);
   const imageText = images.length > 0 ? `Images left: ${images.join(', ')}.` : '';
-  if (!state.snapshotId || state.snapshotReused) return imageText || 'Nothing was left.';
-  if (state.snapshotCompleted) {
-    return images.length > 0 ? imageText : `Snapshot ${state.snapshotId} is complete and kept: a re-run registers it without uploading.`;
+  const fate = snapshotFate(state);
+  if (fate === 'none') return imageText || 'Nothing was left.';
+  if (fate === 'not-ours') return imageText || `Snapshot ${state.snapshotId}, reused, was kept: a re-run registers it without uploading.`;
+  if (fate === 'keep') {
+    if (images.length > 0) return imageText;
+    const rerun = state.storePath ? 'a re-run registers it without uploading' : 'a re-run of this attempt registers it without uploading (a file outside the store is not looked up otherwise)';
+    return `Snapshot ${state.snapshotId} was kept: ${rerun}.`;
   }
   const calls = abortCalls(abortBudgetMs(cause), log.info);
   try {

@@ -6,10 +6,12 @@ import {
   blockChecksum,
   bootProblem,
   clientToken,
+  copyRegionClashes,
   defaultImageName,
   deprecateAt,
   diskFormat,
   IMAGE_NAME,
+  isSealedError,
   isThrottling,
   isZeroBlock,
   linearChecksum,
@@ -18,6 +20,8 @@ import {
   registerImageRequest,
   resourceTags,
   reuseProblem,
+  snapshotFate,
+  startedSnapshotAction,
   storePathOf,
   volumeGiB,
 } from './plan.js';
@@ -119,7 +123,25 @@ describe('names and store paths', () => {
     const name = defaultImageName(source, STORE);
     expect(name).toHaveLength(128);
     expect(name).toMatch(/^nixos-a-b-x+-0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl$/);
-    expect(defaultImageName({ ...source, label: undefined }, undefined)).toBe('nixos-arm64-linux');
+  });
+
+  const src = { file: 'x', bootMode: 'uefi', architecture: 'x86_64', label: '25.05', system: 'x86_64-linux' } as const;
+  const HASH = '0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl';
+  it.each<[string, string | undefined, string]>([
+    ['the default disk', undefined, `nixos-25.05-x86_64-linux-${HASH}`],
+    ['another disk', 'bios.raw', `nixos-25.05-x86_64-linux-${HASH}-bios.raw`],
+    ['a disk in a folder', 'disks/uefi.raw', `nixos-25.05-x86_64-linux-${HASH}-disks/uefi.raw`],
+    ['a disk named with what EC2 refuses', 'a+b:c.raw', `nixos-25.05-x86_64-linux-${HASH}-a-b-c.raw`],
+    ['a disk of a long name, cut to its last 60 characters', `${'d'.repeat(100)}.raw`, `nixos-25.05-x86_64-linux-${HASH}-${'d'.repeat(56)}.raw`],
+  ])('names %s of a store path apart', (_case, disk, name) => {
+    expect(defaultImageName(src, STORE, disk)).toBe(name);
+    expect(name).toMatch(IMAGE_NAME);
+  });
+
+  it('keeps the hash and the disk when the label is long', () => {
+    const name = defaultImageName({ ...src, label: 'x'.repeat(200) }, STORE, 'bios.raw');
+    expect(name).toHaveLength(128);
+    expect(name.endsWith(`-${HASH}-bios.raw`)).toBe(true);
   });
 
   it('tags the store path and the file after the user tags', () => {
@@ -128,7 +150,8 @@ describe('names and store paths', () => {
       { Key: 'NixStorePath', Value: STORE },
       { Key: 'NixStoreFile', Value: `${STORE}/nixos.raw` },
     ]);
-    expect(resourceTags([], undefined, '/tmp/nixos.raw')).toEqual([]);
+    // Outside the store: the file alone, under the tag the image-upload role accepts instead of NixStorePath.
+    expect(resourceTags([], undefined, '/tmp/nixos.raw')).toEqual([{ Key: 'ImageFile', Value: '/tmp/nixos.raw' }]);
   });
 });
 
@@ -249,9 +272,73 @@ describe('registerImageRequest', () => {
       if (problem) expect(answer).toMatch(problem);
       else expect(answer).toBeUndefined();
     });
+
+
+    const legacy = { Tags: [{ Key: 'NixStorePath', Value: STORE }] };
+    it.each<[string, object, boolean, RegExp | undefined]>([
+      ['tagged with its store path only, which holds this disk alone', legacy, true, undefined],
+      ['tagged with its store path only, which holds other disks too', legacy, false, /tagged NixStorePath=\S+ only .*more than one disk file.*tag it NixStoreFile=.*uefi\.raw/],
+      ['tagged with another store path only', { Tags: [{ Key: 'NixStorePath', Value: `${STORE}x` }] }, true, /another disk \(no NixStoreFile tag\)/],
+      ['tagged with its store path only, with other settings', { ...legacy, BootMode: 'legacy-bios' }, true, /boot-mode legacy-bios/],
+    ])('an image from before NixStoreFile: %s', (_, change, soleDisk, problem) => {
+      const answer = reuseProblem({ ...same, ...change }, file, request, soleDisk);
+      if (problem) expect(answer).toMatch(problem);
+      else expect(answer).toBeUndefined();
+    });
+
+    it('copyRegionClashes names each copy region whose image of the name is not ours, and only those', () => {
+      const found = [
+        { region: 'eu-west-1', image: { ...same, ImageId: 'ami-1' } },
+        { region: 'eu-central-1', image: undefined },
+        { region: 'us-west-2', image: { ...same, ImageId: 'ami-2', Tags: [{ Key: 'NixStoreFile', Value: `${STORE}/bios.raw` }] } },
+        { region: 'ap-south-1', image: { ...same, ImageId: 'ami-3', TpmSupport: 'v2.0' } },
+      ];
+      expect(copyRegionClashes('web', found, file, request)).toEqual([
+        `An image named "web" (ami-2) exists in copy region us-west-2, but it holds "${STORE}/bios.raw", not "${file}".`,
+        'An image named "web" (ami-3) exists in copy region ap-south-1, but it was registered with other settings: tpm-support true (asked false).',
+      ]);
+      expect(copyRegionClashes('web', found.slice(0, 2), file, request)).toEqual([]);
+    });
   });
 
   it('deprecates to the minute', () => {
     expect(deprecateAt(new Date('2026-11-29T16:26:33.123Z'), 90).toISOString()).toBe('2027-02-27T16:26:00.000Z');
+  });
+});
+
+describe('a snapshot StartSnapshot gives back, and what a failure leaves', () => {
+  it.each<[string | undefined, string]>([
+    ['pending', 'write'],
+    [undefined, 'write'],
+    ['completed', 'reuse'],
+    ['error', 'refuse'],
+  ])('StartSnapshot status %s: %s', (status, action) => {
+    expect(startedSnapshotAction(status).action).toBe(action);
+  });
+
+  it('refuses an errored snapshot saying what to do', () => {
+    expect(startedSnapshotAction('error')).toEqual({ action: 'refuse', reason: expect.stringMatching(/ended in error: re-run the job as a new attempt/) });
+  });
+
+  const ebs = (name: string, Reason?: string) => Object.assign(new Error('x'), { name, Reason });
+  it.each<[string, unknown, boolean]>([
+    ['a sealed snapshot', { cause: ebs('ValidationException', 'INVALID_SNAPSHOT_ID') }, true],
+    ['a bad block', { cause: ebs('ValidationException', 'INVALID_BLOCK') }, false],
+    ['a validation error with no reason', { cause: ebs('ValidationException') }, false],
+    ['a missing snapshot', { cause: ebs('ResourceNotFoundException', 'SNAPSHOT_NOT_FOUND') }, false],
+    ['an error with no cause', ebs('ValidationException', 'INVALID_SNAPSHOT_ID'), false],
+    ['nothing', undefined, false],
+  ])('isSealedError: %s -> %s', (_case, error, sealed) => {
+    expect(isSealedError(error)).toBe(sealed);
+  });
+
+  it.each<[string, Parameters<typeof snapshotFate>[0], string]>([
+    ['no snapshot', {}, 'none'],
+    ['an earlier run\'s', { snapshotId: 'snap-1', snapshotReused: true }, 'not-ours'],
+    ['an earlier run\'s, sealed', { snapshotId: 'snap-1', snapshotReused: true, snapshotSealed: true }, 'not-ours'],
+    ['ours, sealed', { snapshotId: 'snap-1', snapshotSealed: true }, 'keep'],
+    ['ours, being written', { snapshotId: 'snap-1' }, 'delete'],
+  ])('snapshotFate: %s -> %s', (_case, state, fate) => {
+    expect(snapshotFate(state)).toBe(fate);
   });
 });

@@ -16,6 +16,12 @@ export const STORE_PATH_TAG = 'NixStorePath';
 /** The tag naming the image file itself (its full path in the store): the identity of an upload and of its reuse. */
 export const STORE_FILE_TAG = 'NixStoreFile';
 
+/**
+ * The tag naming a disk file outside the Nix store (its absolute path): what the image-upload role's policy scopes
+ * writes by when there is no store path. Such an upload is never reused by a later run: nothing names its content.
+ */
+export const IMAGE_FILE_TAG = 'ImageFile';
+
 /** EC2's `BootModeValues` that a NixOS image can have (`uefi-preferred` is for images that boot either way). */
 export const BOOT_MODES = ['uefi', 'legacy-bios'] as const;
 export type BootMode = (typeof BOOT_MODES)[number];
@@ -116,19 +122,20 @@ export function storePathOf(file: string): string | undefined {
 
 /**
  * EC2's image name: 3-128 of letters, digits, `( ) [ ] . / - ' @ _` and spaces. The default is
- * `nixos-<label>-<system>-<store hash>` (the hash keeps it unique per image), cut to 128 with the hash kept.
+ * `nixos-<label>-<system>-<store hash>`, and `-<disk>` after it when the file is not its store path's default disk
+ * (the one its image-info.json names; `disk` is then the file's path within the store path): the hash and the disk
+ * keep it unique per image file. It is cut to 128 with the hash kept, and the disk cut to its last 60 characters.
+ * Without a store path there is no default (the caller requires `image-name`).
  */
 export const IMAGE_NAME = /^[A-Za-z0-9()[\]./\-'@_ ]{3,128}$/;
 export const IMAGE_NAME_FORM = "3-128 of A-Z a-z 0-9 ( ) [ ] . / - ' @ _ and spaces";
 
-export function defaultImageName(source: ImageSource, storePath: string | undefined): string {
-  const hash = storePath ? storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32) : undefined;
-  const head = ['nixos', source.label, source.system ?? `${source.architecture}-linux`]
-    .filter((part) => part)
-    .join('-')
-    .replace(/[^A-Za-z0-9()[\]./\-'@_ ]/g, '-');
-  if (!hash) return head.slice(0, 128);
-  return `${head.slice(0, 128 - hash.length - 1)}-${hash}`;
+export function defaultImageName(source: ImageSource, storePath: string, disk?: string): string {
+  const clean = (text: string) => text.replace(/[^A-Za-z0-9()[\]./\-'@_ ]/g, '-');
+  const hash = storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32);
+  const head = clean(['nixos', source.label, source.system ?? `${source.architecture}-linux`].filter((part) => part).join('-'));
+  const tail = `-${hash}${disk ? `-${clean(disk).slice(-60)}` : ''}`;
+  return `${head.slice(0, 128 - tail.length)}${tail}`;
 }
 
 /** The snapshot's size in GiB: the image's size rounded up (EBS volumes are whole GiB), at least 1. */
@@ -210,12 +217,17 @@ export function registerImageRequest(o: RegisterOptions) {
   };
 }
 
-/** The tags of the snapshot and of every image: the user's, then the store path's (which the user cannot set). */
+/**
+ * The tags of the snapshot and of every image: the user's, then the store path's and the file's (which the user
+ * cannot set): `NixStorePath` and `NixStoreFile` for a file in the store, `ImageFile` for one outside it. Every
+ * upload so carries one of the tags the image-upload role's policy requires.
+ */
 export function resourceTags(tags: Array<{ key: string; value: string }>, storePath: string | undefined, file?: string): Array<{ Key: string; Value: string }> {
   return [
     ...tags.map(({ key, value }) => ({ Key: key, Value: value })),
     ...(storePath ? [{ Key: STORE_PATH_TAG, Value: storePath }] : []),
     ...(storePath && file ? [{ Key: STORE_FILE_TAG, Value: file }] : []),
+    ...(!storePath && file ? [{ Key: IMAGE_FILE_TAG, Value: file }] : []),
   ];
 }
 
@@ -233,13 +245,29 @@ export interface ExistingImage {
 
 /**
  * Whether an existing image named like ours (AMI names are unique per account and region) may be output as ours:
- * only when it was registered from the same file (its {@link STORE_FILE_TAG} is `file`; a file outside the store is
- * never reused) with the same settings as `request` (architecture, boot mode, NitroTPM, root volume type, ENA, IMDS).
+ * only when it was registered from the same file (its {@link STORE_FILE_TAG} is `file`, or, for an image tagged
+ * before that tag existed, its {@link STORE_PATH_TAG} is `file`'s store path and `soleDisk` says that store path holds
+ * no other disk file; a file outside the store is never reused) with the same settings as `request` (architecture,
+ * boot mode, NitroTPM, root volume type, ENA, IMDS).
  * Returns undefined to reuse it, else why not, naming what differs: the caller refuses before any upload.
  */
-export function reuseProblem(image: ExistingImage, file: string | undefined, request: ReturnType<typeof registerImageRequest>): string | undefined {
+export function reuseProblem(
+  image: ExistingImage,
+  file: string | undefined,
+  request: ReturnType<typeof registerImageRequest>,
+  soleDisk = false,
+): string | undefined {
   const tagged = image.Tags?.find((t) => t.Key === STORE_FILE_TAG)?.Value;
-  if (!file || tagged !== file) return `it holds ${tagged ? JSON.stringify(tagged) : 'another disk (no ' + STORE_FILE_TAG + ' tag)'}, not ${JSON.stringify(file ?? request.Name)}`;
+  const storePath = image.Tags?.find((t) => t.Key === STORE_PATH_TAG)?.Value;
+  // Before NixStoreFile, an image was tagged with its store path only: it is this file's when the path holds no other.
+  const legacy = tagged === undefined && file !== undefined && storePath !== undefined && storePath === storePathOf(file);
+  if (legacy && !soleDisk) {
+    return (
+      `it is tagged ${STORE_PATH_TAG}=${storePath} only (registered before ${STORE_FILE_TAG} tags), and that store path holds ` +
+      `more than one disk file, so which one it holds is unknown: if it holds ${JSON.stringify(file)}, tag it ${STORE_FILE_TAG}=${file}`
+    );
+  }
+  if (!legacy && (!file || tagged !== file)) return `it holds ${tagged ? JSON.stringify(tagged) : 'another disk (no ' + STORE_FILE_TAG + ' tag)'}, not ${JSON.stringify(file ?? request.Name)}`;
   const root = image.BlockDeviceMappings?.find((b) => b.DeviceName === image.RootDeviceName)?.Ebs;
   const settings: Array<[string, unknown, unknown]> = [
     ['architecture', image.Architecture, request.Architecture],
@@ -251,6 +279,63 @@ export function reuseProblem(image: ExistingImage, file: string | undefined, req
   ];
   const differ = settings.filter(([, had, want]) => had !== want).map(([name, had, want]) => `${name} ${String(had)} (asked ${String(want)})`);
   return differ.length > 0 ? `it was registered with other settings: ${differ.join(', ')}` : undefined;
+}
+
+/**
+ * What to do with the snapshot StartSnapshot answered. A repeated `ClientToken` (a re-run of the same attempt, or a
+ * retry after CompleteSnapshot) gets the snapshot of the first call back, in whatever state it is now: EBS returns
+ * "the result of the original request" (Ensure idempotency in StartSnapshot API requests). `pending` is written to
+ * (a sealed one then refuses the blocks, see {@link isSealedError}); `completed` holds this file already (the token
+ * names the file, its size and the image name) and is registered without writing; `error` cannot be used.
+ */
+export function startedSnapshotAction(status: string | undefined): { action: 'write' | 'reuse' } | { action: 'refuse'; reason: string } {
+  if (status === 'completed') return { action: 'reuse' };
+  if (status === 'error') {
+    return { action: 'refuse', reason: 'StartSnapshot answered with a snapshot of an earlier try of this run that ended in error: re-run the job as a new attempt, which starts a new snapshot' };
+  }
+  return { action: 'write' };
+}
+
+/**
+ * Whether a failed PutSnapshotBlock (the error upload.ts throws, with EBS's as its `cause`) says the snapshot takes
+ * no more blocks: a `ValidationException` with `Reason: INVALID_SNAPSHOT_ID`, what EBS answers for a snapshot that
+ * is no longer pending or that CompleteSnapshot sealed. Then the snapshot is an earlier try's, sealed or dead, and is
+ * waited for rather than deleted.
+ */
+export function isSealedError(error: unknown): boolean {
+  const cause = (error as { cause?: { name?: string; Reason?: string } } | undefined)?.cause;
+  return cause?.name === 'ValidationException' && cause.Reason === 'INVALID_SNAPSHOT_ID';
+}
+
+/**
+ * What becomes of the snapshot when the run fails, times out or is cancelled: a snapshot an earlier run made is
+ * not this run's to delete; one that CompleteSnapshot sealed holds the whole file and is kept (content-addressed by
+ * its `NixStoreFile` tag, a re-run registers it without uploading); only one this run started and did not seal is
+ * deleted.
+ */
+export function snapshotFate(s: { snapshotId?: string; snapshotReused?: boolean; snapshotSealed?: boolean }): 'none' | 'not-ours' | 'keep' | 'delete' {
+  if (!s.snapshotId) return 'none';
+  if (s.snapshotReused) return 'not-ours';
+  return s.snapshotSealed ? 'keep' : 'delete';
+}
+
+/**
+ * Why the upload must not start because of the copy regions: for each region where an image of the wanted name
+ * exists (`image`, the one DescribeImages found there) and {@link reuseProblem} says it is not ours, one sentence
+ * naming the region, the image and what differs. AMI names are unique per region, so CopyImage would fail there
+ * after the whole upload and the primary registration; empty when every region is free or holds our image.
+ */
+export function copyRegionClashes(
+  name: string,
+  found: ReadonlyArray<{ region: string; image?: ExistingImage & { ImageId?: string } }>,
+  file: string | undefined,
+  request: ReturnType<typeof registerImageRequest>,
+  soleDisk = false,
+): string[] {
+  return found.flatMap(({ region, image }) => {
+    const problem = image ? reuseProblem(image, file, request, soleDisk) : undefined;
+    return problem ? [`An image named ${JSON.stringify(name)} (${image!.ImageId}) exists in copy region ${region}, but ${problem}.`] : [];
+  });
 }
 
 /** `DeprecateAt` for `days` from `now`: EC2 takes whole minutes (seconds are rounded), at most ten years ahead. */

@@ -23,6 +23,10 @@ export interface UploadState {
   /** The snapshot was an earlier run's. */
   snapshotReused?: boolean;
   snapshotCompleted?: boolean;
+  /** CompleteSnapshot succeeded (by this run or, for the same ClientToken, an earlier try): the snapshot is kept. */
+  snapshotSealed?: boolean;
+  /** A completed snapshot of this file registered without uploading: which, its size, and why it was there. */
+  reusedSnapshot?: { id: string; volumeGiB?: number; why: string };
   snapshotDeleted?: boolean;
   upload?: UploadProgress;
   phases: Array<{ label: string; from: Date; to?: Date; failed?: boolean }>;
@@ -51,10 +55,12 @@ export function uploadSummary(state: UploadState, text: string): JobSummary {
           ? `${formatBytes(sent.sentBytes)} in ${sent.sent} blocks (${percent(sent.sentBytes, state.imageBytes)} of the image); ${sent.skipped} all-zero blocks skipped`
           : state.reused
             ? '0 B: the image existed already'
-            : undefined,
+            : state.reusedSnapshot
+              ? `0 B: snapshot ${state.reusedSnapshot.id}${state.reusedSnapshot.volumeGiB ? ` (${state.reusedSnapshot.volumeGiB} GiB)` : ''} was reused (${state.reusedSnapshot.why})`
+              : undefined,
       ],
       ['Throttled', sent && sent.throttled > 0 ? `${sent.throttled} times; concurrency fell to ${sent.lowestConcurrency}` : undefined],
-      ['Snapshot', state.snapshotId && { text: `${state.snapshotId}${state.snapshotDeleted ? ' (deleted)' : ''}`, code: true }],
+      ['Snapshot', state.snapshotId && { text: `${state.snapshotId}${state.snapshotDeleted ? ' (deleted)' : state.reusedSnapshot ? ' (reused)' : ''}`, code: true }],
     ],
     mermaid: phaseGantt(state),
     tables: [

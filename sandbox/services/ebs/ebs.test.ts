@@ -91,6 +91,25 @@ describe('EBS direct APIs over HTTP', () => {
     expect((await complete(late.SnapshotId, 0)).json).toMatchObject({ Reason: 'INVALID_SNAPSHOT_ID' });
   });
 
+  // "If you retry an API request with the same client token and the same request parameters after it has completed
+  // successfully, the result of the original request is returned" (Ensure idempotency in StartSnapshot API requests):
+  // the same snapshot, whatever became of it since; upload-ami's same-attempt re-runs rely on it.
+  it('a repeated ClientToken gives back the first snapshot, being written, sealed or completed; other parameters conflict', async () => {
+    const first = await start({ ClientToken: 'token-1', Description: 'image' });
+    const again = async () => (await request('POST', '/snapshots', { body: JSON.stringify({ VolumeSize: 1, ClientToken: 'token-1', Description: 'image' }) })).json;
+    expect(await again()).toMatchObject({ SnapshotId: first.SnapshotId, Status: 'pending' });
+    await put(first.SnapshotId, 0, block(1));
+    await complete(first.SnapshotId, 1);
+    expect(await again()).toMatchObject({ SnapshotId: first.SnapshotId, Status: 'pending' });
+    // Sealed: the snapshot given back takes no more blocks.
+    expect((await put(first.SnapshotId, 1, block(2))).json).toMatchObject({ Reason: 'INVALID_SNAPSHOT_ID' });
+    sandbox.clock.advance(sandbox.ebs.snapshots.completionDelayMs);
+    expect(await again()).toMatchObject({ SnapshotId: first.SnapshotId, Status: 'completed' });
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toHaveLength(1);
+    const conflict = await request('POST', '/snapshots', { body: JSON.stringify({ VolumeSize: 2, ClientToken: 'token-1', Description: 'image' }) });
+    expect(conflict).toMatchObject({ status: 409, type: 'ConflictException' });
+  });
+
   it.each([
     ['the LINEAR checksum of the blocks written', 202, (blocks: Buffer[]) => linearChecksum(new Map(blocks.map((b, i) => [i * 7, { data: b, checksum: sha(b) }])))],
     ['the checksum of the blocks in another order', 400, (blocks: Buffer[]) => linearChecksum(new Map(blocks.reverse().map((b, i) => [i, { data: b, checksum: sha(b) }])))],
