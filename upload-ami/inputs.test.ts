@@ -41,6 +41,7 @@ describe('upload-ami inputs', () => {
       volumeType: 'gp3',
       uploadConcurrency: 64,
       timeoutMinutes: 60,
+      validateOnly: false,
     });
   });
 
