@@ -26,7 +26,6 @@ import {
 import { readInputs, type InstanceRefreshInputs } from './inputs.js';
 import {
   abandonedInstances,
-  AMI_ID,
   checkGate,
   checkGroupVersion,
   chooseTemplate,
@@ -34,6 +33,7 @@ import {
   rollbackGateProblem,
   groupTemplate,
   imageCheck,
+  imagesToDescribe,
   launchProblems,
   progressPoint,
   refreshRequest,
@@ -135,11 +135,10 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
   try {
     /** The AMI of `image-id` beside the one the source version launches (for its architecture). */
     const checkImage = async (source: { templateId: string; number: number; data: { ImageId?: string } }) => {
-      const ids = [inputs.imageId, ...(source.data.ImageId && AMI_ID.test(source.data.ImageId) ? [source.data.ImageId] : [])];
       return imageCheck({
         imageId: inputs.imageId,
         sourceImageId: source.data.ImageId,
-        images: await describeImages(ec2, ids, signal),
+        images: await describeImages(ec2, imagesToDescribe(inputs.imageId, source.data.ImageId), signal),
         template: `launch template ${source.templateId} version ${source.number}`,
         region: inputs.awsRegion,
       });

@@ -12,6 +12,7 @@ import {
   clientToken,
   groupTemplate,
   imageCheck,
+  imagesToDescribe,
   inProgressAction,
   isRequestedRefresh,
   launchProblems,
@@ -522,6 +523,17 @@ describe('imageCheck: the AMI of image-id, before a version launches it', () => 
   ])('%s', (_case, result, expected) => {
     expect(Object.keys(result).sort()).toEqual(Object.keys(expected).sort());
     for (const [key, pattern] of Object.entries(expected)) expect(result[key as 'error' | 'warning']).toMatch(pattern!);
+  });
+});
+
+describe('imagesToDescribe', () => {
+  it.each<[string, string | undefined, string[]]>([
+    ['ami-0123456789abcdef0', 'ami-0fedcba9876543210', ['ami-0123456789abcdef0', 'ami-0fedcba9876543210']],
+    ['ami-0123456789abcdef0', 'ami-0123456789abcdef0', ['ami-0123456789abcdef0']],
+    ['ami-0123456789abcdef0', 'resolve:ssm:/aws/service/nixos', ['ami-0123456789abcdef0']],
+    ['ami-0123456789abcdef0', undefined, ['ami-0123456789abcdef0']],
+  ])('%s from a version launching %s: %j', (imageId, source, expected) => {
+    expect(imagesToDescribe(imageId, source)).toEqual(expected);
   });
 });
 

@@ -358,6 +358,11 @@ export interface ImageCheckInput {
   region: string;
 }
 
+/** The AMIs to describe for {@link imageCheck}: `image-id`, and the source version's image when it is an AMI ID. */
+export function imagesToDescribe(imageId: string, sourceImageId: string | undefined): string[] {
+  return [imageId, ...(sourceImageId && AMI_ID.test(sourceImageId) && sourceImageId !== imageId ? [sourceImageId] : [])];
+}
+
 /**
  * Whether the new version may launch `image-id`, before it is made: refused (`error`) when EC2 does not list the
  * AMI in the group's region (never registered there, deregistered, or not shared with the account), when it is not

@@ -131,6 +131,13 @@ describe('the upload-ami workflow', () => {
     expect(sandbox.calls.all()).toEqual([]);
   });
 
+  it('a validate-only that is not a boolean is refused with the rest, calling nothing', async () => {
+    const check = await inJob((job) => job.step('upload-ami', { inputs: { ...stepInputs(CHECK, GOOD), 'validate-only': 'yes' } }));
+    expect(check.exitCode).not.toBe(0);
+    expect(errors(check).join('\n')).toMatch(/Input 'validate-only' /);
+    expect(sandbox.calls.all()).toEqual([]);
+  });
+
   it('an image-info that exists already is checked in full (a system EC2 does not boot)', async () => {
     const check = await inJob(async (job) => {
       // The job's workspace exists from its first step on.
