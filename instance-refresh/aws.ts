@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateVersionCommand,
+  DescribeImagesCommand,
   DescribeLaunchTemplateVersionsCommand,
   type CreateLaunchTemplateVersionCommandInput,
   type EC2Client,
@@ -38,6 +39,7 @@ import {
   inProgressAction,
   isRequestedRefresh,
   progressLine,
+  type ImageFacts,
   type InProgressAction,
   type TemplateRef,
 } from './plan.js';
@@ -153,6 +155,19 @@ export async function describeVersion(ec2: EC2Client, ref: TemplateRef, signal?:
     number: version.VersionNumber,
     data: version.LaunchTemplateData ?? {},
   };
+}
+
+/**
+ * The AMIs among `ids` that EC2 lists in the client's region, deprecated and disabled ones too (with their state);
+ * an ID it does not know is left out, not an error: the IDs go in an `image-id` filter, not `ImageIds` (which fails
+ * the whole call with InvalidAMIID.NotFound). AMIs of other accounts are listed when shared with this one.
+ */
+export async function describeImages(ec2: EC2Client, ids: readonly string[], signal?: AbortSignal): Promise<ImageFacts[]> {
+  const answer = await ec2.send(
+    new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [...new Set(ids)] }], IncludeDeprecated: true, IncludeDisabled: true }),
+    { abortSignal: signal },
+  );
+  return answer.Images ?? [];
 }
 
 export async function createVersion(ec2: EC2Client, request: CreateLaunchTemplateVersionCommandInput): Promise<number> {

@@ -4,6 +4,7 @@ import { resolveRegion } from '../shared/region.js';
 import { readRoleInputs, RoleInput, type RoleInputs } from '../shared/role-inputs.js';
 import { STORE_PATH, STORE_PATH_FORM } from '../shared/store-path.js';
 import {
+  AMI_ID,
   environmentKeyProblem,
   GATE_TAGS,
   ownedKeyProblem,
@@ -87,8 +88,6 @@ export interface InstanceRefreshInputs extends RoleInputs {
  */
 const XML_STRING_255 = /^(?=[^]{1,255}$)(?:[\u0020-\uD7FF\uE000-\uFFFD]|[\uD800-\uDBFF][\uDC00-\uDFFF])+$/;
 const GROUP_NAME = XML_STRING_255;
-/** An AMI ID: `ami-` and 8 hex digits (older images) or 17. */
-const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 /** EC2's launch template name, or its ID. */
 const LAUNCH_TEMPLATE = /^(?:lt-[0-9a-f]{17}|[a-zA-Z0-9().\-/_]{3,128})$/;
 const ALARM_NAME = XML_STRING_255;

@@ -16,6 +16,7 @@ import {
   clearOtherRefresh,
   createVersion,
   describeGroup,
+  describeImages,
   describeLifecycleHooks,
   describeVersion,
   startWhenFree,
@@ -31,6 +32,8 @@ import {
   gateTags,
   rollbackGateProblem,
   groupTemplate,
+  imageCheck,
+  imagesToDescribe,
   launchProblems,
   progressPoint,
   refreshRequest,
@@ -130,6 +133,16 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
   };
 
   try {
+    /** The AMI of `image-id` beside the one the source version launches (for its architecture). */
+    const checkImage = async (source: { templateId: string; number: number; data: { ImageId?: string } }) => {
+      return imageCheck({
+        imageId: inputs.imageId,
+        sourceImageId: source.data.ImageId,
+        images: await describeImages(ec2, imagesToDescribe(inputs.imageId, source.data.ImageId), signal),
+        template: `launch template ${source.templateId} version ${source.number}`,
+        region: inputs.awsRegion,
+      });
+    };
     /**
      * The version to start from, with the group's launch template: refused, with nothing changed, when the group's
      * version cannot be rolled back to or when instances launched from the new version would fail.
@@ -161,7 +174,9 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
         tags: [...inputs.tags, ...gateTags(groupName, gate?.hook)],
       });
       if (problems.length > 0) throw new Error(`${problems.join('\n')}\nNothing was changed.`);
-      return { groupRef, chosen, source, warning: check.warning, gate };
+      const image = inputs.imageId ? await checkImage(source) : {};
+      if (image.error) throw new Error(`${image.error}\nNothing was changed.`);
+      return { groupRef, chosen, source, warning: check.warning, gate, imageWarning: image.warning };
     };
 
     // Checked before another refresh is waited for or cancelled (a change), and again after a wait: the other
@@ -184,6 +199,7 @@ async function deploy(inputs: InstanceRefreshInputs, state: DeployState, signal:
     const { groupRef, chosen, source } = read;
     if (read.warning) log.warning(read.warning);
     if (read.gate?.warning) log.warning(read.gate.warning);
+    if (read.imageWarning) log.warning(read.imageWarning);
     state.gateHook = read.gate?.hook;
     state.templateId = source.templateId;
     state.sourceVersion = source.number;

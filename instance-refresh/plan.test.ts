@@ -11,6 +11,8 @@ import {
   chooseTemplate,
   clientToken,
   groupTemplate,
+  imageCheck,
+  imagesToDescribe,
   inProgressAction,
   isRequestedRefresh,
   launchProblems,
@@ -495,6 +497,45 @@ const request = (values: Record<string, string>) =>
     readInputs((name) => ({ 'auto-scaling-group-name': 'web', 'store-path': STORE_PATH, ...values })[name] ?? '', { AWS_REGION: 'us-east-1' }),
     TARGET,
   );
+
+describe('imageCheck: the AMI of image-id, before a version launches it', () => {
+  const NEW = 'ami-0fedcba9876543210';
+  const OLD = 'ami-0123456789abcdef0';
+  const x86 = (id: string, State = 'available') => ({ ImageId: id, State, Architecture: 'x86_64' });
+  const arm = (id: string, State = 'available') => ({ ImageId: id, State, Architecture: 'arm64' });
+  const check = (images: Array<{ ImageId: string; State: string; Architecture: string }>, sourceImageId: string | null = OLD) =>
+    imageCheck({ imageId: NEW, sourceImageId: sourceImageId ?? undefined, images, template: 'launch template lt-1 version 1', region: 'eu-central-1' });
+
+  it.each<[string, ReturnType<typeof check>, Partial<Record<'error' | 'warning', RegExp>>]>([
+    ['an available AMI of the same architecture', check([x86(NEW), x86(OLD)]), {}],
+    ['arm64 for an x86_64 source', check([arm(NEW), x86(OLD)]), { error: /^Image ami-0fedcba9876543210 \(image-id\) is arm64, but launch template lt-1 version 1 launches x86_64 \(image ami-0123456789abcdef0\)/ }],
+    ['x86_64 for an arm64 source', check([x86(NEW), arm(OLD)]), { error: /is x86_64, but .* launches arm64/ }],
+    ['a missing AMI', check([x86(OLD)]), { error: /^Image ami-0fedcba9876543210 \(image-id\) does not exist in eu-central-1: DescribeImages does not list it/ }],
+    ['a pending AMI', check([x86(NEW, 'pending'), x86(OLD)]), { error: /is pending, not available, so no instance can launch it: it is still being registered or copied/ }],
+    ['a deregistered AMI', check([x86(NEW, 'deregistered'), x86(OLD)]), { error: /is deregistered, not available.*: it was deregistered\.$/ }],
+    ['a disabled AMI', check([x86(NEW, 'disabled'), x86(OLD)]), { error: /is disabled, not available.*EnableImage/ }],
+    ['a failed AMI', check([x86(NEW, 'failed'), x86(OLD)]), { error: /is failed, not available.*its registration failed\.$/ }],
+    ['an unavailable AMI whose architecture also differs (the state first)', check([arm(NEW, 'pending'), x86(OLD)]), { error: /is pending/ }],
+    ['a source AMI no longer listed', check([arm(NEW)]), { warning: /^The architecture of image ami-0fedcba9876543210 \(arm64\) was not compared .*launches image ami-0123456789abcdef0, which DescribeImages no longer lists\.$/ }],
+    ['a source launching an SSM parameter', check([arm(NEW)], 'resolve:ssm:/aws/service/nixos'), { warning: /launches "resolve:ssm:\/aws\/service\/nixos", not an AMI ID\.$/ }],
+    ['a source with no image', check([arm(NEW)], null), { warning: /version 1 names no image\.$/ }],
+    ['the AMI the source already launches', check([x86(OLD)].map((i) => ({ ...i, ImageId: NEW })), NEW), {}],
+  ])('%s', (_case, result, expected) => {
+    expect(Object.keys(result).sort()).toEqual(Object.keys(expected).sort());
+    for (const [key, pattern] of Object.entries(expected)) expect(result[key as 'error' | 'warning']).toMatch(pattern!);
+  });
+});
+
+describe('imagesToDescribe', () => {
+  it.each<[string, string | undefined, string[]]>([
+    ['ami-0123456789abcdef0', 'ami-0fedcba9876543210', ['ami-0123456789abcdef0', 'ami-0fedcba9876543210']],
+    ['ami-0123456789abcdef0', 'ami-0123456789abcdef0', ['ami-0123456789abcdef0']],
+    ['ami-0123456789abcdef0', 'resolve:ssm:/aws/service/nixos', ['ami-0123456789abcdef0']],
+    ['ami-0123456789abcdef0', undefined, ['ami-0123456789abcdef0']],
+  ])('%s from a version launching %s: %j', (imageId, source, expected) => {
+    expect(imagesToDescribe(imageId, source)).toEqual(expected);
+  });
+});
 
 describe('refreshRequest', () => {
   it('names the version by number and leaves unset preferences to AWS', () => {

@@ -332,6 +332,85 @@ export function launchProblems(check: LaunchCheck): string[] {
   return problems;
 }
 
+// ---- the image a version launches (image-id) ----
+
+/** An AMI ID: `ami-` and 8 hex digits (older images) or 17. */
+export const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** What DescribeImages says of an AMI, as {@link imageCheck} reads it. */
+export interface ImageFacts {
+  ImageId?: string;
+  /** EC2's ImageState: pending, available, invalid, deregistered, transient, failed, error, disabled. */
+  State?: string;
+  /** i386, x86_64, arm64, x86_64_mac, arm64_mac. */
+  Architecture?: string;
+}
+
+export interface ImageCheckInput {
+  /** The `image-id` input. */
+  imageId: string;
+  /** The source version's `ImageId`: an AMI ID, `resolve:ssm:<parameter>`, or undefined. */
+  sourceImageId?: string;
+  /** DescribeImages' answer for both IDs, in the group's region; an AMI it does not list is absent. */
+  images: readonly ImageFacts[];
+  /** `launch template lt-... version 3`, for messages. */
+  template: string;
+  region: string;
+}
+
+/** The AMIs to describe for {@link imageCheck}: `image-id`, and the source version's image when it is an AMI ID. */
+export function imagesToDescribe(imageId: string, sourceImageId: string | undefined): string[] {
+  return [imageId, ...(sourceImageId && AMI_ID.test(sourceImageId) && sourceImageId !== imageId ? [sourceImageId] : [])];
+}
+
+/**
+ * Whether the new version may launch `image-id`, before it is made: refused (`error`) when EC2 does not list the
+ * AMI in the group's region (never registered there, deregistered, or not shared with the account), when it is not
+ * `available` (pending, failed, deregistered, disabled: RunInstances refuses all of these), or when its architecture
+ * differs from that of the AMI the source version launches. The group's instance types run that AMI, so they share
+ * its architecture, whether the template names one type, the group a mixed instances policy, or attributes; when
+ * the source's AMI cannot be read (an SSM parameter, or an AMI since deregistered) the architecture is not compared
+ * and `warning` says so. Pure: fed by DescribeImages.
+ */
+export function imageCheck(input: ImageCheckInput): { error?: string; warning?: string } {
+  const find = (id: string | undefined) => input.images.find((image) => image.ImageId === id);
+  const image = find(input.imageId);
+  if (!image) {
+    return {
+      error:
+        `Image ${input.imageId} (image-id) does not exist in ${input.region}: DescribeImages does not list it. An AMI is ` +
+        `regional (copy it here, e.g. upload-ami's copy-to-regions), and one of another account must be shared with this one.`,
+    };
+  }
+  if (image.State !== 'available') {
+    const why: Record<string, string> = {
+      pending: 'it is still being registered or copied; deploy it once it is available',
+      deregistered: 'it was deregistered',
+      disabled: 'it was disabled (EnableImage makes it available again)',
+    };
+    return {
+      error: `Image ${input.imageId} (image-id) is ${image.State ?? 'in no state'}, not available, so no instance can launch it: ${why[image.State ?? ''] ?? 'its registration failed'}.`,
+    };
+  }
+  const source = input.sourceImageId;
+  const unknown = (why: string) => ({
+    warning: `The architecture of image ${input.imageId} (${image.Architecture}) was not compared with the instances': ${input.template} ${why}.`,
+  });
+  if (!source) return unknown('names no image');
+  if (!AMI_ID.test(source)) return unknown(`launches ${shown(source)}, not an AMI ID`);
+  const current = find(source);
+  if (!current) return unknown(`launches image ${source}, which DescribeImages no longer lists`);
+  if (current.Architecture !== image.Architecture) {
+    return {
+      error:
+        `Image ${input.imageId} (image-id) is ${image.Architecture}, but ${input.template} launches ${current.Architecture} ` +
+        `(image ${source}): the group's instance types cannot boot it. Build the image for ${current.Architecture}, or ` +
+        'change the instance types first.',
+    };
+  }
+  return {};
+}
+
 // ---- the CreateLaunchTemplateVersion request ----
 
 /**

@@ -68,6 +68,22 @@ function seedGroup(): string {
   return id;
 }
 
+const IMAGE_ID = 'ami-0fedcba9876543210';
+/** An available x86_64 AMI in the sandbox's region. */
+const seedImage = (id: string) =>
+  sandbox.images.add({
+    id,
+    region: sandbox.region,
+    name: `nixos-${id}`,
+    architecture: 'x86_64',
+    rootDeviceName: '/dev/xvda',
+    virtualizationType: 'hvm',
+    mappings: [],
+    tags: new Map(),
+    creationDate: sandbox.clock.now(),
+    availableAtMs: sandbox.clock.nowMs(),
+  });
+
 /** A refresh someone else started that runs for sandbox hours (the clock held until the step looks), and cancels quickly. */
 function otherRefresh(templateId: string): void {
   sandbox.autoscaling.scriptRefresh('web', { cancelSeconds: 30 });
@@ -150,6 +166,20 @@ const SCENARIOS: Scenario[] = [
     action: 'instance-refresh',
     inputs: () => REFRESH,
     expectCall: 'autoscaling:StartInstanceRefresh',
+    exitCode: 0,
+  },
+  {
+    // image-id: the AMI and the template's own are read (DescribeImages) before the version is made.
+    name: 'instance-refresh rolls out an image (image-id)',
+    role: 'nixos-deploy-staging',
+    claims: STAGING,
+    seed: () => {
+      seedGroup();
+      for (const id of ['ami-0123456789abcdef0', IMAGE_ID]) seedImage(id);
+    },
+    action: 'instance-refresh',
+    inputs: () => ({ ...REFRESH, 'image-id': IMAGE_ID }),
+    expectCall: 'ec2:DescribeImages',
     exitCode: 0,
   },
   {

@@ -48,25 +48,29 @@ interface Case {
   secrets: string[];
   /** The input naming where a deploy goes, part of the concurrency group; none for the build. */
   targets?: string[];
+  /** Action inputs the workflow sets itself, in a step of its own before anything else, instead of taking them. */
+  internal?: Record<string, unknown>;
 }
 
 const CASES: Case[] = [
   { action: 'build-and-push', extra: ['job-timeout-minutes', 'nix-installer'], secrets: ['signing-key'] },
   { action: 'instance-refresh', extra: ['environment', 'job-timeout-minutes'], secrets: [], targets: ['environment', 'aws-region', 'auto-scaling-group-name'] },
   { action: 'ssm-deploy', extra: ['environment', 'job-timeout-minutes'], secrets: [], targets: ['environment', 'aws-region', 'targets', 'instance-ids'] },
-  { action: 'upload-ami', extra: ['job-timeout-minutes', 'nix-installer', 'installable'], secrets: [] },
+  { action: 'upload-ami', extra: ['job-timeout-minutes', 'nix-installer', 'installable'], secrets: [], internal: { 'validate-only': true } },
 ];
 
-/** The one step that runs the action, and its job. */
-function actionStep(workflow: Workflow, action: string): { jobId: string; job: Job; step: Step } {
+/** The one step that runs the action (a check with `internal` inputs aside), and its job. */
+function actionStep(workflow: Workflow, action: string, internal: Record<string, unknown> = {}): { jobId: string; job: Job; step: Step } {
   const found = Object.entries(workflow.jobs).flatMap(([jobId, job]) =>
-    (job.steps ?? []).filter((step) => step.uses?.includes(action)).map((step) => ({ jobId, job, step })),
+    (job.steps ?? [])
+      .filter((step) => step.uses?.includes(action) && !Object.keys(internal).some((name) => step.with?.[name] !== undefined))
+      .map((step) => ({ jobId, job, step })),
   );
   expect(found).toHaveLength(1);
   return found[0];
 }
 
-describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets, targets }) => {
+describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets, targets, internal }) => {
   const workflow = readWorkflow(`.github/workflows/${action}.yml`);
   const call = workflow.on.workflow_call!;
   const actionInputs = readActionMetadata(action).inputs ?? {};
@@ -77,9 +81,10 @@ describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets,
 
   it("has each of the action's inputs, with the same name, default and requiredness, and nothing else", () => {
     const inputs = call.inputs ?? {};
-    expect(Object.keys(inputs).sort()).toEqual([...extra, ...Object.keys(actionInputs).filter((name) => !secrets.includes(name))].sort());
+    const taken = Object.keys(actionInputs).filter((name) => !secrets.includes(name) && !(name in (internal ?? {})));
+    expect(Object.keys(inputs).sort()).toEqual([...extra, ...taken].sort());
     for (const [name, spec] of Object.entries(actionInputs)) {
-      if (secrets.includes(name)) continue;
+      if (!taken.includes(name)) continue;
       const boolean = spec?.default === 'true' || spec?.default === 'false';
       expect({ name, type: inputs[name].type, required: inputs[name].required ?? false, default: inputs[name].default }).toEqual({
         name,
@@ -91,16 +96,30 @@ describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets,
     expect(Object.keys(call.secrets ?? {})).toEqual(secrets);
   });
 
+  const passedThrough = Object.fromEntries(
+    Object.keys(actionInputs)
+      .filter((name) => !(name in (internal ?? {})))
+      .map((name) => [name, `\${{ ${secrets.includes(name) ? 'secrets' : 'inputs'}.${name} }}`]),
+  );
+
   it('runs the action of its own commit, passing every input through unchanged', () => {
-    const { step } = actionStep(workflow, action);
+    const { step } = actionStep(workflow, action, internal);
     expect(step.uses).toBe(`$/${action}`);
-    expect(step.with).toEqual(
-      Object.fromEntries(Object.keys(actionInputs).map((name) => [name, `\${{ ${secrets.includes(name) ? 'secrets' : 'inputs'}.${name} }}`])),
-    );
+    expect(step.with).toEqual(passedThrough);
   });
 
+  if (internal) {
+    it('first checks the inputs with the action itself, with the same inputs, before any other step', () => {
+      const { job, step } = actionStep(workflow, action, internal);
+      const [first, ...rest] = job.steps ?? [];
+      expect(first).toMatchObject({ uses: `$/${action}`, with: { ...passedThrough, ...internal } });
+      expect(Object.keys(first.with ?? {}).sort()).toEqual(Object.keys({ ...passedThrough, ...internal }).sort());
+      expect(rest.filter((other) => other.uses === `$/${action}`)).toEqual([step]);
+    });
+  }
+
   it("has each of the action's outputs, taken from the step", () => {
-    const { jobId, job, step } = actionStep(workflow, action);
+    const { jobId, job, step } = actionStep(workflow, action, internal);
     for (const name of outputsOf(action)) {
       expect(call.outputs?.[name]?.value).toBe(`\${{ jobs.${jobId}.outputs.${name} }}`);
       expect(job.outputs?.[name]).toBe(`\${{ steps.${step.id}.outputs.${name} }}`);
@@ -118,7 +137,7 @@ describe.each(CASES)('the $action reusable workflow', ({ action, extra, secrets,
 
   if (targets) {
     it("runs the deploy under the caller's environment, one at a time per target, never cancelling one", () => {
-      const { step } = actionStep(workflow, action);
+      const { step } = actionStep(workflow, action, internal);
       // An action with a console-url output links the deployments page to it: the environment's url.
       const environment = outputsOf(action).includes('console-url')
         ? { name: '${{ inputs.environment }}', url: `\${{ steps.${step.id}.outputs.console-url }}` }

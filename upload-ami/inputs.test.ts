@@ -42,6 +42,7 @@ describe('upload-ami inputs', () => {
       volumeType: 'gp3',
       uploadConcurrency: 64,
       timeoutMinutes: 60,
+      validateOnly: false,
     });
   });
 

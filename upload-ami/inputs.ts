@@ -43,6 +43,7 @@ export const Input = {
   VolumeType: 'volume-type',
   UploadConcurrency: 'upload-concurrency',
   TimeoutMinutes: 'timeout-minutes',
+  ValidateOnly: 'validate-only',
 } as const;
 
 export interface UploadAmiInputs extends RoleInputs {
@@ -62,6 +63,8 @@ export interface UploadAmiInputs extends RoleInputs {
   volumeType: VolumeType;
   uploadConcurrency: number;
   timeoutMinutes: number;
+  /** Check the inputs only (see {@link checkBeforeBuild}); nothing is read or called. */
+  validateOnly: boolean;
 }
 
 /** EC2's image description: at most 255 characters. */
@@ -83,8 +86,8 @@ const MAX_DEPRECATE_DAYS = 3650;
 const MAX_CONCURRENCY = 256;
 
 export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = process.env): UploadAmiInputs {
-  const problems: Array<{ input: string; message: string }> = [];
-  const reject = (input: string, message: string) => problems.push({ input, message: `Input '${input}' ${message}` });
+  const problems: Array<{ input: string; message: string; notBuilt?: boolean }> = [];
+  const reject: Reject = (input, message, notBuilt) => problems.push({ input, message: `Input '${input}' ${message}`, ...(notBuilt ? { notBuilt } : {}) });
   const read = parseInputs(
     (r) => ({
       ...readRoleInputs(r, { roleRequired: false }),
@@ -106,6 +109,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       timeoutMinutes: Number(
         r.string(Input.TimeoutMinutes, { default: '60', pattern: MINUTES, form: 'a number of minutes such as 30 or 0.5' }),
       ),
+      validateOnly: r.boolean(Input.ValidateOnly, false),
     }),
     source,
   );
@@ -125,10 +129,6 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   if (new Set(read.copyToRegions).size !== read.copyToRegions.length) reject(Input.CopyToRegions, 'names a region twice');
 
   const image = readImage(read, reject, env);
-  if (image && read.tpmSupport) {
-    const problem = bootProblem(image.source.bootMode, image.source.architecture, true);
-    if (problem) reject(Input.TpmSupport, `cannot be true here: ${problem}`);
-  }
   if (image && !image.storePath && !read.imageName) {
     // Hashing a file outside the store for a name would read it twice; its path, size or time are not its content.
     reject(
@@ -153,11 +153,28 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   };
 }
 
-type Reject = (input: string, message: string) => void;
+/** `notBuilt`: the problem is only that the image-info.json or disk file does not exist (yet). */
+type Reject = (input: string, message: string, notBuilt?: boolean) => void;
+
+/**
+ * The checks of {@link readInputs}, run before the image is built (`validate-only`, the reusable workflow's first
+ * step): a missing image-info.json or disk file is passed over, every other problem is thrown (InputError). What
+ * needs the image itself (its format, size, and with `image-info` its boot mode, system and so `tpm-support`) is
+ * checked when the action runs on it.
+ */
+export function checkBeforeBuild(source?: InputSource, env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    readInputs(source, env);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const problems = error.problems.filter((problem) => !(problem as { notBuilt?: boolean }).notBuilt);
+    if (problems.length > 0) throw new InputError(problems);
+  }
+}
 
 /** The image from `image-info` or from `image` + `boot-mode` + `architecture`; undefined after a rejection. */
 function readImage(
-  read: { imageInfo: string; image: string; bootMode: string; architecture: string },
+  read: { imageInfo: string; image: string; bootMode: string; architecture: string; tpmSupport: boolean },
   reject: Reject,
   env: NodeJS.ProcessEnv,
 ): { source: ImageSource; bytes: number; storePath?: string; disk?: string; input: string } | undefined {
@@ -183,7 +200,8 @@ function readImage(
     try {
       text = readFileSync(infoPath, 'utf8');
     } catch (error) {
-      reject(input, `must name nixpkgs' nix-support/image-info.json of an Amazon image build; cannot read ${JSON.stringify(infoPath)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      reject(input, `must name nixpkgs' nix-support/image-info.json of an Amazon image build; cannot read ${JSON.stringify(infoPath)}: ${code ?? (error as Error).message}`, code === 'ENOENT');
       return undefined;
     }
     const parsed = parseImageInfo(text);
@@ -219,6 +237,9 @@ function readImage(
     reject(input, `describes an image EC2 cannot register: ${problem}`);
     return undefined;
   }
+  // Before the file is read: with `image`, validate-only can check it before the image is built.
+  const tpmProblem = read.tpmSupport ? bootProblem(source.bootMode, source.architecture, true) : undefined;
+  if (tpmProblem) reject(Input.TpmSupport, `cannot be true here: ${tpmProblem}`);
   let file: string;
   let bytes: number;
   try {
@@ -227,7 +248,8 @@ function readImage(
     if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
     bytes = stat.size;
   } catch (error) {
-    reject(input, `names the disk file ${JSON.stringify(source.file)}, which cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    reject(input, `names the disk file ${JSON.stringify(source.file)}, which cannot be read: ${code ?? (error as Error).message}`, code === 'ENOENT');
     return undefined;
   }
   const format = diskFormat(file, ...headAndTail(file, bytes), declaredFormat);

@@ -27,7 +27,8 @@ import {
   waitForImage,
   waitForSnapshot,
 } from './aws.js';
-import { readInputs, type UploadAmiInputs } from './inputs.js';
+import { parseInputs } from '../shared/inputs.js';
+import { checkBeforeBuild, Input, readInputs, type UploadAmiInputs } from './inputs.js';
 import {
   blockCount,
   BLOCK_SIZE,
@@ -57,6 +58,18 @@ export interface Outputs {
 }
 
 export function run(): Promise<void> {
+  if (validateOnly()) {
+    return runStep<true, undefined, Outputs>({
+      name: 'upload-ami',
+      readInputs: () => {
+        checkBeforeBuild();
+        return true;
+      },
+      initial: () => undefined,
+      body: async () => undefined,
+      report: () => ({ outputs: {}, notice: 'validate-only: the inputs are valid. Nothing was read of the image and nothing was called.' }),
+    });
+  }
   return runStep<UploadAmiInputs, UploadState, Outputs>({
     name: 'upload-ami',
     readInputs: () => readInputs(),
@@ -80,6 +93,15 @@ export function run(): Promise<void> {
     },
     report,
   });
+}
+
+/** `validate-only`; a value that is not a boolean is the full run's to refuse. */
+function validateOnly(): boolean {
+  try {
+    return parseInputs((r) => r.boolean(Input.ValidateOnly, false));
+  } catch {
+    return false;
+  }
 }
 
 export function report(state: UploadState, error: unknown): StepReport<Outputs> {

@@ -76,4 +76,17 @@ describe('EC2 images through the SDK', () => {
     expect((await describe()).Images).toMatchObject([{ State: 'available' }]);
     await expect(east.send(new DescribeImagesCommand({ ImageIds: [copy.ImageId!] }))).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });
   });
+
+  it.each([
+    ['deregistered', false, ['deregistered']],
+    ['failed', false, ['failed']],
+    ['disabled', false, []],
+    ['disabled', true, ['disabled']],
+  ] as const)('a seeded %s image (IncludeDisabled %s) is listed in that state, a disabled one only with IncludeDisabled', async (state, includeDisabled, listed) => {
+    const snapshot = sandbox.ebs.seedSnapshot({ volumeSize: 2 });
+    const { ImageId } = await register(snapshot.id);
+    sandbox.images.images.get(ImageId!)!.state = state;
+    const { Images } = await east.send(new DescribeImagesCommand({ Filters: [{ Name: 'image-id', Values: [ImageId!] }], IncludeDisabled: includeDisabled }));
+    expect(Images?.map((image) => image.State)).toEqual(listed);
+  });
 });

@@ -34,6 +34,11 @@ export interface Image {
   /** Sandbox time (ms) from which the image is `available`. */
   availableAtMs: number;
   deprecationTime?: Date;
+  /**
+   * A state the sandbox does not reach by itself, seeded by a test: `deregistered` (AWS lists a deregistered image
+   * so for a short interval), `disabled` (DisableImage; listed only with IncludeDisabled), `failed`.
+   */
+  state?: 'deregistered' | 'disabled' | 'failed';
   clientToken?: string;
   fingerprint?: string;
 }
@@ -71,8 +76,8 @@ export class ImageService {
     };
   }
 
-  stateOf(image: Image): 'pending' | 'available' {
-    return this.account.clock.nowMs() >= image.availableAtMs ? 'available' : 'pending';
+  stateOf(image: Image): 'pending' | 'available' | NonNullable<Image['state']> {
+    return image.state ?? (this.account.clock.nowMs() >= image.availableAtMs ? 'available' : 'pending');
   }
 
   inRegion(region: string): Image[] {
@@ -179,7 +184,7 @@ export class ImageService {
 
   private describe(params: Record<string, unknown>, call: CallContext): Record<string, unknown> {
     const request = readShape('ec2', 'DescribeImagesRequest', params) as {
-      ImageIds?: string[]; Owners?: string[]; Filters?: ModelFilter[]; MaxResults?: number; NextToken?: string;
+      ImageIds?: string[]; Owners?: string[]; Filters?: ModelFilter[]; MaxResults?: number; NextToken?: string; IncludeDisabled?: boolean;
     };
     const ids = request.ImageIds ?? [];
     ids.forEach(checkImageId);
@@ -194,6 +199,7 @@ export class ImageService {
     const matching = this.inRegion(region).filter(
       (image) =>
         mine &&
+        (image.state !== 'disabled' || request.IncludeDisabled === true) &&
         (ids.length === 0 || ids.includes(image.id)) &&
         filters.every((f) => matchesFilter(f, this.filterValues(image, f.Name ?? ''))),
     );
