@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # nixos-aws instance-refresh: the user data of a NixOS launch template.
+# This is the readable source, over EC2's 16 KB limit on user data: launch templates take user-data.packed.sh, which
+# `npm run build` (scripts/user-data.mjs) makes from it, its settings as exports and the rest without comments.
 #
 # It reads the NixOS system to run from this instance's tags through instance metadata (IMDSv2), fetches that closure
 # from the binary cache, checks that it is signed by a trusted key (fetched or already in the store), makes it the

@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Sandbox } from '../sandbox/server.js';
+import { CreateLaunchTemplateVersionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { Sandbox, STATIC_CREDENTIALS } from '../sandbox/server.js';
 import { checkGate, GROUP_NAME_TAG, LIFECYCLE_HOOK_TAG, putHookCommand } from './plan.js';
 import { STORE_PATH } from '../shared/store-path.js';
 import { runAction } from '../test/harness/runner.js';
@@ -24,6 +25,8 @@ import { PUBLIC_KEY_SOURCE, SUBSTITUTER_SOURCE } from '../shared/store-uri.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, 'user-data.sh');
+/** What users put in the launch template: SCRIPT packed by `npm run build` (scripts/user-data.mjs). */
+const PACKED = join(HERE, 'user-data.packed.sh');
 // No build users: a fresh machine (CI's) has Debian's nix-bin without the nixbld group.
 const NIX_CONFIG = 'experimental-features = nix-command\nsandbox = false\nsubstituters =\nbuild-users-group =\n';
 const run = promisify(execFile);
@@ -172,7 +175,8 @@ afterAll(async () => {
 });
 
 let caseDir: string;
-beforeEach(async () => {
+/** A fresh case: its own folder (profiles, state, stand-ins, calls), and instance metadata as new. */
+async function newCase(): Promise<void> {
   caseDir = join(dir, randomUUID());
   await mkdir(join(caseDir, 'profiles'), { recursive: true });
   await mkdir(join(caseDir, 'bin'));
@@ -181,7 +185,8 @@ beforeEach(async () => {
   imds.items = {};
   imds.faults = [];
   imds.always = undefined;
-});
+}
+beforeEach(newCase);
 
 interface Outcome {
   code: number | null;
@@ -190,13 +195,13 @@ interface Outcome {
 }
 
 /**
- * Runs the script as amazon-init would, with this case's own profile, current system, state and stand-ins. `PATH`
+ * Runs `script` (the source unless told) as amazon-init would, with this case's own profile, current system, state and stand-ins. `PATH`
  * in `env` replaces the whole search path; the case's `bin` (stand-ins a test makes fail) comes first otherwise.
  * The sysrq trigger is always a file of the case: never this machine's.
  */
-async function runScript(tags: Record<string, string>, env: Record<string, string> = {}): Promise<Outcome> {
+async function runScript(tags: Record<string, string>, env: Record<string, string> = {}, script = SCRIPT): Promise<Outcome> {
   imds.tags = tags;
-  const child = spawn('/bin/bash', [SCRIPT], {
+  const child = spawn('/bin/bash', [script], {
     env: {
       PATH: `${join(caseDir, 'bin')}:${join(dir, 'bin')}:/usr/bin:/bin`,
       NIX_CONFIG,
@@ -557,6 +562,113 @@ describe('user-data.sh', () => {
   });
 });
 
+/**
+ * What two runs did, with what differs between any two runs taken out: each case's folder, the closure each
+ * fetched, the instance, and the metadata tokens (only which path was asked, how, and whether with a token).
+ */
+function comparable(outcome: Outcome, names: Record<string, string>) {
+  const plain = (text: string) =>
+    Object.entries({ ...names, [caseDir]: '<case>' }).reduce((out, [from, to]) => out.split(from).join(to), text);
+  return {
+    code: outcome.code,
+    log: plain(outcome.stderr).split('\n'),
+    calls: outcome.calls.map(plain),
+    imds: imds.requests.map((r) => `${r.method} ${plain(r.path)}${r.token === undefined ? '' : ' (token)'}`),
+  };
+}
+
+describe('user-data.packed.sh, what users put in the launch template', () => {
+  const packed = () => readFileSync(PACKED, 'utf8');
+  const sandbox = new Sandbox();
+  beforeAll(() => sandbox.start());
+  afterAll(() => sandbox.stop());
+
+  it("fits EC2's limit on user data, 16,384 bytes raw, with room for the source to grow", () => {
+    const size = Buffer.byteLength(packed());
+    expect(size).toBeLessThanOrEqual(16_384);
+    // The source itself does not fit: which is why users get the packed file.
+    expect(readFileSync(SCRIPT).length).toBeGreaterThan(16_384);
+    // 12,050 bytes when measured; a growing source should meet this before it meets EC2.
+    expect(size).toBeLessThan(14_000);
+  });
+
+  /** Each case's tags and settings, made anew for each run (a closure of its own, where the case fetches one). */
+  it.each<[string, () => Promise<{ tags: Record<string, string>; env?: Record<string, string>; path?: string }>, number]>([
+    ['a boot into a signed system (kexec)', async () => {
+      const path = await closureIn('cache', secretKey);
+      return { tags: trusted(path), path };
+    }, 0],
+    ['a boot with reboot, told in the environment', async () => {
+      const path = await closureIn('cache', secretKey);
+      return { tags: trusted(path), env: { NIXOS_AWS_BOOT: 'reboot' }, path };
+    }, 0],
+    ['an unsigned closure', async () => {
+      const path = await closureIn('unsigned-cache');
+      return { tags: { ...trusted(), NixStorePath: path, Substituters: `file://${join(dir, 'unsigned-cache')}` }, path };
+    }, 1],
+    ['no store path tag', async () => ({ tags: { Substituters: `file://${join(dir, 'cache')}` } }), 1],
+    ['a command substitution as store path', async () => ({ tags: { ...trusted(), NixStorePath: `$(touch ${join(caseDir, 'pwned')})` } }), 1],
+    ['a failure, told to stay', async () => ({ tags: {}, env: { NIXOS_AWS_ON_FAILURE: 'stay' } }), 1],
+  ])('does what the source does on %s: exit code, log, calls, instance metadata reads', async (_case, setup, code) => {
+    const runs = [];
+    for (const script of [SCRIPT, PACKED]) {
+      await newCase();
+      const { tags, env, path } = await setup();
+      const outcome = await runScript(tags, env, script);
+      runs.push(comparable(outcome, path ? { [path]: '<system>' } : {}));
+      expect(existsSync(join(caseDir, 'pwned'))).toBe(false);
+    }
+    expect(runs[0].code).toBe(code);
+    expect(runs[0].imds.length).toBeGreaterThan(0);
+    expect(runs[1]).toEqual(runs[0]);
+  }, 120_000);
+
+  it('passes a setting edited in its header on to the script', async () => {
+    const edited = join(caseDir, 'user-data.sh');
+    const header = 'export NIXOS_AWS_STORE_PATH_TAG="${NIXOS_AWS_STORE_PATH_TAG:-NixStorePath}"';
+    expect(packed()).toContain(header);
+    await writeFile(edited, packed().replace(header, header.replace(':-NixStorePath', ':-System')));
+    const { NixStorePath, ...rest } = trusted();
+    const outcome = await runScript({ ...rest, System: NixStorePath }, {}, edited);
+    expect(outcome.stderr).not.toContain('FAILED');
+    expect(outcome.code).toBe(0);
+    expect(outcome.calls).toEqual(bootCalls(signed));
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['powers off', {}, ['systemctl poweroff']],
+    ['stays when told to', { NIXOS_AWS_ON_FAILURE: 'stay' }, []],
+  ])('when its payload does not decode, says so and %s', async (_case, env, calls) => {
+    const broken = join(caseDir, 'user-data.sh');
+    await writeFile(broken, packed().replace(/^packed='H4sI/m, "packed='H4sX"));
+    const outcome = await runScript(trusted(), env, broken);
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('nixos-aws: the packed user data does not decode');
+    expect(outcome.calls).toEqual(calls);
+    expect(imds.requests).toEqual([]);
+  });
+
+  it.each<[string, () => string, string | undefined]>([
+    ['the packed file', () => packed(), undefined],
+    ['the source, which is over the limit', () => readFileSync(SCRIPT, 'utf8'), 'User data is limited to 16384 bytes.'],
+  ])('as the base64 UserData of a launch template version (Terraform filebase64): %s', async (_case, text, refusal) => {
+    sandbox.reset();
+    const template = sandbox.ec2.createLaunchTemplate({ name: 'web', data: { ImageId: 'ami-0123456789abcdef0' } });
+    const userData = Buffer.from(text()).toString('base64');
+    const ec2 = new EC2Client({ region: sandbox.region, endpoint: sandbox.url, credentials: STATIC_CREDENTIALS, maxAttempts: 1 });
+    const create = ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: template.id, LaunchTemplateData: { UserData: userData } }));
+    if (refusal === undefined) {
+      await expect(create).resolves.toMatchObject({ LaunchTemplateVersion: { VersionNumber: 2 } });
+      expect(sandbox.ec2.resolveVersion({ LaunchTemplateId: template.id, Version: '2' }).version.data.UserData).toBe(userData);
+      expect(sandbox.ec2.createLaunchTemplate({ name: 'seeded', data: { UserData: userData } }).versions).toHaveLength(1);
+    } else {
+      await expect(create).rejects.toMatchObject({ name: 'InvalidUserData.Malformed', message: refusal });
+      expect(template.versions).toHaveLength(1);
+      expect(() => sandbox.ec2.createLaunchTemplate({ name: 'seeded', data: { UserData: userData } })).toThrow(refusal);
+    }
+  });
+});
+
 describe('the readiness gate', () => {
   const DEPLOY = join(HERE, '../ssm-deploy/nixos-deploy.sh');
   /** A function's whole text, `name() {` to the `}` that closes it at the start of a line. */
@@ -733,6 +845,19 @@ describe('the readiness gate', () => {
     const arn = group.AutoScalingGroupARN.replace(/^arn:aws:autoscaling:[^:]+:\d+:/, 'arn:aws:autoscaling:eu-central-1:123456789012:');
     expect(arn).toMatch(/:autoScalingGroup:[0-9a-f-]+:autoScalingGroupName\/web-staging$/);
     expect(allows(policy, 'autoscaling:CompleteLifecycleAction', arn)).toBe(true);
+  });
+
+  it('completes with CONTINUE from the packed user data as from the source: same log, calls, reads and request', async () => {
+    const runs = [];
+    for (const script of [SCRIPT, PACKED]) {
+      await newCase();
+      const instanceId = await waitingInstance();
+      await bootedInto(signed);
+      const outcome = await runScript(gated(), gateEnv({ NIXOS_AWS_HEALTH_CHECK_URL: healthUrl }), script);
+      runs.push({ ...comparable(outcome, { [instanceId]: '<instance>' }), completions: completions().map((c) => ({ ...c, caller: c.caller.replace(instanceId, '<instance>'), params: { ...c.params, InstanceId: '<instance>' } })) });
+    }
+    expect(runs[0]).toMatchObject({ code: 0, completions: [{ status: 200, params: { LifecycleActionResult: 'CONTINUE' } }] });
+    expect(runs[1]).toEqual(runs[0]);
   });
 
   it('reports at a later boot too, when the boot that applied the tag value went down before reporting', async () => {

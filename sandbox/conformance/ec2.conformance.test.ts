@@ -178,6 +178,17 @@ describe('EC2 launch templates through the AWS CLI', () => {
     ['a missing version', 'InvalidLaunchTemplateId.VersionNotFound', [...versionsOfWeb, '--versions', '4']],
     ['a missing source version', 'InvalidLaunchTemplateId.VersionNotFound', [...createWeb, '--source-version', '9']],
     ['a dry run', 'DryRunOperation', [...createWeb, '--dry-run']],
+    [
+      'user data over 16,384 bytes',
+      'InvalidUserData.Malformed',
+      ['create-launch-template-version', '--launch-template-name', 'web', '--launch-template-data',
+        JSON.stringify({ UserData: Buffer.alloc(16_385, 'x').toString('base64') })],
+    ],
+    [
+      'user data that is not base64',
+      'InvalidUserData.Malformed',
+      ['create-launch-template-version', '--launch-template-name', 'web', '--launch-template-data', '{"UserData":"#!/bin/sh"}'],
+    ],
   ])('answers %s with %s', async (_case, code, args) => {
     const result = await awsCli(sandbox, ['ec2', ...args]);
     expect(result.code).not.toBe(0);

@@ -349,6 +349,40 @@ describe('EC2 launch templates over the SDK', () => {
     });
   });
 
+  describe('UserData: base64 text of at most 16,384 raw bytes', () => {
+    const base64Of = (bytes: number) => Buffer.alloc(bytes, 'x').toString('base64');
+    const tooBig = /User data is limited to 16384 bytes\./;
+    const notBase64 = /Invalid BASE64 encoding of user data\./;
+
+    it.each<[string, string, RegExp | undefined]>([
+      ['exactly 16,384 bytes', base64Of(16_384), undefined],
+      ['16,384 bytes of base64 text (about 12 KB raw)', base64Of(12_288), undefined],
+      ['empty', '', undefined],
+      ['16,385 bytes', base64Of(16_385), tooBig],
+      ['16,384 bytes sent raw as a script would be, not base64', `#!/bin/sh\n${'x'.repeat(16_373)}`, notBase64],
+      ['21,848 characters of base64 (16,386 bytes)', base64Of(16_386), tooBig],
+      ['padding in the middle', 'aGk=aGk=', notBase64],
+    ])('CreateLaunchTemplateVersion with %s', async (_case, userData, refusal) => {
+      const request = createVersion({ LaunchTemplateName: 'web', LaunchTemplateData: { UserData: userData } });
+      if (refusal === undefined) {
+        await expect(request).resolves.toMatchObject({ LaunchTemplateVersion: { LaunchTemplateData: { UserData: userData } } });
+        expect(web.versions).toHaveLength(2);
+      } else {
+        await expect(request).rejects.toMatchObject({ name: 'InvalidUserData.Malformed', message: expect.stringMatching(refusal) });
+        expect(web.versions).toHaveLength(1);
+      }
+    });
+
+    it.each<[string, number, RegExp | undefined]>([
+      ['16,384 bytes', 16_384, undefined],
+      ['16,385 bytes', 16_385, tooBig],
+    ])('seeding a template with %s', (_case, bytes, refusal) => {
+      const seed = () => sandbox.ec2.createLaunchTemplate({ name: 'big', data: { UserData: base64Of(bytes) } });
+      if (refusal === undefined) expect(seed().versions).toHaveLength(1);
+      else expect(seed).toThrow(expect.objectContaining({ code: 'InvalidUserData.Malformed', message: expect.stringMatching(refusal) }));
+    });
+  });
+
   describe('the wire form of LaunchTemplateData', () => {
     /** Requests no SDK would build: sent by hand to see EC2's validation answers. */
     const post = async (body: Record<string, string>) => {

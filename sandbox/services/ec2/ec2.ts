@@ -4,6 +4,7 @@ import type { Violation } from '../../models/validate.js';
 import type { Account, CallContext, Operation, Service } from '../../service.js';
 import {
   checkLaunchTemplateData,
+  checkUserData,
   cloneLaunchTemplateData,
   decodeLaunchTemplateData,
   encodeLaunchTemplateData,
@@ -92,6 +93,7 @@ export class Ec2Service implements Service {
       throw new AwsError('InvalidLaunchTemplateName.AlreadyExistsException', 'Launch template name already in use.');
     }
     checkLaunchTemplateData(input.data ?? {});
+    checkUserData(input.data ?? {});
     const data = cloneLaunchTemplateData(input.data ?? {});
     const createTime = this.sandbox.clock.now();
     const createdBy = this.arnOf(undefined);
@@ -339,6 +341,7 @@ export class Ec2Service implements Service {
       call: CallContext,
     ) => {
       const requested = decodeLaunchTemplateData(params.LaunchTemplateData);
+      checkUserData(requested);
       const template = this.findTemplate(params);
       const source =
         params.SourceVersion === undefined ? undefined : this.versionOf(template, params.SourceVersion);

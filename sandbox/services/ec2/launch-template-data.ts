@@ -5,6 +5,7 @@
  * (`tagSpecificationSet/item/tagSet/item/key`), each member's `locationName` in ResponseLaunchTemplateData.
  */
 import { types } from 'node:util';
+import { AwsError } from '../../errors.js';
 import { loadModel, type Shape } from '../../models/models.js';
 import { readShape } from '../../models/validate.js';
 
@@ -67,4 +68,32 @@ export function encodeLaunchTemplateData(data: LaunchTemplateData): Record<strin
     );
   };
   return encode(data, model.shapes.ResponseLaunchTemplateData) as Record<string, unknown>;
+}
+
+/** EC2's limit on user data, in bytes of the raw (decoded) form: "User data is limited to 16 KB, in raw form, before it is base64-encoded" (EC2 User Guide, "Work with instance user data"). */
+export const MAX_USER_DATA_BYTES = 16_384;
+
+/**
+ * The base64 text EC2 decodes: the standard alphabet, padding only at the end. EC2 is lenient about some
+ * unpadded text (moto PR 9543 found AWS accepting a plain word), so the length is not checked; characters
+ * outside the alphabet are what it was seen refusing.
+ */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Refuses launch template data whose `UserData` (base64 text, as the API takes it) is not base64 or decodes to
+ * more than 16,384 bytes, as CreateLaunchTemplate and CreateLaunchTemplateVersion do before storing anything.
+ * Codes and messages as EC2 answers them, quoted in the field: `InvalidUserData.Malformed: Invalid BASE64
+ * encoding of user data.` (terraform issue 18665, aws-samples ec2-spot-workshops issue 15, for
+ * CreateLaunchTemplate) and `InvalidUserData.Malformed: User data is limited to 16384 bytes.`
+ * (terraform-aws-github-runner issue 3700, for CreateLaunchTemplateVersion; terraform-provider-aws PR 49234
+ * names the decoded length as what is measured). Throws that AwsError; returns nothing when the data fits.
+ */
+export function checkUserData(data: LaunchTemplateData): void {
+  const text = data.UserData;
+  if (typeof text !== 'string') return;
+  if (!BASE64.test(text)) throw new AwsError('InvalidUserData.Malformed', 'Invalid BASE64 encoding of user data.');
+  if (Buffer.from(text, 'base64').length > MAX_USER_DATA_BYTES) {
+    throw new AwsError('InvalidUserData.Malformed', `User data is limited to ${MAX_USER_DATA_BYTES} bytes.`);
+  }
 }

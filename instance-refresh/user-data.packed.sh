@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# nixos-aws instance-refresh: the user data of a NixOS launch template, packed to fit EC2's limit on user
+# data (16,384 bytes). Made by `npm run build` (scripts/user-data.mjs) from instance-refresh/user-data.sh,
+# which says what it does and needs: this is that script without its comments, gzip'd and base64'd,
+# after its settings. Edit the settings here (or set the variables in the environment); change anything
+# else in the source and rebuild.
+set -euo pipefail
+export NIXOS_AWS_STORE_PATH_TAG="${NIXOS_AWS_STORE_PATH_TAG:-NixStorePath}"
+export NIXOS_AWS_SUBSTITUTERS_TAG="${NIXOS_AWS_SUBSTITUTERS_TAG:-Substituters}"
+export NIXOS_AWS_KEYS_TAG="${NIXOS_AWS_KEYS_TAG:-TrustedPublicKeys}"
+export NIXOS_AWS_GROUP_TAG="${NIXOS_AWS_GROUP_TAG:-AutoScalingGroupName}"
+export NIXOS_AWS_HOOK_TAG="${NIXOS_AWS_HOOK_TAG:-LifecycleHookName}"
+# How to boot the new system: kexec (fast, skips the firmware; falls back to reboot without kexec) or reboot.
+export NIXOS_AWS_BOOT="${NIXOS_AWS_BOOT:-kexec}"
+# On failure: poweroff, or stay (to look at a broken instance; it then counts as healthy).
+export NIXOS_AWS_ON_FAILURE="${NIXOS_AWS_ON_FAILURE:-poweroff}"
+export NIXOS_AWS_IMDS="${NIXOS_AWS_IMDS:-http://169.254.169.254}"
+# Instance metadata can refuse, fail or not answer for a while early in boot: it is retried for this long.
+export NIXOS_AWS_IMDS_WAIT_SECONDS="${NIXOS_AWS_IMDS_WAIT_SECONDS:-120}"
+# The whole fetch of the closure, however the caches behave (a cache that accepts and never answers included).
+export NIXOS_AWS_FETCH_TIMEOUT_SECONDS="${NIXOS_AWS_FETCH_TIMEOUT_SECONDS:-900}"
+export NIXOS_AWS_SYSTEM_PROFILE="${NIXOS_AWS_SYSTEM_PROFILE:-/nix/var/nix/profiles/system}"
+export NIXOS_AWS_CURRENT_SYSTEM="${NIXOS_AWS_CURRENT_SYSTEM:-/run/current-system}"
+# Which tag value was applied, kept across boots.
+export NIXOS_AWS_STATE_DIR="${NIXOS_AWS_STATE_DIR:-/var/lib/nixos-aws}"
+# The last ways to power off: the kernel's sysrq `o`, then halt.
+export NIXOS_AWS_SYSRQ_TRIGGER="${NIXOS_AWS_SYSRQ_TRIGGER:-/proc/sysrq-trigger}"
+export NIXOS_AWS_SYSRQ_WAIT_SECONDS="${NIXOS_AWS_SYSRQ_WAIT_SECONDS:-30}"
+# The health check before CONTINUE (the gate only), with the settings and semantics of ssm-deploy's document: units
+# that must be active (space separated), an http URL on the instance itself that must answer 2xx, and how long both
+# may take to pass (1-3600 s). Empty: only the running system is checked.
+export NIXOS_AWS_HEALTH_CHECK_UNITS="${NIXOS_AWS_HEALTH_CHECK_UNITS:-}"
+export NIXOS_AWS_HEALTH_CHECK_URL="${NIXOS_AWS_HEALTH_CHECK_URL:-}"
+export NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS="${NIXOS_AWS_HEALTH_CHECK_TIMEOUT_SECONDS:-60}"
+# How many times CompleteLifecycleAction is sent when it gets no answer, a 5xx or throttling, and how long each
+# attempt may take.
+export NIXOS_AWS_COMPLETE_ATTEMPTS="${NIXOS_AWS_COMPLETE_ATTEMPTS:-5}"
+export NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS="${NIXOS_AWS_COMPLETE_TIMEOUT_SECONDS:-15}"
+# Tests only: where CompleteLifecycleAction goes instead of https://autoscaling.<region>.amazonaws.com. The region
+# comes from instance metadata and is checked; nothing read from a tag can choose where the signed request goes.
+export NIXOS_AWS_AUTOSCALING_ENDPOINT="${NIXOS_AWS_AUTOSCALING_ENDPOINT:-}"
+export PATH="${PATH:+$PATH:}/run/wrappers/bin:/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin"
+packed='H4sIAAAAAAACA9U8a3PayLLf+RV9FCWAbZmH42RXjjbLOiThxrF9DN7HwYSSpQF0LTSsRvgRm/3t
+t7pn9ETG2c2tW3WrNgtIPd09PT09/RoLFoHBlhwW3oJNbM+vCHzCgYVhFNoOq7DbBQ8jODocd46O
+rMP492ln8NHS9Hv8NLd1+lg1wmXQuAntxYKFonHpBSY9cZZhyILIEHciYvOGuJGvAu+2cW2H9LkI
++cTzmWi4bGIv/QghtIoJmn5/3Pv9pD/u/NYf9wcnZ90xkhoPOh9M69i77Uc8ZKd2NFutQ5//0h/0
+BueD7llfwveXlyLyomXEQrEO/6n7h4IbhEsRMfd0eel7zid2VwL84ezk/FRCd5YR7zu27wXTDyFf
+Lo7tOVsf8PHk5JOEP/ImzLlzfPaR86ty4F9OTgamdcVumbP+8uR4/L7TOzo/65rWgt+wkE8m61C9
+z+/6pjWLooXZaLRe/bjb3n+5qz7Loce/dXqDcb97eHKMQ1vt5jrc++7g8ON40PvcPTnPwP7YLIHt
+/9EfdD+PT89O3veOuqZVvt5SJ9ZHH56fnXWPBwqLaZUoUgnJQWfQHb/rnZkWUfK9S6TGhWHfiFIO
+z/49Hpz1Pnzo4pBFyB1kKPzTiEJvOmXhY2Pyotormf3Hbudo8HF8+LF7+Gl8ftwb9E3rKaizoydh
+1kT/qoT24cnn06PuoDvuDAbdz6dIen8D1BrOVgl053xw0j/sHPWOP4y7x+9OT3rHA+I2sylPkd7Z
+sVX9QmsscG82hk3jR9twJ0awMMS18XV0v9deGcOO8R/b+No0ftzeHb+1jNF9a6fdaq30aiWzbzMY
+a2LvAbVZ0P8fUHnqZqOR4tkd/2U2nm/v/GyMtmvDt6NayKYeDx5Y4C64F0QPwpmxOXtQmvewCD0e
+etFd3SrFsVV78b0Y6lv1t3q1cnr+y1HvEM1LZjrZEdvIspmRSGN0/3JvZenVClmN487nbunQxljK
+bX8f5SZN0qPAu3no3nF/0Dk+7I577zLgniGXazK6/2Gn9RoBz7ofeifHWZQ2LmJ7VTPo23Z9mwYR
+bhpwctR9nI1ta2f3Z8nJq5cI3jk87Pb7JeKROF/ttNo/kFp0D8+6g0fF2Ni28tD9PrI9OPnUPd44
+AKFpf2ag9IcMoDne/VlK7mVzNdwd1QQLrz2HPQjuXLHoIbLDKX54cxY+zPkyiB7sZcTlt4UdzR7E
+jb14ED6NcfiCPbgMEdRr8H9Bpb6FMzw7ys9PnQw1nzu2P+Miemi1Xw93R031r1WvmfGy7q/qb2vF
+rfb22c//erG9c2A9R1VHRY/tSGbTDlvGjyOJprnTXj0MW0Zb/d5bPewNm8a++tlePey9ajbrpHH/
+Pu+ddd+NBycnR32r5ixDHwLvFv8ZZFToGwuuAcXBlxGEzHZ9L7iC+ZXrhTC/BuEztgB5UDiRX6/4
+fFqrwz0sQi+IJlBNzgUTnouLoAqavqXBTy/aB7CqiBm/CXLgz/9EiJaGb+nUHfPJBCEqAN4kJQTx
+kXwA0YwFELJoGQbQPICJVwHw+RSq68CArhdzTZjw0PGCKY6VL4FPJtUKlBAAw0BoFn/G2HEoPXBT
+DAl+W1zF6K9YGDAfanTgAa9X5UzUhDn8pOmPHJWampuU8TpY9nTUchOPPN+HcBkEXjA1YWb7kRdM
+kTB+fWxC3V+7Z3/Ab50/YHACpye/dc/g5P17QCeo+84EEfEFRDNPgBeIyA4cBpd3MLMDFxEr+bcq
+qwrKQK1YFNoLMKB7dlYBQtQ7/mC1UMwsgu2YshaT0Lc0KZwhGAFoOpplDUZSDBUABW5f2oHLg1jA
+fuzoge1EHg+AT2DG+RXQeKhN0VsEnex2fQfXjIaFzBY8APuSXzONkDt8vvBZxMYJxrHC2Pmlc/zu
+5BgeHghQ8eHwpe9CwKNkZDk/N140i1GYoCcOwenZyS9H3c9Qw1HIcVXAjNlhdMnsKNlzLHAFeFEd
+eaQlJvlktSH1VDWwQET23ZrMqmXQFoKa4DP7OpZlsrRKeYAH4EUCuO+qrYGLzXzBUtSk/QQ7meyA
+4BDNkP2cpgTsmoXgoBUVYNM0/Wh2VyUsyT6PZ8huvYhUidbMouPZqpAyVVG7UPTzuR24ar9JCYvI
+jpYC9LdgR+B7AQP9qHfcPT4xQf+l0/+IntjnzvE7rUoKGaujwitHW/rbA5Ku/InybMIIHh5ilVSj
+NPlQMoOCE07oLSLaJIsiQ+qTlpmFIQ+l0tWRkd97gwppJOc+eEjhPm+Xhz+PVtoBuLxCCkqzNq5B
+03GEBj81XHbdCJa+n/KjS2SCVJOWwEch1XhIT3hAUaUJFE3WD+RSqQkEjLkC1pjYGq20issDVgm8
+2/E1C4XHA0uvxUq616STwzDUK2injNWRs+ywCmrwEP4FeuYpWH9Bjc6o7frFbvwNRiO56XBN7mkV
+z7qfO4PDj8PWaKWB4UfQlmtx/ygM+5NgXrwogWjHWH7APbNKtk28skXJHHu30N79AXgIvh2xEGrH
+3u1JH9rt3eZ+8rR+UBCHsO+ECXqNDjxkIjNz0wh4NPOC6Uqra5WJV6Eo8V238w7V19JrNWXjYRs2
+hJL1eoW8MKvizV0xjvgVC5QZXgaR54N8q8tz3piIPhjG3L41cA1hH4zf4fR8AMZHqP6O57XBnLYx
+Z5Ht2pFtEDojinxDMIcHrjCh3XrVbFbhgvZw1h4haw2Ug4ga9sJr0FitrpQ4MWDxyQXGlIGm52ad
+t/oA9FLZS0sLeGpZYg6BqMAk5HMo8EK70QtgYyS+AqEpYslZhj/IIIE6g/ER7YKVFPKURUrE5N+B
+HQj0BNSGF7bnVgBuZp7PwMxP3/gKmk4rkkwV0nVDfVZctA9iFryJwp+s4doS3kD1Inh+j07n2OEu
+W1VxPbXH1tOEmIULNfXHlhHHGTiwobe0em5pYsN5L5l79mxLr14E1VV25X7tHJ13E5DnBLAlIZKz
+JMHUbDazkndswRIb6sVU281mPXH64OBAPX7ZfJk8bsWPmbAd+qL2R0YHM2a+2UwWAhfOUpvygDiU
+j7SPg8FpzIuWXZjv0+d1ZZaCYi7oSJh8Fr2t9jEdI4GLbg4ezU9pNdx4gctvCsrdzoqYvJlvZMJE
+DOGdF0y18o2BMcI4sqe5jTHlkYWrGu8a0CJ7KhoxTdQqeY5G9hTwx8MDjdHfVmINmNJhRjSbdTWZ
+QedDrFupnql38oRJIPB8GQ5NJ4hC3xyN5MGSOcD1FtGe2QIcHkQh98GZ2aHtYBYza7oTjFo9lqnS
+s9a66m3V4zM5u+KafE16uaqgOrGctDDtYeX8/TjhhoJKXOQJaDqCphYkiaIERlG1N+p9Xeoqro3D
+Q1fRkjGcUYgsYkpIJkUnA7e2VohWMmztBox0bH4tGdsABY9PbYV5cQxWFI/DIeq99Rfoe7kV01sw
+X4oI5nbkzPAlOVcLO4pYSAGAEHPDZQuf31UFuNxZzlkQwcIO7TnDAzq7om1cyYQybEou5lhff41T
+yyU5tCexnh1twHl2RBjTpMKT+ApJxsdxFwCRTiGxUEZrLeWZI7D2VoM4OfHQopzDBoybOH8MKIN/
+2IpzHA+viBTaITBCMGxYBl409j0RwZs3b55Ywcoy9K0NC1KRoctYeb7WN8o3HubMmHOV2+yuzKmw
+vKOXp1Kv0xzQL+UhfQXyZ5KJDX8ebWv53yttlbgc8uBIcxueMDA2vcYcwJ9LD0tRBmg6DteSQY8d
+bDHDxTNNnSPnyJ0ueRS4y0qpxtTqYE/Qjdbv8zPOuGMFhyw5tbJnjzp9HmFCUtUqCVSaYliGfn4e
+UlTkQfErBfC9IkEk4HoyV6B8xPbtbeqX/q/OnahJKgLJqMTBqqImldM+ZTKt6jdlKmuZVCXlKr88
+w6RkFRAeqGCJOVLlySn73SL7HdtmacUzs8Kh1nrchscPD9fe7I1M44cmvbWjWfHty5FpNPBl7JTW
+pAN4y5xsRJo+3Hvzk0aPI2fR0JGVho5kyQFRaQhKUaiT8EN3AM8FoB/YaO02L8KL4CMXEeY2zecC
+fx7yIGCU9zHB8blg+BD/4QGKPKOlRUL4KUn99GKPiPTe9y1IzFYE+zKL8ebFHsau+bOdtK0CUFdC
+Vv6x9Rd8kcwNd0fDZmt0AW1aM/ofjEaxgzYt+hyUJbOqVUpE4aeKTuVuiZ26nFVOirNxolLiSD2k
+gyRhVTo+rtXGw4ly2WgVLhF6LY7k6REOSd2fQhK4ZKRM5KyNlM5w4gsit17AhAAUk4r8L3k0I9+7
+TAKAaZnCy3h66FfuJACJm42eJg/8O+ByJYllXEqZr8Q9s15qSvIhWXZLGUJhqxSQHQAWz0FVz+Uy
+QWDPGdRaRnt/Hx2mjvEfsI2v0DR+hF1owBiMnJMkRUguLzJJCVbkca109hSLWbEkHGaSpoR5A3Pr
+rNFSEmdpYkoGyI+mo5JUlNQSChUyiagvOPxiUz5qY0bq9TdkpF4/mZF6vZ9PST2poTTn17uv9zPZ
+KYNCf+FNr1/WD6AglbWslHrxPI7QtTTrLFOxUg0qAJSSJcnHSfw8S2ZxRWUynk8gm47X4kQKuUXM
+fSJmpCgRo5AnosNMQFZMtpcF27gTA46BRg3zBxquS0kgt4YqF9OtD1JpB9wtaXCai2Xuv4W9qkDO
+XM7kVokjnuy6pei1PPdYRVtV/lvwYDzxmO8WoszAtbQLTW9faMOhKRa2w8zRaMvM/rjQasMvF9po
+q36habkDHYevn+b/1cf6Qq979K78TMfxKUwijcqq8mj1Jcd0yMTSjyy9lRjSseeC7CCAkPsMnJC5
+LIg82xdwxe5AMCdkEQgmSOfjLgO45O5dIWGHKTOYMyHsKQP0V+aLKBdtl4WtCbuGZLekYFVeFaJM
+g5yzC5dsggXXml6jdAAUsdbrprSUUxs7tjKeYTPeof84bay2mNqDiWANz4Vqoo69d+h2lLQzaAUN
+yKxLISuTo7LwbYdhUN6IF09+aHq+E6KIXoJtwuzZ84ZgzhJ7RoyMNjQys1G9JaQxOK+1Zoo1stxn
+m4hqj1LVcagGWlYv+USWIFFf1fvql+HQJB/PHGX2n14tMJJBU+An3eag6RkwDQ5Rr6tf+kvHYUIQ
+StKg+79jHpfCvixsr6SUmswDakRLHeuK4LpNghLCiGijjDDkLUlSYpsCVrUkOLtdMAc31ISHc22j
+VDrE3Cd218NX6/0xRRW4YndWxnZtxN0no5NQkBFjoa+miF8aqm8mMaBCASIuacHREt/iWYqO/AoG
+P7R+VCWzHHEhPacc9TRO3tyhlrd5sYm1nhhFlWTpfulq91sWOIGxBaNSfBp1ppmNBrbkCOnN7qqh
+u/bc/soD+0bsOny+65CRTIoL/wBF4vngQWFpHTLD1qGy2El3qXz+4lflULabrZbRxP9elDWsWvo9
+OT6NxkWj8bz9fqUpAtuW9mKtY9XS79FrSoBf9JT691xLz9jZFwVuztQhKQ9LTaWNajV1pIGFu/Ag
+PuG2t+tpbY7Oq0cmCQqhmfHodnL+3E66QbP87YCeHLsJE7r6orLoj1S3HBlOG3GheT9b8fq2FGFp
+VSx1i0HD5iR7/tVUamBmVCOtjBmf4E0tjsGXgoVggUZRv3YRzJjtyie/G535V6MfHwQDWWYjIDxn
+rtgdurByq8tvtO+0ekqI6mzGpRfYIRoO1A6EjCXY+Hv1t1iof6/2lozLVeK4y+QD5SOlpbQh6MqV
+sv6Cizd4CFz8VFOtbLuYMWo1m6v6xZuGfJVscIl03VXMFdcK2D9L6kjgy8UbbHnbQ+Qpzpi9NbSN
+RqYE1IBVsYSXlgPbaTkwKZxh7WTNMQNN7Qq1BVSgk1V/Lds0lIvEI9pHajzu0dLtUyjd5aqjinGU
+IrL9q+17ro18danRRMaYQ9Bjr9ayoHrMVUYUkg0OaodP+DJwqwX7u2HuAQ8Y3NgeJfVr8UzwPBYs
+iOr/RCbK3SjxlyUVKkNmnf+aR01SzAXbxyD0DpMDar6bRLfuguT4SKuftZJKMcqVOTMOqkxM+UL8
+nasRg36PK2MamOlF82UHqgOI7JB+r9g0t1OWV3FdMVv4NmmF0/J3s9k0t+AB9t++pc+Xb9+ag1nI
+owh5r6cF8a0N5XClO8oOx7nsjeWcvFoUJbhtaVCL8cXHi6hv6quQGesiovIic8pqttqMOdQxrXs+
+UJQNbNQ6lG0mzPg9zf8/sZ2ajaXXkhbcAtP5ixzkW0bhktVV75RCgPqLusxDNpbJ6JJkXdz7Jys3
+VMW5j5tJjWVwFfCbYLVDLGdQxR64/thFIkz44eyylbB8DV6+AfmGT3LY4/LJwhbiicLJ432chyfH
+g97xeTcl+7d6OOPhJU2cWpIGU8LL8L4TtzuiWqO6MpcSeHdQizFSAfqxPHlejElXcII/lzOX3Srp
+OzrikpR/RW2GEg1IlyGXosbE2KYVpbZCEpm9DJwZ4AbF3GOasWIBBY6x7/pZRW4De4qmQRYvkmXG
+hND6VZck7VqaUS5hKskryz52RJ1NmGWmX9cq6rrTP9lcyoSqjW0vFr7HXNk8byD6esmGSyxIfHZL
+8o9CQtbGZdq8v0EMshEck+kir5CKU+yUxSPJDn2PhXDJeWQmJ1rEweWxA6zVEsW+Vwybhh2AMgfK
+VqwOUOTSbIgbL3JmzEU8XiDzPSA81Culv/adPBuoztbEzsdvlEgl8UjWJZ4fsWFXxt5CYcIy5DK3
+4ZLuO1BN05M3H+4oWsuuRhnzShdQll4w/VZdyPSbJtsPTxFEQzm5iOeYR+4cLJIsF9jQu3FRqKlU
+ZC5lWrX648amcJ1Ty4g8aajIIpM9FWlXFBJDHy0Doxqbs6Oybc1kAjLQZAPWb6c9VVgqcp70c+X4
+zXU7JzZqKRjUbHBsZ8bg/Kwn7X3AQTWsCKUOGB/uJNmEHZBX1XbifCJ+UZfVcuYmJY/2hlyXK3a3
+cR3ia7Kl8sfBj8kdc95S3ghVlDO+Rfmu35Zb74hbZyYj0mvbXzLZ6p8Y2wXd5EUOsrPHmDeeNW1G
+aRnIl6du3U26C3m916j/nC/wTBZWzTDkVwjZn0svZBjRCzLNkLwqZhBa++k71RpvuPwm8LntJkCv
+moltv3+2prdgTCNI20UzLG1neGK3UWgbua1S3ATYVl8nk54QSxbt7xCJ5E1qQy6AQeoRK0BKg7Rb
+WOtMmNvrfFHBekXuwNyesqoAWpUMlIZMxwIzjCvP9w1q5rFazZwql95m1jLXzFQ/vJqemr0RMtv3
+BCuYzLSQm2wMs6ISGckdjkpJRN9qv4wbAHKP916XdAFMmNLQrM2V2iqlmPijEy/wxKysxbx02spF
+pUO86IES0RxFskK01zwXhDcN7GgZshwjtO8ReOwFE565ktFqx3cypI5gZjz0sOJi+8aEESZBixBf
+K0EsBmIBw8C8c+m65J2nyr/IqiT0KUGjOfaFlqsiDr8kP4JRwZnLzteTzbd499x23ZAJgfdWcBYp
+b2hW0AA5dn0He+udGV3KiOwrJlKzHcvKBBvkDY00mvGCxTJDgO4seZFsKL1kNBajtjuwQW0sNGla
+Rf1Aqy17+nMNO+qkiK/qyOBdtTt6AVTL9qgFVQrQE8Me0yPbfq+GP9sCC1bYNCxjd7Sk8AbefMdS
+oxAxtzrxpmWrXK8kAhTxdZ3sIluwVdVSEM0c5nNGmdH6fTLu2dqgVR5W29Hv05/Pn4+2lO9CKzK+
+vLOyJ5x+r6Slmh/TX2nro2I9RSp539Gq0jw+f25urUwtZR5SWikAWU86v+LwKQYqRE9ZXVbBU3Hv
+FtUKapRDWwaYQM69qQry3OsmLEKG6TScNN01I6PJQ2kwUIETpzuvw1rlmoXe5G4cZ3cr36ExRFTi
+A8MIuKF2qgCDjl0Dm1CYCy2KGJ40HaoLJ8Od/raCpjn3UAMjYKnpllJGxnPsPJIqyJtmnLLQSkmw
+P9Utv+9ZyO9ZpiEYtzmi+HdZGtJPMiKuduoytFUSKtMIn7ee0g/LGbxawGEDtrpWSS/xNZMb34YR
+l8gL944zf2sED2lBfTlZBy11oZp/Y0oY56jrCSWhU4HE2g1Y/EMueJjTn3KRydl/ZW9LyuclrgNd
+YJVvi/clMVmjOKGHzKaLznmiloSpkHclcj4zvpYJW8JfT1OGMda1k54AZQJQ8mQY6JXmxSjvk6Ps
+vcCLQtfKvZXPMmWreAMb1GOu4XurOADoqsgaDYOuS4g4H502chNzleTmi5RBZoJZwRX99zwmJb4E
+VXJfpiDHeMNIsfBQDVRJyCTUKGhEnS7a0Jn5PyJuKKeBSQAA'
+if ! script=$(printf %s "$packed" | base64 -d | gzip -dc) || [ -z "$script" ]; then
+  echo 'nixos-aws: the packed user data does not decode (base64, gzip); rebuild it from the source' >&2
+  if [ "$NIXOS_AWS_ON_FAILURE" != stay ]; then systemctl poweroff; fi
+  exit 1
+fi
+exec "$BASH" -c "$script" user-data.sh
