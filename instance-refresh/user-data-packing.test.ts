@@ -58,11 +58,12 @@ describe('scripts/user-data.mjs', () => {
     expect(run.stdout).toMatch(/^instance-refresh\/user-data\.packed\.sh: \d+ of 16384 bytes, up to date\n$/);
   });
 
-  it('packs the source without its comment lines and blank lines, with its settings and PATH in the header', () => {
+  it('packs the source with its comment lines and blank lines emptied (line N is the source\'s line N), with its settings and PATH in the header', () => {
     const packed = committed(PACKED);
     const source = committed(SOURCE);
-    const kept = source.split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
-    expect(payload(packed)).toBe(`${kept.join('\n')}\n`);
+    const kept = source.split('\n').map((line) => (line.trim() === '' || line.trimStart().startsWith('#') ? '' : line));
+    expect(payload(packed)).toBe(kept.join('\n'));
+    expect(payload(packed).split('\n')).toHaveLength(source.split('\n').length);
     const settings = [...source.matchAll(/^: "\$\{(NIXOS_AWS_[A-Z0-9_]+):=([^"]*)\}"$/gm)];
     expect(settings.length).toBeGreaterThan(20);
     for (const [, name, value] of settings) expect(packed).toContain(`\nexport ${name}="\${${name}:-${value}}"\n`);
@@ -73,6 +74,9 @@ describe('scripts/user-data.mjs', () => {
     ['a source edited (a default)', edit(': "${NIXOS_AWS_BOOT:=kexec}"', ': "${NIXOS_AWS_BOOT:=reboot}"'), committed(PACKED)],
     ['a source edited (code)', edit("log() { printf 'nixos-aws: %s\\n'", "log() { printf 'nixos-aws[user-data]: %s\\n'"), committed(PACKED)],
     ['a header edited by hand', (s) => s, committed(PACKED).replace(':-kexec}', ':-reboot}')],
+    // Node's decoder would skip the '.', the instance's `base64 -d` fails on it.
+    ['a payload with a character outside base64', (s) => s, committed(PACKED).replace(/^packed='H4sI/m, "packed='H4s.I")],
+    ['a payload cut short', (s) => s, committed(PACKED).replace(/\n[A-Za-z0-9+/=]+'$/m, "'")],
     ['no packed file', (s) => s, null],
   ])('--check fails on %s, naming the file and the fix, and writes nothing; the build then rewrites it', (_case, change, packed) => {
     const checked = generate(['--check'], change, packed);
@@ -112,6 +116,8 @@ describe('scripts/user-data.mjs', () => {
     ['a source bash cannot parse', edit('set -o errtrace\n', 'set -o errtrace\nif true; then\n'), /bash cannot parse instance-refresh\/user-data\.sh/],
     ['code among the settings', edit(': "${NIXOS_AWS_BOOT:=kexec}"', 'NIXOS_AWS_BOOT=kexec'), /line \d+ is among the settings but is not one/],
     ['a setting whose default runs a command', edit(': "${NIXOS_AWS_BOOT:=kexec}"', ': "${NIXOS_AWS_BOOT:=$(hostname)}"'), /is among the settings but is not one/],
+    // `export X="${X:-a}b}"` would read as a}b, not the source's a.
+    ['a setting whose default holds a }', edit(': "${NIXOS_AWS_BOOT:=kexec}"', ': "${NIXOS_AWS_BOOT:=ke}xec}"'), /is among the settings but is not one/],
     ['no PATH line', edit('export PATH="${PATH:+$PATH:}', 'PATH="${PATH:+$PATH:}'), /has no line export PATH=/],
     [
       'a source that does not fit once packed',

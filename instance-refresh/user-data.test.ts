@@ -609,6 +609,17 @@ describe('user-data.packed.sh, what users put in the launch template', () => {
     ['no store path tag', async () => ({ tags: { Substituters: `file://${join(dir, 'cache')}` } }), 1],
     ['a command substitution as store path', async () => ({ tags: { ...trusted(), NixStorePath: `$(touch ${join(caseDir, 'pwned')})` } }), 1],
     ['a failure, told to stay', async () => ({ tags: {}, env: { NIXOS_AWS_ON_FAILURE: 'stay' } }), 1],
+    // The ERR trap names the line that failed: the packed script keeps the source's line numbers.
+    ['a kexec that cannot load the kernel', async () => {
+      const path = await closureIn('cache', secretKey);
+      await standIn(join(caseDir, 'bin'), 'kexec', 1);
+      return { tags: trusted(path), path };
+    }, 1],
+    ['a nix-env that fails', async () => {
+      const path = await closureIn('cache', secretKey);
+      await standIn(join(caseDir, 'bin'), 'nix-env', 3);
+      return { tags: trusted(path), path };
+    }, 1],
   ])('does what the source does on %s: exit code, log, calls, instance metadata reads', async (_case, setup, code) => {
     const runs = [];
     for (const script of [SCRIPT, PACKED]) {
@@ -628,6 +639,17 @@ describe('user-data.packed.sh, what users put in the launch template', () => {
     const header = 'export NIXOS_AWS_STORE_PATH_TAG="${NIXOS_AWS_STORE_PATH_TAG:-NixStorePath}"';
     expect(packed()).toContain(header);
     await writeFile(edited, packed().replace(header, header.replace(':-NixStorePath', ':-System')));
+    const { NixStorePath, ...rest } = trusted();
+    const outcome = await runScript({ ...rest, System: NixStorePath }, {}, edited);
+    expect(outcome.stderr).not.toContain('FAILED');
+    expect(outcome.code).toBe(0);
+    expect(outcome.calls).toEqual(bootCalls(signed));
+  });
+
+  it('passes a setting edited in its header as a plain NAME=value line on to the script', async () => {
+    const edited = join(caseDir, 'user-data.sh');
+    const header = 'export NIXOS_AWS_STORE_PATH_TAG="${NIXOS_AWS_STORE_PATH_TAG:-NixStorePath}"';
+    await writeFile(edited, packed().replace(header, 'NIXOS_AWS_STORE_PATH_TAG=System'));
     const { NixStorePath, ...rest } = trusted();
     const outcome = await runScript({ ...rest, System: NixStorePath }, {}, edited);
     expect(outcome.stderr).not.toContain('FAILED');

@@ -4,9 +4,11 @@
  * source `instance-refresh/user-data.sh` (which the tests run, and ShellCheck reads). EC2 limits user data to 16 KB
  * (16,384 bytes) in raw form, before base64 (EC2 User Guide, "Work with instance user data";
  * `RequestLaunchTemplateData.UserData`), and the source is larger. The packed file is a short bash header that
- * exports the source's settings with their defaults and comments (so users can read and edit them there), then the
- * source without its whole-line comments and blank lines, gzip'd and base64'd, which the header decodes and runs
- * with `bash -c` under the PATH the source sets. `npm run build` runs it after scripts/shell-fragments.mjs, which
+ * exports the source's settings with their defaults and comments (so users can read and edit them there, as
+ * `export` lines or plain `NAME=value` ones: the block runs under `set -a`), then the source with its whole-line
+ * comments emptied, gzip'd and base64'd, which the header decodes and runs with `bash -c` under the PATH the source
+ * sets. Emptied, not dropped: the script keeps the source's line numbers, so the line an ERR trap or bash names in
+ * the log is the source's line. `npm run build` runs it after scripts/shell-fragments.mjs, which
  * completes the source.
  *
  *   node scripts/user-data.mjs [--check] [--root <folder laid out as the repository>]
@@ -34,17 +36,20 @@ export const PACKED = 'instance-refresh/user-data.packed.sh';
 export const USER_DATA_LIMIT = 16_384;
 
 /** `: "${NIXOS_AWS_NAME:=default}"`, the form of every setting in the source. */
-const SETTING = /^: "\$\{(NIXOS_AWS_[A-Z0-9_]+):=([^"$`\\]*)\}"$/;
+const SETTING = /^: "\$\{(NIXOS_AWS_[A-Z0-9_]+):=([^"$`\\}]*)\}"$/;
 const PATH_LINE = /^export PATH=.*$/m;
 /** The payload's lines: base64 wrapped as `base64` wraps it. */
 const WRAP = 76;
 
-/** The source without whole-line comments and blank lines (the shebang goes too: `bash -c` runs the text). */
+/**
+ * The source with each whole-line comment (the shebang too: `bash -c` runs the text) and blank line emptied, so that
+ * line N of the result is line N of the source.
+ */
 export function stripComments(source) {
-  return `${source
+  return source
     .split('\n')
-    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))
-    .join('\n')}\n`;
+    .map((line) => (line.trimStart().startsWith('#') ? '' : line.trim() === '' ? '' : line))
+    .join('\n');
 }
 
 /**
@@ -79,7 +84,7 @@ export function settingsBlock(source) {
     if (!setting) {
       throw new Error(
         `${SOURCE} line ${first + index + 1} is among the settings but is not one (: "\${NIXOS_AWS_NAME:=default}", ` +
-          'the default without $, ` or \\) nor a comment',
+          'the default without $, `, } or \\) nor a comment',
       );
     }
     return `export ${setting[1]}="\${${setting[1]}:-${setting[2]}}"`;
@@ -98,7 +103,10 @@ export function frame(source) {
     '# after its settings. Edit the settings here (or set the variables in the environment); change anything',
     '# else in the source and rebuild.',
     'set -euo pipefail',
+    '# set -a: a setting edited here as a plain NAME=value line is passed on to the script too.',
+    'set -a',
     ...settingsBlock(source),
+    'set +a',
     path,
     // base64 and gzip: coreutils and gzip are among NixOS's required packages, in /run/current-system/sw/bin.
     "packed='",
@@ -107,7 +115,7 @@ export function frame(source) {
     "'",
     'if ! script=$(printf %s "$packed" | base64 -d | gzip -dc) || [ -z "$script" ]; then',
     "  echo 'nixos-aws: the packed user data does not decode (base64, gzip); rebuild it from the source' >&2",
-    '  if [ "$NIXOS_AWS_ON_FAILURE" != stay ]; then systemctl poweroff; fi',
+    '  if [ "$NIXOS_AWS_ON_FAILURE" != stay ]; then systemctl poweroff || systemctl poweroff --force --force || true; fi',
     '  exit 1',
     'fi',
     'exec "$BASH" -c "$script" user-data.sh',
@@ -144,8 +152,11 @@ export function unpack(text) {
   if (end < 0) return undefined;
   const head = text.slice(0, start + "packed='".length);
   const tail = text.slice(end);
+  const payload = text.slice(head.length, end).replace(/\n/g, '');
+  // Node's decoder skips what is not base64, where the instance's `base64 -d` fails: only strict base64 decodes here.
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(payload)) return undefined;
   try {
-    const script = gunzipSync(Buffer.from(text.slice(head.length, end).replace(/\n/g, ''), 'base64')).toString('utf8');
+    const script = gunzipSync(Buffer.from(payload, 'base64')).toString('utf8');
     return { head, script, tail };
   } catch {
     return undefined;
