@@ -3,9 +3,11 @@
  * `with:` of .github/workflows/upload-ami.yml (each `${{ inputs.x }}` replaced by the workflow input, or its default),
  * against the sandbox: the first step checks the inputs with the action itself (validate-only) before the image is
  * built, so a bad input fails in seconds, having called nothing; a good one passes, and after the build (the fixture
- * image put where `nix build --out-link image` puts it) the upload step makes the AMI.
+ * image added to the real Nix store, `./image` a link to it, as `nix build --out-link image` leaves it) the upload
+ * step makes the AMI from the store path, the workflow's own path: image-info read through the link, no image-name.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
@@ -77,12 +79,18 @@ describe('the upload-ami workflow', () => {
       expect(check.outputs).toEqual({});
       expect(sandbox.calls.all()).toEqual([]);
 
-      // What `nix build --out-link image` leaves in the workspace.
-      cpSync(join(REPO_ROOT, 'upload-ami/fixtures/image'), join(job.workspace, 'image'), { recursive: true });
+      // What `nix build --out-link image` leaves in the workspace: a link to the image's store path.
+      const storePath = execFileSync('nix-store', ['--add', join(REPO_ROOT, 'upload-ami/fixtures/image')], { encoding: 'utf8', timeout: 120_000 }).trim();
+      symlinkSync(storePath, join(job.workspace, 'image'));
       const upload = await job.step('upload-ami', { inputs: stepInputs(UPLOAD, { ...GOOD, 'copy-to-regions': 'eu-west-1' }), timeoutMs: 120_000 });
       expect(errors(upload)).toEqual([]);
+      expect(upload.exitCode).toBe(0);
       expect(upload.outputs['image-id']).toMatch(/^ami-/);
       expect(Object.keys(JSON.parse(upload.outputs.images) as object).sort()).toEqual(['eu-central-1', 'eu-west-1']);
+      // Named and tagged by the store path (the content), not by the link's path in the workspace.
+      const image = sandbox.images.find('eu-central-1', upload.outputs['image-id']);
+      expect(image.name).toContain(storePath.slice('/nix/store/'.length, '/nix/store/'.length + 32));
+      expect(image.tags.get('NixStorePath')).toBe(storePath);
     });
   }, 180_000);
 
