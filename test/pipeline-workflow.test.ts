@@ -91,8 +91,12 @@ function schedule(workflow: Workflow, event: string, outcomes: Outcomes = {}) {
 const PIPELINE = parse(readFileSync(join(REPO_ROOT, 'examples/pipeline.yml'), 'utf8')) as Workflow;
 const STORE_PATHS = ['/nix/store/0c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-web-25.05', '/nix/store/1c9qb2k5kbcz0zd7r6ahdwvfspv1chpl-nixos-system-monitoring-25.05'];
 const BUILT = { build: { 'store-paths': JSON.stringify(STORE_PATHS) } };
-const NEW_IMAGE = { ...BUILT, image: { 'image-id': 'ami-0fedcba9876543210', 'uploaded-bytes': '1048576' } };
-const SAME_IMAGE = { ...BUILT, image: { 'image-id': 'ami-0fedcba9876543210', 'uploaded-bytes': '0' } };
+/** The image job's outputs: `new-image` is whether this run (any attempt) registered the AMI; bytes are no signal. */
+const image = (newImage: string, uploadedBytes: string) => ({ ...BUILT, image: { 'image-id': 'ami-0fedcba9876543210', 'new-image': newImage, 'uploaded-bytes': uploadedBytes } });
+const NEW_IMAGE = image('true', '1048576');
+const SAME_IMAGE = image('false', '0');
+/** A re-run of a run whose image job failed after registering (from the snapshot it kept), or during a copy. */
+const REGISTERED_BY_RE_RUN = image('true', '0');
 
 const ran = (results: Record<string, Result>) => Object.keys(results).filter((id) => results[id] !== 'skipped');
 
@@ -104,7 +108,9 @@ describe('the example pipeline, scheduled as GitHub schedules it', () => {
     ["a push whose staging monitoring fails stops before production", 'push', { outputs: BUILT, failed: ['staging-monitoring'] }, ['build', 'staging-web', 'staging-monitoring', 'smoke-test']],
     ['a push whose staging refresh fails is not smoke-tested', 'push', { outputs: BUILT, failed: ['staging-web'] }, ['build', 'staging-web', 'staging-monitoring']],
     ['a new weekly image rolls out to staging, is smoke-tested, then production (web only)', 'schedule', { outputs: NEW_IMAGE }, ['build', 'image', 'staging-web', 'smoke-test', 'production-web']],
-    ["last week's image again rolls nothing out", 'schedule', { outputs: SAME_IMAGE }, ['build', 'image']],
+    ["last week's image again (an unchanged week) rolls nothing out", 'schedule', { outputs: SAME_IMAGE }, ['build', 'image']],
+    ['a re-run whose image job registers the AMI with 0 bytes uploaded rolls it out', 'schedule', { outputs: REGISTERED_BY_RE_RUN }, ['build', 'image', 'staging-web', 'smoke-test', 'production-web']],
+    ['an image job without new-image rolls nothing out', 'schedule', { outputs: { ...BUILT, image: { 'image-id': 'ami-0fedcba9876543210', 'uploaded-bytes': '1048576' } } }, ['build', 'image']],
     ['a failed image rolls nothing out', 'schedule', { outputs: BUILT, failed: ['image'] }, ['build', 'image']],
     ['a failed build rolls no image out', 'schedule', { outputs: NEW_IMAGE, failed: ['build'] }, ['build', 'image']],
     ['a new image whose staging smoke test fails stops before production', 'schedule', { outputs: NEW_IMAGE, failed: ['smoke-test'] }, ['build', 'image', 'staging-web', 'smoke-test']],
@@ -115,6 +121,7 @@ describe('the example pipeline, scheduled as GitHub schedules it', () => {
   it.each<[string, string, Outcomes]>([
     ['push', '', { outputs: BUILT }],
     ['schedule', 'ami-0fedcba9876543210', { outputs: NEW_IMAGE }],
+    ['schedule', 'ami-0fedcba9876543210', { outputs: REGISTERED_BY_RE_RUN }],
   ])('on %s each web deploy gets the built store path and image-id %j, in the region of the image', (event, imageId, outcomes) => {
     const { given } = schedule(PIPELINE, event, outcomes);
     for (const job of ['staging-web', 'production-web']) {
