@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
@@ -453,6 +453,28 @@ describe('throttling and failures', () => {
     expect(sandbox.calls.of('PutSnapshotBlock').length).toBeLessThan(nonZeroBlocks(uefi.bytes).length);
     expect(sandbox.calls.of('CompleteSnapshot')).toEqual([]);
     await heldCallsAnswered();
+  });
+
+  it('stops and waits for the blocks in flight when the file is cut short mid-upload, before deleting the snapshot', async () => {
+    const file = join(work, 'cut-short.raw');
+    writeFileSync(file, randomBytes(8 * BLOCK));
+    // Two blocks in flight: the first held 4 s (the test cuts the file meanwhile), the second never answered until
+    // its connection closes. When the first lands, the next read meets the end of the file.
+    sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 4_000, count: 1 });
+    sandbox.faults.add({ kind: 'hang', service: 'ebs', operation: 'PutSnapshotBlock', after: 1, count: 1 });
+    const step = upload({ image: file, 'boot-mode': 'uefi', architecture: 'x86_64', 'image-name': 'cut-short', 'upload-concurrency': '2' });
+    while (!sandbox.calls.of('PutSnapshotBlock').some((c) => c.errorCode === 'Hung')) await new Promise((resolve) => setTimeout(resolve, 20));
+    truncateSync(file, 2 * BLOCK);
+    const result = await step;
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)[0]).toMatch(/cut-short\.raw ended at 1048576 bytes, before its 4194304: it changed while being read\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
+    const calls = sandbox.calls.all();
+    const deleted = calls.find((c) => c.operation === 'DeleteSnapshot')!;
+    expect(calls.filter((c) => c.operation === 'PutSnapshotBlock' && c.seq > deleted.seq)).toEqual([]);
+    expect(sandbox.calls.of('PutSnapshotBlock')).toHaveLength(2);
+    expect(result.stdout).not.toMatch(/trying again/);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
   });
 
   it('deletes the snapshot when timeout-minutes pass mid-upload', async () => {
