@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
@@ -129,6 +129,10 @@ async function readBack(snapshotId: string, length: number, region = sandbox.reg
 }
 
 const image = (id: string) => sandbox.images.images.get(id)!;
+/** The harness's default GITHUB_RUN_ID. */
+const RUN_ID = '4242424242';
+/** The step's outcome line, which it logs last when it succeeds. */
+const outcome = (result: StepResult) => result.stdout.trim().split('\n').at(-1);
 
 /**
  * Waits until every PutSnapshotBlock a latency fault held has been answered (each is logged when answered, after
@@ -157,6 +161,7 @@ describe('an image from nix build', () => {
       images: JSON.stringify({ [sandbox.region]: imageId }),
       'uploaded-bytes': String(written.length * BLOCK),
       'skipped-blocks': String(total - written.length),
+      'new-image': 'true',
     });
 
     const back = await readBack(snapshotId, uefi.bytes.length);
@@ -178,17 +183,25 @@ describe('an image from nix build', () => {
       virtualizationType: 'hvm',
     });
     expect(registered.tpmSupport).toBeUndefined();
-    expect(Object.fromEntries(registered.tags)).toEqual({ Team: 'platform', NixStorePath: uefi.storePath, NixStoreFile: uefi.raw });
+    expect(Object.fromEntries(registered.tags)).toEqual({ Team: 'platform', NixStorePath: uefi.storePath, NixStoreFile: uefi.raw, GitHubRunId: RUN_ID });
+    // The run is the image's, not the snapshot's.
+    expect(sandbox.calls.of('StartSnapshot')[0].params.Tags).not.toContainEqual(expect.objectContaining({ Key: 'GitHubRunId' }));
     expect(registered.deprecationTime!.getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000);
     expect(result.summary).toContain(`https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#ImageDetails:imageId=${imageId}`);
     expect(result.summary).toMatch(/```mermaid\ngantt\n[\s\S]*Upload :done, \d+, \d+[\s\S]*Register image :done/);
     expect(result.stdout).toMatch(new RegExp(`Read ${total}/${total} blocks: ${written.length} sent`));
 
-    // The same store path and name again: found, nothing uploaded or registered.
+    // The same store path and name again, in a later workflow run: found, nothing uploaded or registered, not new.
     sandbox.calls.clear();
-    const again = await upload({ 'image-info': uefi.info });
+    const again = await upload({ 'image-info': uefi.info }, { run: { runId: '4242424243' } });
     expect(errors(again)).toEqual([]);
-    expect(again.outputs).toEqual({ 'image-id': imageId, 'snapshot-id': snapshotId, images: JSON.stringify({ [sandbox.region]: imageId }), 'uploaded-bytes': '0' });
+    expect(again.outputs).toEqual({
+      'image-id': imageId,
+      'snapshot-id': snapshotId,
+      images: JSON.stringify({ [sandbox.region]: imageId }),
+      'uploaded-bytes': '0',
+      'new-image': 'false',
+    });
     expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
     expect(again.summary).toContain('0 B: the image existed already');
   });
@@ -326,7 +339,7 @@ describe('two disks in one store path', () => {
 
   it.each<[string, Record<string, string>, RegExp]>([
     ['NitroTPM', { 'tpm-support': 'true' }, /tpm-support false \(asked true\)/],
-    ['the volume type', { 'volume-type': 'io2' }, /volume-type gp3 \(asked io2\)/],
+    ['the volume type', { 'volume-type': 'gp2' }, /volume-type gp3 \(asked gp2\)/],
     ['the boot mode', { 'boot-mode': 'legacy-bios' }, /boot-mode uefi \(asked legacy-bios\)/],
   ])('refuses a re-run of the same disk and name that changes %s, before any upload', async (_case, change, message) => {
     const first = await upload(uefiInputs());
@@ -364,6 +377,34 @@ describe('copies', () => {
     const again = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, eu-central-1' });
     expect(JSON.parse(again.outputs.images)).toEqual(images);
     expect(sandbox.calls.operations().filter((op) => op !== 'ec2:DescribeImages')).toEqual([]);
+    expect(outcome(again)).toBe(
+      `Image ${images['us-east-1']} in us-east-1, ${images['eu-west-1']} in eu-west-1, ${images['eu-central-1']} in eu-central-1 of ${uefi.storePath} existed already: nothing was uploaded.`,
+    );
+  });
+
+  it('says which copies a re-run made now, and deprecates an earlier copy left without a DeprecationTime', async () => {
+    const first = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1' });
+    expect(errors(first)).toEqual([]);
+    const primary = first.outputs['image-id'];
+    const west = (JSON.parse(first.outputs.images) as Record<string, string>)['eu-west-1'];
+    expect(image(west).deprecationTime).toBeUndefined();
+
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, eu-central-1', 'deprecate-after-days': '7' }, { run: { runId: '99' } });
+    expect(errors(again)).toEqual([]);
+    const central = (JSON.parse(again.outputs.images) as Record<string, string>)['eu-central-1'];
+    expect(outcome(again)).toBe(`Copied ${central} in eu-central-1 now; ${primary} in us-east-1, ${west} in eu-west-1 existed already: nothing was uploaded.`);
+    expect(again.outputs['new-image']).toBe('false');
+    expect(sandbox.calls.of('CopyImage')).toHaveLength(1);
+    expect(image(central).tags.get('GitHubRunId')).toBe('99');
+    for (const id of [primary, west, central]) expect(image(id).deprecationTime!.getTime() - Date.now()).toBeGreaterThan(6 * 86_400_000);
+
+    // Deprecated already: a later run does not move it.
+    const set = sandbox.calls.of('EnableImageDeprecation').length;
+    const third = await upload({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, eu-central-1', 'deprecate-after-days': '30' }, { run: { runId: '100' } });
+    expect(errors(third)).toEqual([]);
+    expect(sandbox.calls.of('EnableImageDeprecation')).toHaveLength(set);
+    expect(image(primary).deprecationTime!.getTime() - Date.now()).toBeLessThan(8 * 86_400_000);
   });
 });
 
@@ -414,6 +455,28 @@ describe('throttling and failures', () => {
     await heldCallsAnswered();
   });
 
+  it('stops and waits for the blocks in flight when the file is cut short mid-upload, before deleting the snapshot', async () => {
+    const file = join(work, 'cut-short.raw');
+    writeFileSync(file, randomBytes(8 * BLOCK));
+    // Two blocks in flight: the first held 4 s (the test cuts the file meanwhile), the second never answered until
+    // its connection closes. When the first lands, the next read meets the end of the file.
+    sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 4_000, count: 1 });
+    sandbox.faults.add({ kind: 'hang', service: 'ebs', operation: 'PutSnapshotBlock', after: 1, count: 1 });
+    const step = upload({ image: file, 'boot-mode': 'uefi', architecture: 'x86_64', 'image-name': 'cut-short', 'upload-concurrency': '2' });
+    while (!sandbox.calls.of('PutSnapshotBlock').some((c) => c.errorCode === 'Hung')) await new Promise((resolve) => setTimeout(resolve, 20));
+    truncateSync(file, 2 * BLOCK);
+    const result = await step;
+
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)[0]).toMatch(/cut-short\.raw ended at 1048576 bytes, before its 4194304: it changed while being read\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
+    const calls = sandbox.calls.all();
+    const deleted = calls.find((c) => c.operation === 'DeleteSnapshot')!;
+    expect(calls.filter((c) => c.operation === 'PutSnapshotBlock' && c.seq > deleted.seq)).toEqual([]);
+    expect(sandbox.calls.of('PutSnapshotBlock')).toHaveLength(2);
+    expect(result.stdout).not.toMatch(/trying again/);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
+  });
+
   it('deletes the snapshot when timeout-minutes pass mid-upload', async () => {
     sandbox.faults.add({ kind: 'latency', service: 'ebs', operation: 'PutSnapshotBlock', latencyMs: 400, count: 10_000 });
     const result = await upload({ 'image-info': uefi.info, 'upload-concurrency': '2', 'timeout-minutes': '0.05' });
@@ -422,6 +485,59 @@ describe('throttling and failures', () => {
     expect(errors(result)[0]).toMatch(/^timeout-minutes \(0\.05\) passed\. The incomplete snapshot snap-\w+ was deleted: nothing was left\.$/);
     expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toEqual([]);
     await heldCallsAnswered();
+  });
+});
+
+describe('a re-run of the same workflow run', () => {
+  /** A first run cancelled (SIGINT) while its image is pending, before it set the deprecation; the image then available. */
+  async function cancelledWhilePending(inputs: Record<string, string>): Promise<string> {
+    sandbox.images.registerDelayMs = 3_600_000;
+    const first = await upload(inputs, { signal: { name: 'SIGINT', afterLine: /Image ami-\w+ in us-east-1: pending/ } });
+    expect(first.exitCode).toBe(1);
+    const [imageId] = sandbox.images.images.keys();
+    expect(sandbox.calls.of('EnableImageDeprecation')).toEqual([]);
+    expect(image(imageId).deprecationTime).toBeUndefined();
+    sandbox.clock.advance(3_600_000);
+    expect(sandbox.images.stateOf(image(imageId))).toBe('available');
+    return imageId;
+  }
+
+  it('finds the image an attempt left pending: new-image true, and its deprecation set', async () => {
+    const imageId = await cancelledWhilePending({ 'image-info': bios.info, 'deprecate-after-days': '30' });
+
+    sandbox.calls.clear();
+    const again = await upload({ 'image-info': bios.info, 'deprecate-after-days': '30' }, { run: { runAttempt: '2' } });
+    expect(errors(again)).toEqual([]);
+    expect(again.outputs).toMatchObject({ 'image-id': imageId, 'uploaded-bytes': '0', 'new-image': 'true' });
+    expect(sandbox.calls.of('EnableImageDeprecation').map((c) => c.params.ImageId)).toEqual([imageId]);
+    expect(image(imageId).deprecationTime!.getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000);
+  });
+
+  it('reuses an image of a file outside the store only within the run that registered it, with a warning', async () => {
+    const outside = join(work, 'outside-twice.raw');
+    writeFileSync(outside, bios.bytes);
+    const inputs = { image: outside, 'boot-mode': 'legacy-bios', architecture: 'x86_64', 'image-name': 'outside-twice' };
+    const first = await upload(inputs);
+    expect(errors(first)).toEqual([]);
+    expect(first.outputs['new-image']).toBe('true');
+
+    sandbox.calls.clear();
+    const retry = await upload(inputs, { run: { runAttempt: '2' } });
+    expect(errors(retry)).toEqual([]);
+    expect(retry.outputs).toMatchObject({ 'image-id': first.outputs['image-id'], 'uploaded-bytes': '0', 'new-image': 'true' });
+    expect(retry.annotations.filter((a) => a.level === 'warning').map((a) => a.message)).toEqual([
+      expect.stringMatching(/reused; outside the Nix store nothing names the file's content, so it is not checked against the file/),
+    ]);
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
+
+    sandbox.calls.clear();
+    const later = await upload(inputs, { run: { runId: '5151' } });
+    expect(later.exitCode).toBe(1);
+    expect(errors(later).join('\n')).toMatch(
+      new RegExp(`\\(${first.outputs['image-id']}\\) exists in us-east-1, but it was registered from "${outside}" by another workflow run \\(GitHubRunId=${RUN_ID}\\).*give each build an image-name of its own`),
+    );
+    expect(errors(later).join('\n')).not.toMatch(/no NixStoreFile tag/);
+    expect(sandbox.calls.operations()).toEqual(['ec2:DescribeImages']);
   });
 });
 
@@ -464,6 +580,7 @@ describe('a sealed snapshot', () => {
       'snapshot-id': snapshotId,
       images: expect.any(String),
       'uploaded-bytes': '0',
+      'new-image': 'true',
     });
     expect(sandbox.calls.of('StartSnapshot')).toEqual([]);
     expect(sandbox.calls.of('PutSnapshotBlock')).toEqual([]);
@@ -527,7 +644,7 @@ describe('a sealed snapshot', () => {
     expect(again.stdout).toContain('StartSnapshot returned it completed');
     expect(image(again.outputs['image-id']).mappings[0]).toMatchObject({ Ebs: { SnapshotId: snapshotId } });
     // A file outside the store is tagged by its path alone: the tag the image-upload role accepts instead of NixStorePath.
-    expect(Object.fromEntries(image(again.outputs['image-id']).tags)).toEqual({ ImageFile: outside });
+    expect(Object.fromEntries(image(again.outputs['image-id']).tags)).toEqual({ ImageFile: outside, GitHubRunId: RUN_ID });
   });
 });
 
@@ -609,6 +726,9 @@ describe('inputs', () => {
     ['an image-info.json of aarch64 that says legacy BIOS', () => ({ 'image-info': writeInfo({ system: 'aarch64-linux', boot_mode: 'legacy-bios' }) }), /arm64 instances boot only with UEFI/],
     ['a bad copy region', () => ({ 'image-info': uefi.info, 'copy-to-regions': 'eu-west-1, Ireland' }), /'copy-to-regions'/],
     ['a bad role', () => ({ 'image-info': uefi.info, 'role-to-assume': 'arn:aws:iam::1:role/x' }), /'role-to-assume'/],
+    ['an io2 root volume (RegisterImage needs Iops)', () => ({ 'image-info': uefi.info, 'volume-type': 'io2' }), /'volume-type' must be one of gp3, gp2, standard; got "io2": io2 needs Iops/],
+    ['an io1 root volume', () => ({ 'image-info': uefi.info, 'volume-type': 'io1' }), /got "io1": io1 needs Iops/],
+    ['an st1 root volume (not bootable)', () => ({ 'image-info': uefi.info, 'volume-type': 'st1' }), /got "st1": st1 .*cannot be a boot volume/],
     ['a file outside the store without image-name', () => ({ image: join(work, 'outside.raw'), 'boot-mode': 'uefi', architecture: 'x86_64' }), /'image-name' is required for a disk file outside the Nix store/],
   ])('refuses %s with no call', async (_case, inputs, message) => {
     const result = await upload(inputs());

@@ -24,6 +24,8 @@ import {
   STORE_PATH_TAG,
   storePathOf,
   VOLUME_TYPES,
+  REFUSED_VOLUME_TYPES,
+  RUN_ID_TAG,
   type ImageSource,
   type VolumeType,
 } from './plan.js';
@@ -104,7 +106,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
       copyToRegions: r.list(Input.CopyToRegions, { separator: 'comma-or-lines', pattern: REGION, form: 'an AWS region such as eu-central-1' }),
       deprecateAfterDays: r.integer(Input.DeprecateAfterDays, { min: 1, max: MAX_DEPRECATE_DAYS }),
       tpmSupport: r.boolean(Input.TpmSupport, false),
-      volumeType: r.oneOf(Input.VolumeType, VOLUME_TYPES, 'gp3'),
+      volumeType: r.string(Input.VolumeType, { default: 'gp3' }),
       uploadConcurrency: r.integer(Input.UploadConcurrency, { min: 1, max: MAX_CONCURRENCY, default: 64 })!,
       timeoutMinutes: Number(
         r.string(Input.TimeoutMinutes, { default: '60', pattern: MINUTES, form: 'a number of minutes such as 30 or 0.5' }),
@@ -117,10 +119,17 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   if (!(read.timeoutMinutes > 0 && read.timeoutMinutes <= MAX_TIMEOUT_MINUTES)) {
     reject(Input.TimeoutMinutes, `must be more than 0 and at most ${MAX_TIMEOUT_MINUTES} minutes, got ${read.timeoutMinutes}`);
   }
-  if (read.tags.length + 2 > MAX_TAGS) reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG} and ${STORE_FILE_TAG} that is over EC2's ${MAX_TAGS}`);
+  const volumeType = VOLUME_TYPES.find((v) => v === read.volumeType.toLowerCase());
+  if (!volumeType) {
+    const why = REFUSED_VOLUME_TYPES[read.volumeType.toLowerCase()];
+    reject(Input.VolumeType, `must be one of ${VOLUME_TYPES.join(', ')}; got ${JSON.stringify(read.volumeType)}${why ? `: ${why}` : ''}`);
+  }
+  if (read.tags.length + 3 > MAX_TAGS) {
+    reject(Input.Tags, `sets ${read.tags.length} tags; with ${STORE_PATH_TAG}, ${STORE_FILE_TAG} and ${RUN_ID_TAG} that is over EC2's ${MAX_TAGS}`);
+  }
   for (const { key, value } of read.tags) {
-    for (const own of [STORE_PATH_TAG, STORE_FILE_TAG, IMAGE_FILE_TAG]) {
-      if (key === own) reject(Input.Tags, `must not set ${own}: the action tags the image's store path and file itself`);
+    for (const own of [STORE_PATH_TAG, STORE_FILE_TAG, IMAGE_FILE_TAG, RUN_ID_TAG]) {
+      if (key === own) reject(Input.Tags, `must not set ${own}: the action tags the image's store path, file and run itself`);
     }
     if (value.length > TAG_VALUE_MAX) reject(Input.Tags, `value of ${JSON.stringify(key)} is over StartSnapshot's ${TAG_VALUE_MAX} characters`);
   }
@@ -145,6 +154,7 @@ export function readInputs(source?: InputSource, env: NodeJS.ProcessEnv = proces
   return {
     ...rest,
     awsRegion: region,
+    volumeType: volumeType!,
     source: image.source,
     imageBytes: image.bytes,
     storePath: image.storePath,

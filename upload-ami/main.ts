@@ -36,6 +36,10 @@ import {
   clientToken,
   copyRegionClashes,
   deprecateAt,
+  deprecationToSet,
+  imageTags,
+  isNewImage,
+  outcomeLine,
   isSealedError,
   linearChecksum,
   registerImageRequest,
@@ -55,6 +59,8 @@ export interface Outputs {
   images?: Record<string, string>;
   'uploaded-bytes'?: number;
   'skipped-blocks'?: number;
+  /** Whether `image-id` was registered by this workflow run (any attempt of it), by its GitHubRunId tag. */
+  'new-image'?: boolean;
 }
 
 export function run(): Promise<void> {
@@ -115,6 +121,7 @@ export function report(state: UploadState, error: unknown): StepReport<Outputs> 
       images: Object.keys(state.images).length > 0 ? state.images : undefined,
       'uploaded-bytes': state.upload?.sentBytes ?? (state.reused || state.snapshotReused ? 0 : undefined),
       'skipped-blocks': state.upload?.skipped,
+      'new-image': primary ? state.newImage : undefined,
     },
     summary: uploadSummary(state, text),
     failure,
@@ -154,6 +161,11 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
   };
   const tags = resourceTags(inputs.tags, inputs.storePath, inputs.source.file);
   const run = `${process.env.GITHUB_RUN_ID ?? ''}-${process.env.GITHUB_RUN_ATTEMPT ?? ''}`;
+  const runId = process.env.GITHUB_RUN_ID || undefined;
+  // The images (not the snapshot) carry the run: new-image is decided by it, whatever attempt registered them.
+  const tagsOfImages = imageTags(tags, runId);
+  const outside = inputs.storePath ? undefined : { file: inputs.source.file, runId };
+  const made = new Set<string>();
 
   try {
     // ---- the registration wanted; an image of this name is ours only for the same file and settings ----
@@ -166,12 +178,12 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
         volumeType: inputs.volumeType,
         source: inputs.source,
         tpm: inputs.tpmSupport,
-        tags,
+        tags: tagsOfImages,
       });
     const file = inputs.storePath ? inputs.source.file : undefined;
     const existing = await phase(state, 'Look for the image', () => findImages(ec2, inputs.imageName, signal));
     const taken = pick(existing) ?? existing[0];
-    const problem = taken ? reuseProblem(taken, file, wanted(''), inputs.soleDisk) : undefined;
+    const problem = taken ? reuseProblem(taken, file, wanted(''), inputs.soleDisk, outside) : undefined;
     if (taken && problem) {
       throw new Error(
         `An image named ${JSON.stringify(inputs.imageName)} (${taken.ImageId}) exists in ${inputs.awsRegion}, but ${problem}: ` +
@@ -183,7 +195,7 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       const found = await phase(state, 'Look in the copy regions', () =>
         Promise.all(inputs.copyToRegions.map(async (region) => ({ region, image: pick(await findImages(ec2In(region), inputs.imageName, signal)) }))),
       );
-      const clashes = copyRegionClashes(inputs.imageName, found, file, wanted(''), inputs.soleDisk);
+      const clashes = copyRegionClashes(inputs.imageName, found, file, wanted(''), inputs.soleDisk, outside);
       if (clashes.length > 0) throw new Error(`${clashes.join(' ')} AMI names are unique per region: set another image-name, or deregister it.`);
     }
     let imageId = pick(existing)?.ImageId;
@@ -193,7 +205,14 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       state.images[inputs.awsRegion] = imageId;
       state.snapshotId = found.BlockDeviceMappings?.find((b) => b.DeviceName === found.RootDeviceName)?.Ebs?.SnapshotId;
       state.snapshotReused = true;
+      state.newImage = isNewImage(found.Tags, runId);
       log.info(`Image ${imageId} (${inputs.imageName}) of ${inputs.source.file} exists already in ${inputs.awsRegion}: nothing to upload.`);
+      if (outside) {
+        log.warning(
+          `Image ${imageId} was registered from ${inputs.source.file} by an earlier attempt of this run and is reused; outside the Nix store ` +
+            'nothing names the file\'s content, so it is not checked against the file.',
+        );
+      }
     } else {
       // ---- a completed snapshot of this store path (an earlier run failed after it), else an upload ----
       const snapshot = file ? await findSnapshot(ec2, file, signal) : undefined;
@@ -226,6 +245,8 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
           throw error;
         });
         state.images[inputs.awsRegion] = id;
+        state.newImage = true;
+        made.add(inputs.awsRegion);
         await awaitImage(ec2, inputs.awsRegion, id, remaining(), signal, inputs);
         return id;
       });
@@ -235,7 +256,9 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
 
     // ---- deprecation, copies ----
     const at = inputs.deprecateAfterDays === undefined ? undefined : deprecateAt(new Date(), inputs.deprecateAfterDays);
-    if (at && !state.reused) await deprecateImage(ec2, imageId, at, signal);
+    // An image an earlier attempt left (cancelled while pending) may lack the deprecation that attempt never set.
+    const primaryAt = deprecationToSet(at, state.reused ? pick(existing) : undefined);
+    if (primaryAt) await deprecateImage(ec2, imageId, primaryAt, signal);
     if (inputs.copyToRegions.length > 0) {
       const source = imageId;
       await phase(state, `Copy to ${inputs.copyToRegions.join(', ')}`, async () => {
@@ -243,7 +266,7 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
           inputs.copyToRegions.map(async (region) => {
             const target = ec2In(region);
             const named = pick(await findImages(target, inputs.imageName, signal));
-            const problem = named ? reuseProblem(named, file, wanted(source), inputs.soleDisk) : undefined;
+            const problem = named ? reuseProblem(named, file, wanted(source), inputs.soleDisk, outside) : undefined;
             const found = named && !problem ? named : undefined;
             // A copy keeps the source's settings but not its snapshot: only the file and the settings tell.
             if (named && problem) {
@@ -259,13 +282,15 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
                   name: inputs.imageName,
                   description: inputs.description || undefined,
                   clientToken: clientToken('CopyImage', source, region),
-                  tags,
+                  tags: tagsOfImages,
                 },
                 signal,
               ));
             state.images[region] = id;
+            if (!found) made.add(region);
             await awaitImage(target, region, id, remaining(), signal, inputs);
-            if (at && !found) await deprecateImage(target, id, at, signal);
+            const copyAt = deprecationToSet(at, found);
+            if (copyAt) await deprecateImage(target, id, copyAt, signal);
             log.info(`Image ${id} is available in ${region}${found ? ' (copied by an earlier run)' : ''}.`);
           }),
         );
@@ -273,12 +298,13 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
         if (failed.length > 0) throw new Error(`Copying ${source} failed in ${failed.join('; ')}`);
       });
     }
-    const regions = Object.entries(state.images).map(([region, id]) => `${id} in ${region}`).join(', ');
-    state.outcome = state.reused
-      ? `Image ${regions} of ${inputs.storePath} existed already: nothing was uploaded.`
-      : state.reusedSnapshot
-        ? `Registered ${regions} from snapshot ${state.reusedSnapshot.id}, reused (${state.reusedSnapshot.why}): nothing was uploaded.`
-        : `Registered ${regions}.`;
+    state.outcome = outcomeLine({
+      images: [inputs.awsRegion, ...inputs.copyToRegions].map((region) => ({ region, id: state.images[region], made: made.has(region) })),
+      storePath: inputs.storePath,
+      file: inputs.source.file,
+      uploaded: !state.reused && !state.reusedSnapshot && (state.upload?.sentBytes ?? 0) > 0,
+      reusedSnapshot: state.reusedSnapshot,
+    });
   } catch (error) {
     const cause: AbortCause = cancel.aborted ? 'cancelled' : timer.signal.aborted ? 'timeout' : 'gave-up';
     const left = await cleanUp(state, ec2, cause);

@@ -9,6 +9,10 @@ import {
   copyRegionClashes,
   defaultImageName,
   deprecateAt,
+  deprecationToSet,
+  imageTags,
+  isNewImage,
+  outcomeLine,
   diskFormat,
   IMAGE_NAME,
   isSealedError,
@@ -286,6 +290,26 @@ describe('registerImageRequest', () => {
       else expect(answer).toBeUndefined();
     });
 
+    const outside = { file: '/tmp/x.raw', runId: '77' };
+    const ofOutside = (tags: Array<{ Key: string; Value: string }>) => ({ ...same, Tags: tags });
+    it.each<[string, Array<{ Key: string; Value: string }>, { file: string; runId?: string }, RegExp | undefined]>([
+      ['tagged with its path by this run (an earlier attempt)', [{ Key: 'ImageFile', Value: '/tmp/x.raw' }, { Key: 'GitHubRunId', Value: '77' }], outside, undefined],
+      ['tagged with its path by another run', [{ Key: 'ImageFile', Value: '/tmp/x.raw' }, { Key: 'GitHubRunId', Value: '76' }], outside, /registered from "\/tmp\/x\.raw" by another workflow run \(GitHubRunId=76\).*nothing that names its content.*image-name of its own/],
+      ['tagged with its path before run tags', [{ Key: 'ImageFile', Value: '/tmp/x.raw' }], outside, /by an earlier run, and a file outside the Nix store/],
+      ['tagged with its path, this run has no ID', [{ Key: 'ImageFile', Value: '/tmp/x.raw' }, { Key: 'GitHubRunId', Value: '77' }], { file: '/tmp/x.raw' }, /by another workflow run/],
+      ['tagged with another path', [{ Key: 'ImageFile', Value: '/tmp/y.raw' }, { Key: 'GitHubRunId', Value: '77' }], outside, /holds "\/tmp\/y\.raw", not "\/tmp\/x\.raw"/],
+      ['with no ImageFile tag', [{ Key: 'NixStoreFile', Value: file }], outside, /another disk \(no ImageFile tag\), not "\/tmp\/x\.raw"/],
+    ])('a file outside the store: %s', (_, tags, asked, problem) => {
+      const answer = reuseProblem(ofOutside(tags), undefined, request, false, asked);
+      if (problem) expect(answer).toMatch(problem);
+      else expect(answer).toBeUndefined();
+    });
+    it('a file outside the store: this run\'s image with other settings is still refused', () => {
+      expect(reuseProblem({ ...ofOutside([{ Key: 'ImageFile', Value: '/tmp/x.raw' }, { Key: 'GitHubRunId', Value: '77' }]), BootMode: 'legacy-bios' }, undefined, request, false, outside)).toMatch(
+        /boot-mode legacy-bios \(asked uefi\)/,
+      );
+    });
+
     it('copyRegionClashes names each copy region whose image of the name is not ours, and only those', () => {
       const found = [
         { region: 'eu-west-1', image: { ...same, ImageId: 'ami-1' } },
@@ -341,4 +365,36 @@ describe('a snapshot StartSnapshot gives back, and what a failure leaves', () =>
   ])('snapshotFate: %s -> %s', (_case, state, fate) => {
     expect(snapshotFate(state)).toBe(fate);
   });
+});
+
+describe('the run tag, new-image, deprecation and the outcome line', () => {
+  it.each<[string, Array<{ Key: string; Value: string }>, string | undefined, Array<{ Key: string; Value: string }>]>([
+    ['a run ID', [{ Key: 'Team', Value: 'a' }], '9', [{ Key: 'Team', Value: 'a' }, { Key: 'GitHubRunId', Value: '9' }]],
+    ['no run ID (not in Actions)', [{ Key: 'Team', Value: 'a' }], undefined, [{ Key: 'Team', Value: 'a' }]],
+  ])('imageTags with %s', (_, tags, runId, expected) => expect(imageTags(tags, runId)).toEqual(expected));
+
+  it.each<[string, Array<{ Key?: string; Value?: string }> | undefined, string | undefined, boolean]>([
+    ['tagged by this run', [{ Key: 'GitHubRunId', Value: '9' }], '9', true],
+    ['tagged by another run', [{ Key: 'GitHubRunId', Value: '8' }], '9', false],
+    ['untagged (before run tags)', [{ Key: 'NixStoreFile', Value: 'x' }], '9', false],
+    ['no tags at all', undefined, '9', false],
+    ['no run ID here', [{ Key: 'GitHubRunId', Value: '' }], '', false],
+  ])('isNewImage: %s', (_, tags, runId, expected) => expect(isNewImage(tags, runId)).toBe(expected));
+
+  const at = new Date('2027-01-01T00:00:00Z');
+  it.each<[string, Date | undefined, { DeprecationTime?: string } | undefined, Date | undefined]>([
+    ['an image registered now', at, undefined, at],
+    ['an earlier attempt\'s image without deprecation', at, {}, at],
+    ['an image deprecated already: not moved', at, { DeprecationTime: '2026-12-30T00:00:00.000Z' }, undefined],
+    ['no deprecation asked', undefined, {}, undefined],
+  ])('deprecationToSet: %s', (_, wanted, image, expected) => expect(deprecationToSet(wanted, image)).toEqual(expected));
+
+  const base = { storePath: '/nix/store/abc-img', file: '/nix/store/abc-img/nixos.raw' };
+  it.each<[string, Parameters<typeof outcomeLine>[0], string]>([
+    ['all registered now', { ...base, uploaded: true, images: [{ region: 'r1', id: 'ami-1', made: true }, { region: 'r2', id: 'ami-2', made: true }] }, 'Registered ami-1 in r1, ami-2 in r2.'],
+    ['all existed', { ...base, uploaded: false, images: [{ region: 'r1', id: 'ami-1', made: false }, { region: 'r2', id: 'ami-2', made: false }] }, 'Image ami-1 in r1, ami-2 in r2 of /nix/store/abc-img existed already: nothing was uploaded.'],
+    ['copies made now for an image that existed', { ...base, uploaded: false, images: [{ region: 'r1', id: 'ami-1', made: false }, { region: 'r2', id: 'ami-2', made: true }, { region: 'r3', id: 'ami-3', made: false }] }, 'Copied ami-2 in r2 now; ami-1 in r1, ami-3 in r3 existed already: nothing was uploaded.'],
+    ['registered from a reused snapshot, a copy existed', { ...base, uploaded: false, reusedSnapshot: { id: 'snap-1', why: 'an earlier run uploaded it' }, images: [{ region: 'r1', id: 'ami-1', made: true }, { region: 'r2', id: 'ami-2', made: false }] }, 'Registered ami-1 in r1 from snapshot snap-1, reused (an earlier run uploaded it) now; ami-2 in r2 existed already: nothing was uploaded.'],
+    ['a file outside the store that existed', { file: '/tmp/x.raw', uploaded: false, images: [{ region: 'r1', id: 'ami-1', made: false }] }, 'Image ami-1 in r1 of /tmp/x.raw existed already: nothing was uploaded.'],
+  ])('outcomeLine: %s', (_, o, expected) => expect(outcomeLine(o)).toBe(expected));
 });

@@ -22,6 +22,12 @@ export const STORE_FILE_TAG = 'NixStoreFile';
  */
 export const IMAGE_FILE_TAG = 'ImageFile';
 
+/**
+ * The tag naming the workflow run (`GITHUB_RUN_ID`, the same for every attempt of it) that registered or copied an
+ * image: what the `new-image` output is decided by, and what lets a re-run reuse an image of a file outside the store.
+ */
+export const RUN_ID_TAG = 'GitHubRunId';
+
 /** EC2's `BootModeValues` that a NixOS image can have (`uefi-preferred` is for images that boot either way). */
 export const BOOT_MODES = ['uefi', 'legacy-bios'] as const;
 export type BootMode = (typeof BOOT_MODES)[number];
@@ -29,7 +35,18 @@ export type BootMode = (typeof BOOT_MODES)[number];
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 /** Root volume types: EC2's `VolumeType` less the HDD types (st1, sc1), which cannot be boot volumes. */
-export const VOLUME_TYPES = ['gp3', 'gp2', 'io1', 'io2', 'standard'] as const;
+/**
+ * The root volume types a registration without `Iops` can use. io1/io2 need `Iops` in RegisterImage's
+ * EbsBlockDevice and are at least 4 GiB; st1/sc1 cannot be boot volumes (EC2 API reference, EbsBlockDevice).
+ */
+export const VOLUME_TYPES = ['gp3', 'gp2', 'standard'] as const;
+/** Why each volume type EC2 knows but the action refuses cannot be the root of the image it registers. */
+export const REFUSED_VOLUME_TYPES: Readonly<Record<string, string>> = {
+  io1: 'io1 needs Iops in RegisterImage and a volume of at least 4 GiB, which the action does not set',
+  io2: 'io2 needs Iops in RegisterImage and a volume of at least 4 GiB, which the action does not set',
+  st1: 'st1 (throughput optimized HDD) cannot be a boot volume',
+  sc1: 'sc1 (cold HDD) cannot be a boot volume',
+};
 export type VolumeType = (typeof VOLUME_TYPES)[number];
 
 /** The root device of every image: the name NixOS's own AMIs and the reference tool register. */
@@ -247,8 +264,10 @@ export interface ExistingImage {
  * Whether an existing image named like ours (AMI names are unique per account and region) may be output as ours:
  * only when it was registered from the same file (its {@link STORE_FILE_TAG} is `file`, or, for an image tagged
  * before that tag existed, its {@link STORE_PATH_TAG} is `file`'s store path and `soleDisk` says that store path holds
- * no other disk file; a file outside the store is never reused) with the same settings as `request` (architecture,
- * boot mode, NitroTPM, root volume type, ENA, IMDS).
+ * no other disk file) with the same settings as `request` (architecture, boot mode, NitroTPM, root volume type, ENA,
+ * IMDS). A file outside the store (`outside`: its path, this run's `GITHUB_RUN_ID`) has nothing that names its
+ * content: its image is reused only when tagged {@link IMAGE_FILE_TAG} with the same path by the same workflow run
+ * ({@link RUN_ID_TAG}: a re-run of a failed attempt), never by a later run, which may have built another disk there.
  * Returns undefined to reuse it, else why not, naming what differs: the caller refuses before any upload.
  */
 export function reuseProblem(
@@ -256,9 +275,24 @@ export function reuseProblem(
   file: string | undefined,
   request: ReturnType<typeof registerImageRequest>,
   soleDisk = false,
+  outside?: { file: string; runId?: string },
 ): string | undefined {
-  const tagged = image.Tags?.find((t) => t.Key === STORE_FILE_TAG)?.Value;
-  const storePath = image.Tags?.find((t) => t.Key === STORE_PATH_TAG)?.Value;
+  const tag = (key: string) => image.Tags?.find((t) => t.Key === key)?.Value;
+  if (!file && outside) {
+    const path = tag(IMAGE_FILE_TAG);
+    if (path !== outside.file) return `it holds ${path ? JSON.stringify(path) : `another disk (no ${IMAGE_FILE_TAG} tag)`}, not ${JSON.stringify(outside.file)}`;
+    const run = tag(RUN_ID_TAG);
+    if (!outside.runId || run !== outside.runId) {
+      return (
+        `it was registered from ${JSON.stringify(outside.file)} by ${run ? `another workflow run (${RUN_ID_TAG}=${run})` : 'an earlier run'}, and a file ` +
+        'outside the Nix store has nothing that names its content, so it is not taken for this run\'s file: give each build an image-name of its own ' +
+        '(e.g. with the run ID or a hash of the file)'
+      );
+    }
+    return settingsProblem(image, request);
+  }
+  const tagged = tag(STORE_FILE_TAG);
+  const storePath = tag(STORE_PATH_TAG);
   // Before NixStoreFile, an image was tagged with its store path only: it is this file's when the path holds no other.
   const legacy = tagged === undefined && file !== undefined && storePath !== undefined && storePath === storePathOf(file);
   if (legacy && !soleDisk) {
@@ -268,6 +302,11 @@ export function reuseProblem(
     );
   }
   if (!legacy && (!file || tagged !== file)) return `it holds ${tagged ? JSON.stringify(tagged) : 'another disk (no ' + STORE_FILE_TAG + ' tag)'}, not ${JSON.stringify(file ?? request.Name)}`;
+  return settingsProblem(image, request);
+}
+
+/** Which of `request`'s settings the existing image was registered with otherwise, or undefined. */
+function settingsProblem(image: ExistingImage, request: ReturnType<typeof registerImageRequest>): string | undefined {
   const root = image.BlockDeviceMappings?.find((b) => b.DeviceName === image.RootDeviceName)?.Ebs;
   const settings: Array<[string, unknown, unknown]> = [
     ['architecture', image.Architecture, request.Architecture],
@@ -331,9 +370,10 @@ export function copyRegionClashes(
   file: string | undefined,
   request: ReturnType<typeof registerImageRequest>,
   soleDisk = false,
+  outside?: { file: string; runId?: string },
 ): string[] {
   return found.flatMap(({ region, image }) => {
-    const problem = image ? reuseProblem(image, file, request, soleDisk) : undefined;
+    const problem = image ? reuseProblem(image, file, request, soleDisk, outside) : undefined;
     return problem ? [`An image named ${JSON.stringify(name)} (${image!.ImageId}) exists in copy region ${region}, but ${problem}.`] : [];
   });
 }
@@ -379,4 +419,45 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The tags of an image this run registers or copies: the snapshot's, and {@link RUN_ID_TAG} when the run has an ID. */
+export function imageTags(tags: ReadonlyArray<{ Key: string; Value: string }>, runId: string | undefined): Array<{ Key: string; Value: string }> {
+  return [...tags, ...(runId ? [{ Key: RUN_ID_TAG, Value: runId }] : [])];
+}
+
+/** `new-image`: whether the image was registered (or copied) by this workflow run, any attempt of it, by its tag. */
+export function isNewImage(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined, runId: string | undefined): boolean {
+  return runId !== undefined && runId !== '' && tags?.some((t) => t.Key === RUN_ID_TAG && t.Value === runId) === true;
+}
+
+/**
+ * The DeprecateAt to set on an image, if any: `at` when deprecation is asked and the image has no DeprecationTime
+ * yet (one registered now, or one an earlier attempt left before deprecating it); an existing one is not moved.
+ */
+export function deprecationToSet(at: Date | undefined, image: { DeprecationTime?: string } | undefined): Date | undefined {
+  return at && !image?.DeprecationTime ? at : undefined;
+}
+
+/**
+ * The outcome line: which images were made now and which existed already. `images` in order, the primary first;
+ * `made` says whether this run registered or copied it; `reusedSnapshot` the snapshot registered without an upload.
+ */
+export function outcomeLine(o: {
+  images: ReadonlyArray<{ region: string; id: string; made: boolean }>;
+  storePath?: string;
+  file: string;
+  uploaded: boolean;
+  reusedSnapshot?: { id: string; why: string };
+}): string {
+  const list = (images: ReadonlyArray<{ region: string; id: string }>) => images.map(({ region, id }) => `${id} in ${region}`).join(', ');
+  const made = o.images.filter((i) => i.made);
+  const kept = o.images.filter((i) => !i.made);
+  const head =
+    made.length === 0
+      ? `Image ${list(kept)} of ${o.storePath ?? o.file} existed already`
+      : `${o.images[0]?.made ? 'Registered' : 'Copied'} ${list(made)}` +
+        (o.reusedSnapshot ? ` from snapshot ${o.reusedSnapshot.id}, reused (${o.reusedSnapshot.why})` : '') +
+        (kept.length > 0 ? ` now; ${list(kept)} existed already` : '');
+  return `${head}${o.uploaded ? '' : ': nothing was uploaded'}.`;
 }

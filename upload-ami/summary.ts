@@ -28,6 +28,8 @@ export interface UploadState {
   /** A completed snapshot of this file registered without uploading: which, its size, and why it was there. */
   reusedSnapshot?: { id: string; volumeGiB?: number; why: string };
   snapshotDeleted?: boolean;
+  /** The primary image was registered by this workflow run (any attempt), told by its GitHubRunId tag. */
+  newImage?: boolean;
   upload?: UploadProgress;
   phases: Array<{ label: string; from: Date; to?: Date; failed?: boolean }>;
   outcome?: string;

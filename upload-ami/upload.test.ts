@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -100,5 +100,30 @@ describe('uploadBlocks', () => {
       uploadBlocks({ file, imageBytes: bytes.length, putBlock: put.putBlock, concurrency: 2, signal: controller.signal, log: () => undefined }),
     ).rejects.toThrow('cancelled');
     expect(put.written.size).toBeLessThan(16);
+  });
+
+  it('stops and waits for the blocks in flight when the file is cut short mid-upload, trying none again', async () => {
+    const { file, bytes } = image('truncated.raw', 40, Array.from({ length: 40 }, (_, i) => i));
+    const lines: string[] = [];
+    const pending = new Set<number>();
+    const aborted: number[] = [];
+    // The first block cuts the file to 10 blocks; every block then waits for its abort, as a hung HTTP call does.
+    const putBlock: PutBlock = (block, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (block.index === 0) truncateSync(file, 10 * BLOCK_SIZE);
+        pending.add(block.index);
+        signal.addEventListener('abort', () => {
+          pending.delete(block.index);
+          aborted.push(block.index);
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        });
+      });
+    const upload = uploadBlocks({ file, imageBytes: bytes.length, putBlock, concurrency: 16, signal: new AbortController().signal, log: (l) => lines.push(l) });
+
+    await expect(upload).rejects.toThrow(/truncated\.raw ended at 5242880 bytes, before its 20971520: it changed while being read/);
+    // Resolved only once every call in flight settled: none is left to land after the snapshot is deleted.
+    expect(pending.size).toBe(0);
+    expect(aborted.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(lines.filter((l) => /trying again/.test(l))).toEqual([]);
   });
 });

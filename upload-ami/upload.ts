@@ -167,6 +167,12 @@ export async function uploadBlocks(o: UploadOptions): Promise<UploadResult> {
       inFlight.add(task);
     }
     await Promise.all(inFlight);
+  } catch (error) {
+    // A read error ends the upload like a failed block: the blocks in flight are stopped and waited for, so none
+    // reaches EBS after the caller deletes the snapshot, and none is tried again after the error.
+    if (failure === undefined) failure = error;
+    stop.abort(error);
+    await Promise.all(inFlight);
   } finally {
     clearInterval(ticker);
     await handle.close();
