@@ -86,6 +86,8 @@ describe('the upload-ami workflow', () => {
       expect(errors(upload)).toEqual([]);
       expect(upload.exitCode).toBe(0);
       expect(upload.outputs['image-id']).toMatch(/^ami-/);
+      // What the example pipeline rolls the image out on.
+      expect(upload.outputs['new-image']).toBe('true');
       expect(Object.keys(JSON.parse(upload.outputs.images) as object).sort()).toEqual(['eu-central-1', 'eu-west-1']);
       // Named and tagged by the store path (the content), not by the link's path in the workspace.
       const image = sandbox.images.find('eu-central-1', upload.outputs['image-id']);
