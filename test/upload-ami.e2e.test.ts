@@ -757,3 +757,56 @@ it('makes its calls as role-to-assume, exporting nothing', async () => {
   expect(aws.every((c) => c.caller.startsWith(`arn:aws:sts::${sandbox.accountId}:assumed-role/image-upload/`))).toBe(true);
   assertNoSecrets(result, [...sandbox.sts.issuedSecrets(), ...sandbox.oidc.issuedTokens()]);
 });
+
+describe('a single failed call around the upload', () => {
+  // A lost answer is given up after this per-attempt time (the actions' 15 s, shortened for the test) and tried again.
+  const lost = () => ({ env: { ...sandbox.env(), NIXOS_AWS_TEST_ATTEMPT_TIMEOUT_MS: '3000' } });
+
+  it.each([
+    ['StartSnapshot throttled', { kind: 'throttle', operation: 'StartSnapshot' } as const, 'StartSnapshot', 2],
+    ['CompleteSnapshot throttled', { kind: 'throttle', operation: 'CompleteSnapshot' } as const, 'CompleteSnapshot', 2],
+    ['CompleteSnapshot answering 5xx', { kind: 'server-error', operation: 'CompleteSnapshot' } as const, 'CompleteSnapshot', 2],
+    ['StartSnapshot answering 5xx', { kind: 'server-error', operation: 'StartSnapshot' } as const, 'StartSnapshot', 2],
+  ])('%s once: tried again, the image registered and the snapshot reads back', async (_case, fault, operation, calls) => {
+    sandbox.faults.add({ ...fault, service: 'ebs', count: 1 });
+    const result = await upload({ 'image-info': bios.info, 'upload-concurrency': '8' });
+
+    expect(errors(result)).toEqual([]);
+    expect(result.stdout).toMatch(new RegExp(`${operation} failed \\(attempt 1\\): .*; trying again in \\d+ ms\\.`));
+    expect(sandbox.calls.of(operation)).toHaveLength(calls);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toHaveLength(1);
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(result.outputs['image-id']).toMatch(/^ami-/);
+    expect((await readBack(result.outputs['snapshot-id'], bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('keeps the snapshot a CompleteSnapshot whose answer was lost sealed, and registers it', async () => {
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ebs', operation: 'CompleteSnapshot', count: 1 });
+    const result = await upload({ 'image-info': bios.info, 'upload-concurrency': '8' }, lost());
+
+    expect(errors(result)).toEqual([]);
+    expect(result.stdout).toMatch(/CompleteSnapshot failed \(attempt 1\): .*; trying again/);
+    expect(sandbox.calls.of('DeleteSnapshot')).toEqual([]);
+    expect(sandbox.ebs.snapshots.inRegion(sandbox.region)).toHaveLength(1);
+    expect(result.outputs['image-id']).toMatch(/^ami-/);
+    expect((await readBack(result.outputs['snapshot-id'], bios.bytes.length)).bytes.equals(bios.bytes)).toBe(true);
+  });
+
+  it('adopts the image a RegisterImage whose answer was lost made (the SDK retry meets it as a duplicate), then copies and deprecates it', async () => {
+    sandbox.faults.add({ kind: 'lost-answer', service: 'ec2', operation: 'RegisterImage', count: 1 });
+    const result = await upload({ 'image-info': bios.info, 'copy-to-regions': 'eu-west-1', 'deprecate-after-days': '7' }, lost());
+
+    expect(errors(result)).toEqual([]);
+    const registers = sandbox.calls.of('RegisterImage');
+    expect(registers.map((c) => c.errorCode)).toContain('InvalidAMIName.Duplicate');
+    const primary = result.outputs['image-id'];
+    expect(result.stdout).toContain(`image ${primary} is this run's own`);
+    const mine = [...sandbox.images.images.values()].filter((i) => i.region === sandbox.region);
+    expect(mine.map((i) => i.id)).toEqual([primary]);
+    const west = (JSON.parse(result.outputs.images) as Record<string, string>)['eu-west-1'];
+    expect(west).toMatch(/^ami-/);
+    expect(sandbox.calls.of('CopyImage')).toHaveLength(1);
+    for (const id of [primary, west]) expect(image(id).deprecationTime).toBeDefined();
+    expect(result.outputs['new-image']).toBe('true');
+  });
+});

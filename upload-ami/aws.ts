@@ -52,6 +52,12 @@ export async function findSnapshot(ec2: EC2Client, file: string, signal?: AbortS
   return (answer.Snapshots ?? []).sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0))[0];
 }
 
+/** The snapshot's state as DescribeSnapshots gives it (`pending`, `completed`, `error`), undefined when it is gone. */
+export async function snapshotState(ec2: EC2Client, snapshotId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const answer = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }), { abortSignal: signal });
+  return answer.Snapshots?.find((s) => s.SnapshotId === snapshotId)?.State;
+}
+
 // ---- EBS direct APIs ----
 
 export async function startSnapshot(

@@ -13,6 +13,7 @@ import { clientFactory } from '../shared/aws-clients.js';
 import { CancelledError } from '../shared/cancellation.js';
 import { errorMessage } from '../shared/errors.js';
 import * as log from '../shared/log.js';
+import { retry } from '../shared/retry.js';
 import { runStep, type StepReport } from '../shared/step.js';
 import {
   completeSnapshot,
@@ -23,6 +24,7 @@ import {
   findSnapshot,
   putBlock,
   registerImage,
+  snapshotState,
   startSnapshot,
   waitForImage,
   waitForSnapshot,
@@ -32,12 +34,14 @@ import { checkBeforeBuild, Input, readInputs, type UploadAmiInputs } from './inp
 import {
   blockCount,
   BLOCK_SIZE,
-  STORE_FILE_TAG,
   clientToken,
   copyRegionClashes,
   deprecateAt,
   deprecationToSet,
+  duplicateImageProblem,
   imageTags,
+  isRetryableControlCall,
+  sealedAfterFailedComplete,
   isNewImage,
   outcomeLine,
   isSealedError,
@@ -152,7 +156,8 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
   const signal = AbortSignal.any([cancel, timer.signal]);
   const { clients, assumed } = await actionClients(inputs, { signal });
   const ec2 = clients(EC2Client);
-  // EBS with no retry of its own: upload.ts slows down on throttling and tries blocks again itself.
+  // EBS with no retry of its own: upload.ts slows down on throttling and tries blocks again itself; controlCall
+  // retries StartSnapshot and CompleteSnapshot.
   const ebs = clientFactory({ region: inputs.awsRegion, credentials: assumed?.credentials, maxAttempts: 1, retryMode: 'standard' })(EBSClient);
   const regionClients = new Map<string, EC2Client>();
   const ec2In = (region: string) => {
@@ -235,14 +240,19 @@ async function upload(inputs: UploadAmiInputs, state: UploadState, cancel: Abort
       // ---- register, tag, wait ----
       const request = wanted(state.snapshotId!);
       imageId = await phase(state, 'Register image', async () => {
-        const id = await registerImage(ec2, request, signal).catch((error: unknown) => {
-          if ((error as Error).name === 'InvalidAMIName.Duplicate') {
-            throw new Error(
-              `An image named ${JSON.stringify(inputs.imageName)} exists in ${inputs.awsRegion} but is not tagged ` +
-                `${STORE_FILE_TAG}=${file ?? '(a file outside the store)'}: set another image-name, or deregister it.`,
-            );
+        const id = await registerImage(ec2, request, signal).catch(async (error: unknown) => {
+          if ((error as Error).name !== 'InvalidAMIName.Duplicate') throw error;
+          // The SDK's retry of a RegisterImage whose answer was lost meets the image that attempt made.
+          const named = pick(await findImages(ec2, inputs.imageName, signal));
+          const why = named ? duplicateImageProblem(named, file, request, runId, inputs.soleDisk, outside) : 'it was deregistered since';
+          if (named?.ImageId && !why) {
+            log.info(`RegisterImage answered InvalidAMIName.Duplicate: image ${named.ImageId} is this run's own (an attempt whose answer was lost registered it).`);
+            return named.ImageId;
           }
-          throw error;
+          throw new Error(
+            `An image named ${JSON.stringify(inputs.imageName)}${named?.ImageId ? ` (${named.ImageId})` : ''} exists in ${inputs.awsRegion}, but ${why}: ` +
+              'set another image-name, or deregister it.',
+          );
         });
         state.images[inputs.awsRegion] = id;
         state.newImage = true;
@@ -348,7 +358,7 @@ async function uploadSnapshot(
   remaining: () => number,
   signal: AbortSignal,
 ): Promise<void> {
-  const started = await startSnapshot(
+  const started = await controlCall('StartSnapshot', remaining, signal, (attempt) => startSnapshot(
     ebs,
     {
       volumeGiB: volumeGiB(inputs.imageBytes),
@@ -358,8 +368,8 @@ async function uploadSnapshot(
       clientToken: clientToken('StartSnapshot', inputs.source.file, inputs.imageBytes, inputs.imageName, run),
       timeoutMinutes: inputs.timeoutMinutes,
     },
-    signal,
-  );
+    attempt,
+  ));
   const { snapshotId, blockSize } = started;
   state.snapshotId = snapshotId;
   const decision = startedSnapshotAction(started.status);
@@ -396,10 +406,36 @@ async function uploadSnapshot(
     return;
   }
   state.upload = result;
-  const status = await completeSnapshot(ebs, snapshotId, result.sent, linearChecksum(result.digests), signal);
+  let status: string | undefined;
+  try {
+    status = await controlCall('CompleteSnapshot', remaining, signal, (attempt) => completeSnapshot(ebs, snapshotId, result.sent, linearChecksum(result.digests), attempt));
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // An attempt whose answer was lost may have sealed it: a sealed snapshot holds the whole file and is not deleted.
+    const seen = await snapshotState(ec2, snapshotId, signal).catch(() => undefined);
+    if (!sealedAfterFailedComplete(seen, error)) throw error;
+    log.info(`CompleteSnapshot failed (${errorMessage(error)}), but snapshot ${snapshotId} is ${seen}: an attempt whose answer was lost sealed it.`);
+    status = seen;
+  }
   // From here the snapshot holds the whole file: a cancellation or timeout keeps it for a re-run.
   state.snapshotSealed = true;
   log.info(`Snapshot ${snapshotId} sealed (${status ?? 'pending'}): ${result.sent} blocks written, ${result.skipped} all-zero skipped.`);
+}
+
+/**
+ * StartSnapshot or CompleteSnapshot (the EBS client makes one attempt): tried again on throttling, 5xx and timeouts
+ * ({@link isRetryableControlCall}) with backoff, while timeout-minutes lasts; `call` gets the attempt's signal.
+ */
+function controlCall<T>(name: string, remaining: () => number, signal: AbortSignal, call: (attempt: AbortSignal) => Promise<T>): Promise<T> {
+  return retry((_n, attempt) => call(attempt ?? signal), {
+    isRetryable: isRetryableControlCall,
+    maxAttempts: 10,
+    baseDelayMs: 500,
+    maxDelayMs: 10_000,
+    budgetMs: remaining(),
+    signal,
+    onRetry: (error, n, delayMs) => log.info(`${name} failed (attempt ${n}): ${errorMessage(error)}; trying again in ${delayMs} ms.`),
+  });
 }
 
 async function awaitImage(ec2: EC2Client, region: string, imageId: string, timeoutMs: number, signal: AbortSignal, inputs: UploadAmiInputs): Promise<void> {

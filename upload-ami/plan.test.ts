@@ -10,7 +10,10 @@ import {
   defaultImageName,
   deprecateAt,
   deprecationToSet,
+  duplicateImageProblem,
   imageTags,
+  isRetryableControlCall,
+  sealedAfterFailedComplete,
   isNewImage,
   outcomeLine,
   diskFormat,
@@ -323,6 +326,20 @@ describe('registerImageRequest', () => {
       ]);
       expect(copyRegionClashes('web', found.slice(0, 2), file, request)).toEqual([]);
     });
+
+    const ours = (tags: Array<{ Key: string; Value: string }>) => ({ ...same, Tags: [{ Key: 'NixStoreFile', Value: file }, ...tags] });
+    it.each<[string, object, string | undefined, RegExp | undefined]>([
+      ['this file, this run (a lost RegisterImage answer)', ours([{ Key: 'GitHubRunId', Value: '9' }]), '9', undefined],
+      ['this file, another run', ours([{ Key: 'GitHubRunId', Value: '8' }]), '9', /not registered by this run \(its GitHubRunId tag is not 9\)/],
+      ['this file, no run tag', ours([]), '9', /not registered by this run/],
+      ['this file, this run has no ID', ours([{ Key: 'GitHubRunId', Value: '9' }]), undefined, /not registered by this run/],
+      ['another file, this run', { ...same, Tags: [{ Key: 'NixStoreFile', Value: `${STORE}/bios.raw` }, { Key: 'GitHubRunId', Value: '9' }] }, '9', /holds ".*bios\.raw"/],
+      ['this run, other settings', { ...ours([{ Key: 'GitHubRunId', Value: '9' }]), BootMode: 'legacy-bios' }, '9', /boot-mode legacy-bios/],
+    ])('duplicateImageProblem: %s', (_, image, runId, problem) => {
+      const answer = duplicateImageProblem(image, file, request, runId);
+      if (problem) expect(answer).toMatch(problem);
+      else expect(answer).toBeUndefined();
+    });
   });
 
   it('deprecates to the minute', () => {
@@ -354,6 +371,32 @@ describe('a snapshot StartSnapshot gives back, and what a failure leaves', () =>
     ['nothing', undefined, false],
   ])('isSealedError: %s -> %s', (_case, error, sealed) => {
     expect(isSealedError(error)).toBe(sealed);
+  });
+
+  const http = (name: string, status: number) => Object.assign(new Error('x'), { name, $metadata: { httpStatusCode: status } });
+  it.each<[string, unknown, boolean]>([
+    ['RequestThrottledException', http('RequestThrottledException', 400), true],
+    ['ConcurrentLimitExceededException', http('ConcurrentLimitExceededException', 400), true],
+    ['a 500', http('InternalServerException', 500), true],
+    ['a 503', http('ServiceUnavailableException', 503), true],
+    ['an attempt timed out', Object.assign(new Error('no answer'), { name: 'TimeoutError' }), true],
+    ['a connection reset', Object.assign(new Error('reset'), { code: 'ECONNRESET' }), true],
+    ['a validation error', http('ValidationException', 400), false],
+    ['access denied', http('AccessDeniedException', 403), false],
+    ['a cancellation', Object.assign(new Error('aborted'), { name: 'AbortError' }), false],
+  ])('isRetryableControlCall: %s -> %s', (_case, error, retryable) => {
+    expect(isRetryableControlCall(error)).toBe(retryable);
+  });
+
+  it.each<[string, string | undefined, unknown, boolean]>([
+    ['completed', 'completed', http('InternalServerException', 500), true],
+    ['pending, EBS says it takes no more', 'pending', ebs('ValidationException', 'INVALID_SNAPSHOT_ID'), true],
+    ['pending after a 5xx (still open)', 'pending', http('InternalServerException', 500), false],
+    ['pending after a checksum refusal', 'pending', ebs('ValidationException', 'INVALID_CHECKSUM'), false],
+    ['error (timed out)', 'error', ebs('ValidationException', 'INVALID_SNAPSHOT_ID'), false],
+    ['gone, or not known', undefined, ebs('ValidationException', 'INVALID_SNAPSHOT_ID'), false],
+  ])('sealedAfterFailedComplete: %s -> %s', (_case, state, error, sealed) => {
+    expect(sealedAfterFailedComplete(state, error)).toBe(sealed);
   });
 
   it.each<[string, Parameters<typeof snapshotFate>[0], string]>([

@@ -4,6 +4,7 @@
  * outcome. The I/O that feeds them is in aws.ts and upload.ts.
  */
 import { createHash } from 'node:crypto';
+import { isTransientError } from '../shared/transient.js';
 
 /** EBS direct APIs' only block size: 512 KiB (PutSnapshotBlock `DataLength`). */
 export const BLOCK_SIZE = 524_288;
@@ -460,4 +461,46 @@ export function outcomeLine(o: {
         (o.reusedSnapshot ? ` from snapshot ${o.reusedSnapshot.id}, reused (${o.reusedSnapshot.why})` : '') +
         (kept.length > 0 ? ` now; ${list(kept)} existed already` : '');
   return `${head}${o.uploaded ? '' : ': nothing was uploaded'}.`;
+}
+
+/**
+ * Whether a failed StartSnapshot or CompleteSnapshot is tried again: throttling (EBS's own names, which slow down
+ * rather than fail), a 5xx, a network error or an attempt's timeout. StartSnapshot's ClientToken gives the same
+ * snapshot back on a retry, and CompleteSnapshot of a sealed snapshot answers its status again, so both are safe to
+ * repeat; a validation error or a refusal fails on its first answer.
+ */
+export function isRetryableControlCall(error: unknown): boolean {
+  return isThrottling(error) || isTransientError(error);
+}
+
+/**
+ * After CompleteSnapshot failed for good: whether the snapshot was sealed all the same (an attempt whose answer was
+ * lost did seal it), from DescribeSnapshots' `state` of it and EBS's last error. `completed` is sealed; `pending`
+ * with EBS refusing the completion as INVALID_SNAPSHOT_ID (it takes no more, and EBS's timeout would have made it
+ * `error`) is sealed and completing; anything else (still open, `error`, gone) was not, and is deleted.
+ */
+export function sealedAfterFailedComplete(state: string | undefined, error: unknown): boolean {
+  if (state === 'completed') return true;
+  const e = error as { name?: string; Reason?: string } | undefined;
+  return state === 'pending' && e?.name === 'ValidationException' && e.Reason === 'INVALID_SNAPSHOT_ID';
+}
+
+/**
+ * After RegisterImage answered `InvalidAMIName.Duplicate`: whether the image of that name (`image`, from
+ * DescribeImages) is this run's own, registered by an attempt whose answer was lost (the SDK's retry then meets
+ * it): the same file and settings ({@link reuseProblem} finds nothing) and this run's {@link RUN_ID_TAG}. Returns
+ * undefined to adopt it, else why not, for the message.
+ */
+export function duplicateImageProblem(
+  image: ExistingImage,
+  file: string | undefined,
+  request: ReturnType<typeof registerImageRequest>,
+  runId: string | undefined,
+  soleDisk = false,
+  outside?: { file: string; runId?: string },
+): string | undefined {
+  const problem = reuseProblem(image, file, request, soleDisk, outside);
+  if (problem) return problem;
+  if (!isNewImage(image.Tags, runId)) return `it was not registered by this run (its ${RUN_ID_TAG} tag is not ${runId ?? '(no run ID)'})`;
+  return undefined;
 }
